@@ -1,0 +1,16 @@
+#pragma once
+// `itera` subcommands. Each takes the arguments after its name and returns the
+// process exit code; errors are thrown as itera::Error and printed by main.
+
+#include <string>
+#include <vector>
+
+namespace itera::cli {
+
+int model_command(const std::vector<std::string>& args);
+int bench_command(const std::vector<std::string>& args);
+
+/// Formats 1624320 as "1,624,320".
+std::string with_commas(long long n);
+
+}  // namespace itera::cli

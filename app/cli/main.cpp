@@ -1,0 +1,55 @@
+// `itera`: the headless command-line front end of the workbench.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "util/error.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: itera <command> [options]
+
+Commands:
+  model info    parameter count and shapes of a preset, config or checkpoint
+  model init    write a freshly initialised model checkpoint (.safetensors)
+  bench train   training throughput (forward + backward + AdamW) in tokens/s
+
+Options:
+  --help        show help (also after a command: itera model --help)
+  --version     print the version
+
+Examples:
+  itera model info --preset quality --vocab-size 4096
+  itera model init --preset micro --vocab-size 512 --seed 1 --out micro.safetensors
+  itera bench train --preset quality --vocab-size 4096 --batch-size 16 --seq-len 128
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::cout << kUsage;
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+        std::cout << "itera " << ITERA_VERSION << "\n";
+        return 0;
+    }
+    const std::string command = args[0];
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    try {
+        if (command == "model") return itera::cli::model_command(rest);
+        if (command == "bench") return itera::cli::bench_command(rest);
+        std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
+        return 2;
+    } catch (const itera::Error& e) {
+        std::cerr << "itera: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "itera: internal error: " << e.what() << "\n";
+        return 3;
+    }
+}

@@ -1,0 +1,208 @@
+#include "model/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "util/error.h"
+
+namespace itera {
+namespace {
+
+using nlohmann::json;
+
+void require(bool ok, const std::string& message) {
+    if (!ok) throw Error("model config: " + message);
+}
+
+void require_positive(std::int64_t value, const char* key) {
+    require(value > 0, std::string(key) + " must be a positive integer, got " + std::to_string(value));
+}
+
+// Sizes beyond this are typos, not models: they would need terabytes.
+constexpr std::int64_t kMaxDim = 1 << 20;
+constexpr double kMaxParams = 20e9;
+
+}  // namespace
+
+bool ModelConfig::is_moe_layer(std::int64_t layer) const {
+    auto r = resolved();
+    return std::find(r.moe_layers.begin(), r.moe_layers.end(), layer) != r.moe_layers.end();
+}
+
+ModelConfig ModelConfig::resolved() const {
+    ModelConfig c = *this;
+    if (c.ssm_dt_rank <= 0 && c.hidden_size > 0) c.ssm_dt_rank = (c.hidden_size + 15) / 16;
+    if (c.moe_layers_default) {
+        c.moe_layers.clear();
+        for (std::int64_t i = 1; i < c.num_layers; i += 2) c.moe_layers.push_back(i);
+        c.moe_layers_default = false;
+    }
+    return c;
+}
+
+void ModelConfig::validate() const {
+    require(arch == "itera-lite-v2", "arch must be \"itera-lite-v2\", got \"" + arch + "\"");
+    auto c = resolved();
+    require_positive(c.vocab_size, "vocab_size");
+    require_positive(c.hidden_size, "hidden_size");
+    require_positive(c.num_layers, "num_layers");
+    require_positive(c.ssm_state_size, "ssm_state_size");
+    require_positive(c.ssm_expand, "ssm_expand");
+    require_positive(c.ssm_conv_kernel, "ssm_conv_kernel");
+    require_positive(c.ssm_dt_rank, "ssm_dt_rank");
+    require_positive(c.expert_size, "expert_size");
+    struct Dim { const char* key; std::int64_t v; };
+    for (auto d : {Dim{"vocab_size", c.vocab_size}, Dim{"hidden_size", c.hidden_size},
+                   Dim{"num_layers", c.num_layers}, Dim{"ssm_state_size", c.ssm_state_size},
+                   Dim{"ssm_expand", c.ssm_expand}, Dim{"ssm_conv_kernel", c.ssm_conv_kernel},
+                   Dim{"ssm_dt_rank", c.ssm_dt_rank}, Dim{"num_experts", c.num_experts},
+                   Dim{"expert_size", c.expert_size}}) {
+        require(d.v <= kMaxDim, std::string(d.key) + " = " + std::to_string(d.v) +
+                                    " is beyond any trainable model (max " + std::to_string(kMaxDim) + ")");
+    }
+    std::set<std::int64_t> seen;
+    for (auto layer : c.moe_layers) {
+        require(layer >= 0 && layer < c.num_layers,
+                "moe_layers entry " + std::to_string(layer) + " is outside 0.." +
+                    std::to_string(c.num_layers - 1));
+        require(seen.insert(layer).second, "moe_layers lists layer " + std::to_string(layer) + " twice");
+    }
+    if (!c.moe_layers.empty()) {
+        require_positive(c.num_experts, "num_experts");
+        require(c.top_k_experts >= 1 && c.top_k_experts <= c.num_experts,
+                "top_k_experts must be between 1 and num_experts (" + std::to_string(c.num_experts) +
+                    "), got " + std::to_string(c.top_k_experts));
+    }
+    require(std::isfinite(c.moe_aux_loss_weight) && c.moe_aux_loss_weight >= 0,
+            "moe_aux_loss_weight must be a finite number >= 0");
+    require(std::isfinite(c.dropout) && c.dropout >= 0 && c.dropout < 1,
+            "dropout must be in [0, 1), got " + std::to_string(c.dropout));
+    require(std::isfinite(c.norm_eps) && c.norm_eps > 0 && c.norm_eps < 1,
+            "norm_eps must be in (0, 1), got " + std::to_string(c.norm_eps));
+    // Analytic count in double: an absurd configuration must not overflow or
+    // allocate a tensor table with millions of entries before being rejected.
+    const double d = c.hidden_size, di = static_cast<double>(c.inner_size()), N = c.ssm_state_size;
+    const double R = c.ssm_dt_rank, K = c.ssm_conv_kernel, F = c.expert_size;
+    const double moe = static_cast<double>(c.moe_layers.size());
+    const double dense = static_cast<double>(c.num_layers) - moe;
+    const double mixer = 2 * d + 2 * di * d + di * K + di + (R + 2 * N) * di + di * R + 2 * di +
+                         di * N + d * di;
+    double params = c.vocab_size * d + 2 * d + c.num_layers * (mixer + 2 * d) + dense * 2 * F * d +
+                    moe * (c.num_experts * d + c.num_experts * 2 * F * d);
+    require(c.num_layers <= 4096, "num_layers must be at most 4096");
+    require(c.num_experts <= 4096, "num_experts must be at most 4096");
+    require(params <= kMaxParams, "the configuration has " + std::to_string(params / 1e9) +
+                                      " billion parameters; the workbench trains models up to " +
+                                      std::to_string(kMaxParams / 1e9) + " billion");
+}
+
+std::string ModelConfig::to_json() const {
+    auto c = resolved();
+    json j = json::object();
+    j["arch"] = c.arch;
+    j["vocab_size"] = c.vocab_size;
+    j["hidden_size"] = c.hidden_size;
+    j["num_layers"] = c.num_layers;
+    j["ssm_state_size"] = c.ssm_state_size;
+    j["ssm_expand"] = c.ssm_expand;
+    j["ssm_conv_kernel"] = c.ssm_conv_kernel;
+    j["ssm_dt_rank"] = c.ssm_dt_rank;
+    j["num_experts"] = c.num_experts;
+    j["top_k_experts"] = c.top_k_experts;
+    j["expert_size"] = c.expert_size;
+    j["moe_layers"] = c.moe_layers;
+    j["moe_aux_loss_weight"] = c.moe_aux_loss_weight;
+    j["dropout"] = c.dropout;
+    j["norm_eps"] = c.norm_eps;
+    return j.dump();
+}
+
+ModelConfig ModelConfig::from_json(const std::string& text) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw Error(std::string("model config: not valid JSON: ") + e.what());
+    }
+    require(j.is_object(), "expected a JSON object");
+    ModelConfig c;
+    auto get_int = [&](const char* key, std::int64_t& out) {
+        if (!j.contains(key)) return;
+        const auto& v = j[key];
+        require(v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()),
+                std::string(key) + " must be an integer");
+        out = v.get<std::int64_t>();
+    };
+    auto get_float = [&](const char* key, double& out) {
+        if (!j.contains(key)) return;
+        require(j[key].is_number(), std::string(key) + " must be a number");
+        out = j[key].get<double>();
+    };
+    static const std::set<std::string> known = {
+        "arch", "vocab_size", "hidden_size", "num_layers", "ssm_state_size", "ssm_expand",
+        "ssm_conv_kernel", "ssm_dt_rank", "num_experts", "top_k_experts", "expert_size",
+        "moe_layers", "moe_aux_loss_weight", "dropout", "norm_eps"};
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        require(known.count(it.key()) > 0, "unknown key \"" + it.key() + "\"");
+    }
+    if (j.contains("arch")) {
+        require(j["arch"].is_string(), "arch must be a string");
+        c.arch = j["arch"].get<std::string>();
+    }
+    require(j.contains("vocab_size"), "vocab_size is required");
+    get_int("vocab_size", c.vocab_size);
+    get_int("hidden_size", c.hidden_size);
+    get_int("num_layers", c.num_layers);
+    get_int("ssm_state_size", c.ssm_state_size);
+    get_int("ssm_expand", c.ssm_expand);
+    get_int("ssm_conv_kernel", c.ssm_conv_kernel);
+    get_int("ssm_dt_rank", c.ssm_dt_rank);
+    get_int("num_experts", c.num_experts);
+    get_int("top_k_experts", c.top_k_experts);
+    get_int("expert_size", c.expert_size);
+    if (j.contains("moe_layers")) {
+        require(j["moe_layers"].is_array(), "moe_layers must be an array of layer indices");
+        c.moe_layers.clear();
+        for (const auto& v : j["moe_layers"]) {
+            require(v.is_number_integer(), "moe_layers must hold integers");
+            c.moe_layers.push_back(v.get<std::int64_t>());
+        }
+        c.moe_layers_default = false;
+    }
+    get_float("moe_aux_loss_weight", c.moe_aux_loss_weight);
+    get_float("dropout", c.dropout);
+    get_float("norm_eps", c.norm_eps);
+    c.validate();
+    return c.resolved();
+}
+
+ModelConfig ModelConfig::preset(const std::string& name, std::int64_t vocab_size) {
+    ModelConfig c;
+    c.vocab_size = vocab_size;
+    struct P { const char* name; std::int64_t d, L, N, E, F; };
+    static constexpr P presets[] = {{"micro", 64, 3, 8, 4, 128},
+                                    {"quality", 128, 4, 8, 4, 256},
+                                    {"small", 256, 6, 16, 8, 512},
+                                    {"medium", 512, 8, 16, 8, 1024}};
+    for (const auto& p : presets) {
+        if (name == p.name) {
+            c.hidden_size = p.d;
+            c.num_layers = p.L;
+            c.ssm_state_size = p.N;
+            c.num_experts = p.E;
+            c.expert_size = p.F;
+            c.validate();
+            return c.resolved();
+        }
+    }
+    throw Error("unknown preset \"" + name + "\" (expected micro, quality, small or medium)");
+}
+
+std::vector<std::string> ModelConfig::preset_names() { return {"micro", "quality", "small", "medium"}; }
+
+bool operator==(const ModelConfig& a, const ModelConfig& b) { return a.to_json() == b.to_json(); }
+
+}  // namespace itera

@@ -1,0 +1,45 @@
+#include "model/mixer.h"
+
+#include "model/ops.h"
+
+namespace itera {
+
+MixerImpl::MixerImpl(const ModelConfig& cfg) : config(cfg.resolved()) {
+    const auto d = config.hidden_size, di = config.inner_size(), N = config.ssm_state_size;
+    const auto R = config.ssm_dt_rank, K = config.ssm_conv_kernel;
+    norm = register_module("norm", Weights(std::vector<std::int64_t>{d}, std::vector<std::int64_t>{d}));
+    in_proj = register_module("in_proj", Weights(std::vector<std::int64_t>{2 * di, d}));
+    conv1d = register_module("conv1d", Weights(std::vector<std::int64_t>{di, 1, K}, std::vector<std::int64_t>{di}));
+    x_proj = register_module("x_proj", Weights(std::vector<std::int64_t>{R + 2 * N, di}));
+    dt_proj = register_module("dt_proj", Weights(std::vector<std::int64_t>{di, R}, std::vector<std::int64_t>{di}));
+    A_log = register_parameter("A_log", torch::zeros({di, N}));
+    D = register_parameter("D", torch::zeros({di}));
+    out_proj = register_module("out_proj", Weights(std::vector<std::int64_t>{d, di}));
+}
+
+torch::Tensor MixerImpl::forward(const torch::Tensor& x, LayerState* state) {
+    const auto di = config.inner_size(), N = config.ssm_state_size, R = config.ssm_dt_rank;
+    auto u = layer_norm(x, norm, config.norm_eps);  // (B, T, d)
+    auto xz = linear_map(u, in_proj->weight);           // (B, T, 2·di)
+    auto xs_in = xz.narrow(2, 0, di);               // (B, T, di), strided rows
+    auto z = xz.narrow(2, di, di);                  // (B, T, di)
+    auto xs = state ? causal_conv_silu_stateful(xs_in, conv1d->weight, conv1d->bias, state->conv_tail)
+                    : causal_conv_silu(xs_in, conv1d->weight, conv1d->bias);  // (B, T, di)
+    auto dbc = linear_map(xs, x_proj->weight);                                     // (B, T, R + 2N)
+    auto dt_low = dbc.narrow(2, 0, R);                                         // (B, T, R)
+    auto Bm = dbc.narrow(2, R, N);                                             // (B, T, N)
+    auto Cm = dbc.narrow(2, R + N, N);                                         // (B, T, N)
+    auto dt_raw = linear_map(dt_low, dt_proj->weight);  // (B, T, di); bias + softplus inside the scan
+    auto y = state ? selective_scan_stateful(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D, state->h)
+                   : selective_scan(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D);  // (B, T, di)
+    y = y * torch::silu(z);
+    return linear_map(y, out_proj->weight);  // (B, T, d)
+}
+
+LayerState MixerImpl::initial_state(std::int64_t batch) const {
+    const auto di = config.inner_size();
+    return {torch::zeros({batch, config.ssm_conv_kernel - 1, di}),
+            torch::zeros({batch, di, config.ssm_state_size})};
+}
+
+}  // namespace itera

@@ -1,0 +1,36 @@
+#pragma once
+// Differentiable LibTorch operations backed by the hand-written kernels:
+// the selective scan, the causal depthwise conv + SiLU, and a timed linear.
+
+#include <torch/torch.h>
+
+namespace itera {
+
+/// y = scan(u, softplus(delta + delta_bias), A = -exp(A_log), Bm, Cm) + D ⊙ u.
+/// u, delta: (B, T, di); Bm, Cm: (B, T, N); A_log: (di, N); delta_bias, D: (di).
+/// Returns (B, T, di). Differentiable in every input; starts from h = 0.
+torch::Tensor selective_scan(const torch::Tensor& u, const torch::Tensor& delta,
+                             const torch::Tensor& delta_bias, const torch::Tensor& A_log,
+                             const torch::Tensor& Bm, const torch::Tensor& Cm, const torch::Tensor& D);
+
+/// The same scan starting from `h` (B, di, N), which is replaced by the final
+/// state. For decoding and chunked prefill: not differentiable.
+torch::Tensor selective_scan_stateful(const torch::Tensor& u, const torch::Tensor& delta,
+                                      const torch::Tensor& delta_bias, const torch::Tensor& A_log,
+                                      const torch::Tensor& Bm, const torch::Tensor& Cm,
+                                      const torch::Tensor& D, torch::Tensor& h);
+
+/// silu(causal depthwise conv over T of x): x (B, T, C) (rows may be strided),
+/// weight (C, 1, K), bias (C). Returns dense (B, T, C). Differentiable.
+torch::Tensor causal_conv_silu(const torch::Tensor& x, const torch::Tensor& weight,
+                               const torch::Tensor& bias);
+
+/// The same with the K-1 previous inputs in `tail` (B, K-1, C), which is
+/// replaced by the last K-1 inputs seen. Not differentiable.
+torch::Tensor causal_conv_silu_stateful(const torch::Tensor& x, const torch::Tensor& weight,
+                                        const torch::Tensor& bias, torch::Tensor& tail);
+
+/// x · weightᵀ over the last dimension; GEMM time is accounted to OpKind::Gemm.
+torch::Tensor linear_map(const torch::Tensor& x, const torch::Tensor& weight);
+
+}  // namespace itera

@@ -1,0 +1,38 @@
+#pragma once
+// Throughput of one full training step (forward + backward + gradient clip +
+// AdamW) on random tokens, with the time split into scan / GEMM / conv / rest.
+// Used by `itera bench train`; prints nothing itself.
+
+#include <cstdint>
+#include <functional>
+
+#include "model/config.h"
+
+namespace itera {
+
+struct TrainBenchOptions {
+    ModelConfig config;
+    std::int64_t batch_size = 16;
+    std::int64_t seq_len = 128;
+    int steps = 20;
+    int warmup_steps = 3;
+    int threads = 0;  ///< 0 = all cores
+    std::uint64_t seed = 0;
+};
+
+struct TrainBenchResult {
+    int threads = 0;
+    std::int64_t params = 0;
+    std::int64_t tokens_per_step = 0;
+    int steps = 0;
+    double seconds = 0;      ///< measured steps only
+    double tokens_per_s = 0;
+    double scan_s = 0, gemm_s = 0, conv_s = 0;  ///< inside `seconds`
+    double final_loss = 0;
+};
+
+/// `progress(step, total)` is called after each measured step.
+TrainBenchResult run_train_bench(const TrainBenchOptions& options,
+                                 const std::function<void(int, int)>& progress = {});
+
+}  // namespace itera

