@@ -9,6 +9,7 @@
 
 #include "model/ops.h"
 #include "reference_model.h"
+#include "util/error.h"
 
 namespace itera {
 namespace {
@@ -152,6 +153,38 @@ TEST(Conv, StatefulStepsEqualFullSequence) {
     std::vector<Tensor> parts;
     for (int64_t t = 0; t < T; ++t) parts.push_back(causal_conv_silu_stateful(x.narrow(1, t, 1), w, b, tail));
     EXPECT_LT(rel_err(torch::cat(parts, 1), full), 1e-6);
+}
+
+TEST(CrossEntropy, MatchesLibTorchWithIgnoredRows) {
+    torch::manual_seed(12);
+    const int64_t M = 37, V = 301;
+    auto logits = (torch::randn({M, V}, torch::kDouble) * 3).requires_grad_(true);
+    auto targets = torch::randint(V, {M}, torch::kLong);
+    targets.narrow(0, 5, 4).fill_(7);  // id 7 plays padding
+    auto ref = torch::nn::functional::cross_entropy(logits, targets,
+                                                    torch::nn::functional::CrossEntropyFuncOptions().ignore_index(7));
+    auto lf = logits.detach().to(torch::kFloat).requires_grad_(true);
+    auto got = cross_entropy(lf, targets, 7);
+    EXPECT_NEAR(got.item<double>(), ref.item<double>(), 1e-5);
+    ref.backward();
+    (got * 2.0).backward();  // the incoming gradient scales the result
+    EXPECT_LT(rel_err(lf.grad(), logits.grad() * 2.0), 1e-5);
+    EXPECT_TRUE(torch::all(lf.grad().narrow(0, 5, 4) == 0).item<bool>());
+    EXPECT_THROW(cross_entropy(lf, torch::full({M}, V, torch::kLong), -1), Error);
+    EXPECT_THROW(cross_entropy(lf, torch::full({M}, 7, torch::kLong), 7), Error);
+}
+
+TEST(SplitLast, PiecesAndGradientsAreExact) {
+    auto x = torch::randn({2, 3, 10}, torch::kDouble).requires_grad_(true);
+    auto parts = split_last(x, {4, 1, 5});
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_TRUE(torch::equal(parts[2], x.narrow(2, 5, 5)));
+    EXPECT_TRUE(parts[1].is_contiguous());
+    (parts[0].sum() * 2 + parts[2].pow(2).sum()).backward();  // parts[1] unused: zero gradient
+    auto want = torch::cat({torch::full({2, 3, 4}, 2.0, torch::kDouble), torch::zeros({2, 3, 1}, torch::kDouble),
+                            2 * x.detach().narrow(2, 5, 5)},
+                           2);
+    EXPECT_TRUE(torch::allclose(x.grad(), want));
 }
 
 }  // namespace

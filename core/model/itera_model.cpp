@@ -1,5 +1,7 @@
 #include "model/itera_model.h"
 
+#include <limits>
+
 #include "model/ops.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
@@ -69,10 +71,8 @@ LossOutput IteraModelImpl::loss(const torch::Tensor& sequence, std::int64_t pad_
     auto fwd = forward(inputs);
     LossOutput out;
     out.target_tokens = pad_id >= 0 ? (targets != pad_id).sum().item<std::int64_t>() : targets.numel();
-    if (out.target_tokens == 0) throw Error("the batch has no non-padding targets");
-    namespace F = torch::nn::functional;
-    out.ce = F::cross_entropy(fwd.logits.reshape({-1, config_.vocab_size}), targets,
-                              F::CrossEntropyFuncOptions().ignore_index(pad_id >= 0 ? pad_id : -100));
+    out.ce = cross_entropy(fwd.logits.reshape({-1, config_.vocab_size}), targets,
+                            pad_id >= 0 ? pad_id : std::numeric_limits<std::int64_t>::min());
     out.aux = fwd.aux_loss;
     out.loss = is_training() && config_.moe_aux_loss_weight > 0
                    ? out.ce + config_.moe_aux_loss_weight * out.aux

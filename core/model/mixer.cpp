@@ -21,14 +21,16 @@ torch::Tensor MixerImpl::forward(const torch::Tensor& x, LayerState* state) {
     const auto di = config.inner_size(), N = config.ssm_state_size, R = config.ssm_dt_rank;
     auto u = layer_norm(x, norm, config.norm_eps);  // (B, T, d)
     auto xz = linear_map(u, in_proj->weight);           // (B, T, 2·di)
-    auto xs_in = xz.narrow(2, 0, di);               // (B, T, di), strided rows
-    auto z = xz.narrow(2, di, di);                  // (B, T, di)
+    auto halves = split_last(xz, {di, di});
+    const auto& xs_in = halves[0];  // (B, T, di)
+    const auto& z = halves[1];      // (B, T, di)
     auto xs = state ? causal_conv_silu_stateful(xs_in, conv1d->weight, conv1d->bias, state->conv_tail)
                     : causal_conv_silu(xs_in, conv1d->weight, conv1d->bias);  // (B, T, di)
     auto dbc = linear_map(xs, x_proj->weight);                                     // (B, T, R + 2N)
-    auto dt_low = dbc.narrow(2, 0, R);                                         // (B, T, R)
-    auto Bm = dbc.narrow(2, R, N);                                             // (B, T, N)
-    auto Cm = dbc.narrow(2, R + N, N);                                         // (B, T, N)
+    auto parts = split_last(dbc, {R, N, N});
+    const auto& dt_low = parts[0];  // (B, T, R)
+    const auto& Bm = parts[1];      // (B, T, N)
+    const auto& Cm = parts[2];      // (B, T, N)
     auto dt_raw = linear_map(dt_low, dt_proj->weight);  // (B, T, di); bias + softplus inside the scan
     auto y = state ? selective_scan_stateful(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D, state->h)
                    : selective_scan(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D);  // (B, T, di)

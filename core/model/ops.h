@@ -33,4 +33,12 @@ torch::Tensor causal_conv_silu_stateful(const torch::Tensor& x, const torch::Ten
 /// x · weightᵀ over the last dimension; GEMM time is accounted to OpKind::Gemm.
 torch::Tensor linear_map(const torch::Tensor& x, const torch::Tensor& weight);
 
+/// Mean cross-entropy of rows of `logits` (M, V) against `targets` (M), rows
+/// whose target is `ignore_index` excluded; fused forward/backward kernels.
+/// Throws itera::Error for out-of-vocabulary targets or an all-ignored batch.
+torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets, std::int64_t ignore_index);
+
+/// Splits the last dimension into contiguous tensors of the given sizes.
+std::vector<torch::Tensor> split_last(const torch::Tensor& x, const std::vector<std::int64_t>& sizes);
+
 }  // namespace itera

@@ -5,6 +5,7 @@
 #include <string>
 #include <thread>
 
+#include "util/allocator.h"
 #include "util/error.h"
 
 namespace itera {
@@ -17,6 +18,7 @@ int default_thread_count() {
 int set_thread_count(int n) {
     if (n > 4096) throw Error("threads: " + std::to_string(n) + " is not a sensible thread count");
     if (n <= 0) n = default_thread_count();
+    tune_allocator();  // every compute entry point passes through here
     at::set_num_threads(n);
     return at::get_num_threads();
 }
