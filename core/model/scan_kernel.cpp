@@ -12,9 +12,10 @@ namespace {
 
 constexpr std::int64_t CB = kScanChannelBlock;
 
-ITERA_KERNEL_CLONES
-void forward_block(const ScanParams& p, std::int64_t b, std::int64_t c0, std::int64_t cn,
-                   float* y, float* h_last) {
+template <bool Full>
+inline __attribute__((always_inline)) void forward_body(const ScanParams& p, std::int64_t b, std::int64_t c0,
+                                                        std::int64_t cn_runtime, float* y, float* h_last) {
+    const std::int64_t cn = Full ? CB : cn_runtime;
     const std::int64_t T = p.length, C = p.channels, N = p.state;
     std::vector<float> h(static_cast<std::size_t>(N * CB), 0.0f);  // (N, CB)
     if (p.h0) {
@@ -26,8 +27,8 @@ void forward_block(const ScanParams& p, std::int64_t b, std::int64_t c0, std::in
     const float* D = p.D + c0;
     for (std::int64_t t = 0; t < T; ++t) {
         const std::int64_t row = b * T + t;
-        const float* ur = p.u + row * C + c0;
-        const float* dr = p.delta + row * C + c0;
+        const float* __restrict ur = p.u + row * C + c0;
+        const float* __restrict dr = p.delta + row * C + c0;
         for (std::int64_t c = 0; c < cn; ++c) {
             dt[c] = simd::softplus(dr[c] + bias[c]);
             du[c] = dt[c] * ur[c];
@@ -36,8 +37,8 @@ void forward_block(const ScanParams& p, std::int64_t b, std::int64_t c0, std::in
         const float* Br = p.Bm + row * N;
         const float* Cr = p.Cm + row * N;
         for (std::int64_t n = 0; n < N; ++n) {
-            float* hn = h.data() + n * CB;
-            const float* An = p.A_t + n * C + c0;
+            float* __restrict hn = h.data() + n * CB;
+            const float* __restrict An = p.A_t + n * C + c0;
             const float bn = Br[n], cv = Cr[n];
             for (std::int64_t c = 0; c < cn; ++c) {
                 hn[c] = simd::exp(dt[c] * An[c]) * hn[c] + du[c] * bn;
@@ -54,33 +55,53 @@ void forward_block(const ScanParams& p, std::int64_t b, std::int64_t c0, std::in
 }
 
 ITERA_KERNEL_CLONES
-void backward_block(const ScanParams& p, const float* dy, const ScanGrads& g, std::int64_t b,
-                    std::int64_t blk, std::int64_t c0, std::int64_t cn) {
+void forward_full(const ScanParams& p, std::int64_t b, std::int64_t c0, float* y, float* h_last) {
+    forward_body<true>(p, b, c0, CB, y, h_last);
+}
+
+ITERA_KERNEL_CLONES
+void forward_partial(const ScanParams& p, std::int64_t b, std::int64_t c0, std::int64_t cn, float* y,
+                     float* h_last) {
+    forward_body<false>(p, b, c0, cn, y, h_last);
+}
+
+// The backward of one (batch, channel block) task. `Full` blocks have exactly
+// CB channels, so every inner loop has a compile-time trip count.
+template <bool Full>
+inline __attribute__((always_inline)) void backward_body(const ScanParams& p, const float* dy, const ScanGrads& g,
+                                                         std::int64_t b, std::int64_t blk, std::int64_t c0,
+                                                         std::int64_t cn_runtime) {
+    const std::int64_t cn = Full ? CB : cn_runtime;
     const std::int64_t T = p.length, C = p.channels, N = p.state, B = p.batch;
     const std::int64_t NCB = N * CB;
-    // Recompute the forward: hs[t + 1] = h_t, hs[0] = 0; dts[t] = softplus(delta + bias).
+    // Recompute the forward, keeping h_t (hs[t + 1], hs[0] = 0), the decay
+    // factors a_t = exp(dt_t A) and dt_t, so the backward needs no exp.
     std::vector<float> hs(static_cast<std::size_t>((T + 1) * NCB), 0.0f);
+    std::vector<float> as(static_cast<std::size_t>(T * NCB), 0.0f);
     std::vector<float> dts(static_cast<std::size_t>(T * CB), 0.0f);
-    const float* bias = p.delta_bias + c0;
-    const float* D = p.D + c0;
+    const float* __restrict bias = p.delta_bias + c0;
+    const float* __restrict D = p.D + c0;
     for (std::int64_t t = 0; t < T; ++t) {
         const std::int64_t row = b * T + t;
-        const float* ur = p.u + row * C + c0;
-        const float* dr = p.delta + row * C + c0;
-        float* dt = dts.data() + t * CB;
+        const float* __restrict ur = p.u + row * C + c0;
+        const float* __restrict dr = p.delta + row * C + c0;
+        float* __restrict dt = dts.data() + t * CB;
         float du[CB];
         for (std::int64_t c = 0; c < cn; ++c) {
             dt[c] = simd::softplus(dr[c] + bias[c]);
             du[c] = dt[c] * ur[c];
         }
         const float* Br = p.Bm + row * N;
-        const float* prev = hs.data() + t * NCB;
-        float* cur = hs.data() + (t + 1) * NCB;
         for (std::int64_t n = 0; n < N; ++n) {
-            const float* An = p.A_t + n * C + c0;
+            const float* __restrict An = p.A_t + n * C + c0;
+            const float* __restrict prev = hs.data() + t * NCB + n * CB;
+            float* __restrict cur = hs.data() + (t + 1) * NCB + n * CB;
+            float* __restrict a = as.data() + t * NCB + n * CB;
             const float bn = Br[n];
-            for (std::int64_t c = 0; c < cn; ++c)
-                cur[n * CB + c] = simd::exp(dt[c] * An[c]) * prev[n * CB + c] + du[c] * bn;
+            for (std::int64_t c = 0; c < cn; ++c) {
+                a[c] = simd::exp(dt[c] * An[c]);
+                cur[c] = a[c] * prev[c] + du[c] * bn;
+            }
         }
     }
 
@@ -89,52 +110,52 @@ void backward_block(const ScanParams& p, const float* dy, const ScanGrads& g, st
     float dD[CB] = {}, dbias[CB] = {};
     for (std::int64_t t = T - 1; t >= 0; --t) {
         const std::int64_t row = b * T + t;
-        const float* ur = p.u + row * C + c0;
-        const float* dr = p.delta + row * C + c0;
-        const float* dyr = dy + row * C + c0;
-        const float* dt = dts.data() + t * CB;
+        const float* __restrict ur = p.u + row * C + c0;
+        const float* __restrict dr = p.delta + row * C + c0;
+        const float* __restrict dyr = dy + row * C + c0;
+        const float* __restrict dt = dts.data() + t * CB;
         const float* Br = p.Bm + row * N;
         const float* Cr = p.Cm + row * N;
-        const float* hprev = hs.data() + t * NCB;
-        const float* hcur = hs.data() + (t + 1) * NCB;
-        float du[CB], ddt[CB];
+        // Per channel: S1 = Σ_n g_n A_n a_n h_{t-1,n}, S2 = Σ_n g_n B_n, where
+        // g_n = dL/dh_t[n]; then dL/ddt = S1 + u S2 and dL/du = dy D + dt S2.
+        float S1[CB] = {}, S2[CB] = {}, dtu[CB];
         for (std::int64_t c = 0; c < cn; ++c) {
             dD[c] += dyr[c] * ur[c];
-            du[c] = dyr[c] * D[c];
-            ddt[c] = 0.0f;
+            dtu[c] = dt[c] * ur[c];
         }
         float* dBr = g.dB_part + ((blk * B + b) * T + t) * N;
         float* dCr = g.dC_part + ((blk * B + b) * T + t) * N;
         for (std::int64_t n = 0; n < N; ++n) {
-            const float* An = p.A_t + n * C + c0;
+            const float* __restrict An = p.A_t + n * C + c0;
+            const float* __restrict a = as.data() + t * NCB + n * CB;
+            const float* __restrict hp = hs.data() + t * NCB + n * CB;
+            const float* __restrict hc = hs.data() + (t + 1) * NCB + n * CB;
+            float* __restrict dhn = dh.data() + n * CB;
+            float* __restrict dAn = dA.data() + n * CB;
             const float bn = Br[n], cv = Cr[n];
-            float* dhn = dh.data() + n * CB;
-            float* dAn = dA.data() + n * CB;
-            const float* hp = hprev + n * CB;
-            const float* hc = hcur + n * CB;
             float sB = 0.0f, sC = 0.0f;
 #pragma omp simd reduction(+ : sB, sC)
             for (std::int64_t c = 0; c < cn; ++c) {
-                const float a = simd::exp(dt[c] * An[c]);
                 const float gh = dhn[c] + dyr[c] * cv;  // dL/dh_t
-                const float ah = a * hp[c];
+                const float ah = a[c] * hp[c];
                 sC += dyr[c] * hc[c];
-                ddt[c] += gh * (An[c] * ah + bn * ur[c]);
+                sB += gh * dtu[c];
+                S1[c] += gh * An[c] * ah;
+                S2[c] += gh * bn;
                 dAn[c] += gh * dt[c] * ah;
-                sB += gh * dt[c] * ur[c];
-                du[c] += gh * dt[c] * bn;
-                dhn[c] = gh * a;
+                dhn[c] = gh * a[c];
             }
             dBr[n] = sB;
             dCr[n] = sC;
         }
-        float* dur = g.du + row * C + c0;
-        float* ddr = g.ddelta + row * C + c0;
+        float* __restrict dur = g.du + row * C + c0;
+        float* __restrict ddr = g.ddelta + row * C + c0;
         for (std::int64_t c = 0; c < cn; ++c) {
-            const float d = ddt[c] * simd::sigmoid(dr[c] + bias[c]);  // softplus' = sigmoid
+            const float ddt = S1[c] + ur[c] * S2[c];
+            const float d = ddt * simd::sigmoid(dr[c] + bias[c]);  // softplus' = sigmoid
             ddr[c] = d;
             dbias[c] += d;
-            dur[c] = du[c];
+            dur[c] = dyr[c] * D[c] + dt[c] * S2[c];
         }
     }
     for (std::int64_t n = 0; n < N; ++n)
@@ -143,6 +164,18 @@ void backward_block(const ScanParams& p, const float* dy, const ScanGrads& g, st
         g.dD_part[b * C + c0 + c] = dD[c];
         g.dbias_part[b * C + c0 + c] = dbias[c];
     }
+}
+
+ITERA_KERNEL_CLONES
+void backward_full(const ScanParams& p, const float* dy, const ScanGrads& g, std::int64_t b, std::int64_t blk,
+                   std::int64_t c0) {
+    backward_body<true>(p, dy, g, b, blk, c0, CB);
+}
+
+ITERA_KERNEL_CLONES
+void backward_partial(const ScanParams& p, const float* dy, const ScanGrads& g, std::int64_t b, std::int64_t blk,
+                      std::int64_t c0, std::int64_t cn) {
+    backward_body<false>(p, dy, g, b, blk, c0, cn);
 }
 
 template <class F>
@@ -162,13 +195,19 @@ void for_each_block(const ScanParams& p, F&& f) {
 
 void scan_forward(const ScanParams& p, float* y, float* h_last) {
     for_each_block(p, [&](std::int64_t b, std::int64_t, std::int64_t c0, std::int64_t cn) {
-        forward_block(p, b, c0, cn, y, h_last);
+        if (cn == CB)
+            forward_full(p, b, c0, y, h_last);
+        else
+            forward_partial(p, b, c0, cn, y, h_last);
     });
 }
 
 void scan_backward(const ScanParams& p, const float* dy, const ScanGrads& g) {
     for_each_block(p, [&](std::int64_t b, std::int64_t blk, std::int64_t c0, std::int64_t cn) {
-        backward_block(p, dy, g, b, blk, c0, cn);
+        if (cn == CB)
+            backward_full(p, dy, g, b, blk, c0);
+        else
+            backward_partial(p, dy, g, b, blk, c0, cn);
     });
 }
 
