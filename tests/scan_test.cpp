@@ -23,8 +23,8 @@ double rel_err(const Tensor& got, const Tensor& want) {
 }
 
 struct ScanInputs {
-    Tensor u, delta, bias, A_log, Bm, Cm, D;
-    std::vector<Tensor> all() const { return {u, delta, bias, A_log, Bm, Cm, D}; }
+    Tensor u, delta, bias, A_log, Bm, Cm, D, z;
+    std::vector<Tensor> all() const { return {u, delta, bias, A_log, Bm, Cm, D, z}; }
 };
 
 ScanInputs make_inputs(int64_t B, int64_t T, int64_t C, int64_t N, uint64_t seed) {
@@ -38,12 +38,14 @@ ScanInputs make_inputs(int64_t B, int64_t T, int64_t C, int64_t N, uint64_t seed
     in.Bm = torch::randn({B, T, N}, torch::kDouble);
     in.Cm = torch::randn({B, T, N}, torch::kDouble);
     in.D = torch::randn({C}, torch::kDouble);
+    in.z = torch::randn({B, T, C}, torch::kDouble);
     return in;
 }
 
 Tensor reference(const std::vector<Tensor>& x) {
     auto dt = torch::log1p(torch::exp(x[1] + x[2]));
-    return testing::reference_scan(x[0], dt, -torch::exp(x[3]), x[4], x[5], x[6]);
+    auto y = testing::reference_scan(x[0], dt, -torch::exp(x[3]), x[4], x[5], x[6]);
+    return y * x[7] * torch::sigmoid(x[7]);  // the mixer's gate y ⊙ silu(z)
 }
 
 class ScanShapes : public ::testing::TestWithParam<std::tuple<int, int, int, int>> {};
@@ -57,12 +59,13 @@ TEST_P(ScanShapes, ForwardAndGradientsMatchPlainLoop) {
         fast_in.push_back(t.to(torch::kFloat).requires_grad_(true));
     }
     auto y_ref = reference(ref_in);
-    auto y = selective_scan(fast_in[0], fast_in[1], fast_in[2], fast_in[3], fast_in[4], fast_in[5], fast_in[6]);
+    auto y = selective_scan(fast_in[0], fast_in[1], fast_in[2], fast_in[3], fast_in[4], fast_in[5], fast_in[6],
+                            fast_in[7]);
     double fwd = rel_err(y, y_ref);
     auto gy = torch::randn_like(y_ref);
     (y_ref * gy).sum().backward();
     (y * gy.to(torch::kFloat)).sum().backward();
-    const char* names[] = {"u", "delta", "delta_bias", "A_log", "B", "C", "D"};
+    const char* names[] = {"u", "delta", "delta_bias", "A_log", "B", "C", "D", "z"};
     double worst = 0;
     for (size_t i = 0; i < ref_in.size(); ++i) {
         double e = rel_err(fast_in[i].grad(), ref_in[i].grad());
@@ -104,18 +107,27 @@ TEST(Scan, ReferenceItselfPassesDoubleGradcheck) {
     }
 }
 
+TEST(Scan, UngatedMatchesPlainLoop) {
+    auto in = make_inputs(2, 9, 35, 4, 21);
+    auto f = [](const Tensor& t) { return t.to(torch::kFloat); };
+    auto dt = torch::log1p(torch::exp(in.delta + in.bias));
+    auto ref = testing::reference_scan(in.u, dt, -torch::exp(in.A_log), in.Bm, in.Cm, in.D);
+    auto y = selective_scan(f(in.u), f(in.delta), f(in.bias), f(in.A_log), f(in.Bm), f(in.Cm), f(in.D));
+    EXPECT_LT(rel_err(y, ref), 2e-5);
+}
+
 TEST(Scan, StatefulChunksEqualOneLongScan) {
     auto in = make_inputs(2, 24, 40, 8, 3);
     auto f = [](const Tensor& t) { return t.to(torch::kFloat); };
     torch::NoGradGuard ng;
-    auto full = selective_scan(f(in.u), f(in.delta), f(in.bias), f(in.A_log), f(in.Bm), f(in.Cm), f(in.D));
+    auto full = selective_scan(f(in.u), f(in.delta), f(in.bias), f(in.A_log), f(in.Bm), f(in.Cm), f(in.D), f(in.z));
     auto h = torch::zeros({2, 40, 8});
     std::vector<Tensor> parts;
     for (int64_t start : {0, 10, 11, 20}) {
         int64_t len = (start == 0 ? 10 : start == 10 ? 1 : start == 11 ? 9 : 4);
         auto sl = [&](const Tensor& t) { return f(t).narrow(1, start, len); };
         parts.push_back(selective_scan_stateful(sl(in.u), sl(in.delta), f(in.bias), f(in.A_log), sl(in.Bm),
-                                                sl(in.Cm), f(in.D), h));
+                                                sl(in.Cm), f(in.D), h, sl(in.z)));
     }
     EXPECT_LT(rel_err(torch::cat(parts, 1), full), 1e-6);
 }
@@ -172,6 +184,29 @@ TEST(CrossEntropy, MatchesLibTorchWithIgnoredRows) {
     EXPECT_TRUE(torch::all(lf.grad().narrow(0, 5, 4) == 0).item<bool>());
     EXPECT_THROW(cross_entropy(lf, torch::full({M}, V, torch::kLong), -1), Error);
     EXPECT_THROW(cross_entropy(lf, torch::full({M}, 7, torch::kLong), 7), Error);
+}
+
+TEST(HeadLoss, ChunkedTiedHeadMatchesFullLogits) {
+    torch::manual_seed(13);
+    const int64_t M = 100, d = 16, V = 40000;  // 2^20 / V = 26 -> 32-row chunks: 4 of them
+    auto x = torch::randn({M, d}, torch::kDouble).requires_grad_(true);
+    auto W = (torch::randn({V, d}, torch::kDouble) * 0.3).requires_grad_(true);
+    auto targets = torch::randint(V, {M}, torch::kLong);
+    targets.narrow(0, 40, 3).fill_(5);
+    auto ref = torch::nn::functional::cross_entropy(torch::matmul(x, W.t()), targets,
+                                                    torch::nn::functional::CrossEntropyFuncOptions().ignore_index(5));
+    auto xf = x.detach().to(torch::kFloat).requires_grad_(true);
+    auto Wf = W.detach().to(torch::kFloat).requires_grad_(true);
+    auto got = tied_head_cross_entropy(xf, Wf, targets, 5);
+    EXPECT_NEAR(got.item<double>(), ref.item<double>(), 1e-5);
+    ref.backward();
+    (got * 3.0).backward();
+    EXPECT_LT(rel_err(xf.grad(), x.grad() * 3.0), 1e-5);
+    EXPECT_LT(rel_err(Wf.grad(), W.grad() * 3.0), 1e-5);
+    {
+        torch::NoGradGuard ng;  // evaluation: loss only, no gradient work
+        EXPECT_NEAR(tied_head_cross_entropy(xf, Wf, targets, 5).item<double>(), ref.item<double>(), 1e-5);
+    }
 }
 
 TEST(SplitLast, PiecesAndGradientsAreExact) {

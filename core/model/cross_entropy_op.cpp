@@ -48,16 +48,20 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets_in, std::int64_
     TORCH_CHECK(logits.dim() == 2 && logits.scalar_type() == torch::kFloat, "cross_entropy: logits must be float (M, V)");
     auto targets = targets_in.to(torch::kLong).contiguous().view({-1});
     TORCH_CHECK(targets.size(0) == logits.size(0), "cross_entropy: one target per row");
-    const auto V = logits.size(1);
+    const auto count = count_targets(targets, logits.size(1), ignore_index);
+    return CrossEntropyFn::apply(logits, targets, ignore_index, count);
+}
+
+std::int64_t count_targets(const Tensor& targets, std::int64_t V, std::int64_t ignore_index) {
     auto valid = targets != ignore_index;
-    auto count = valid.sum().item<std::int64_t>();
+    const auto count = valid.sum().item<std::int64_t>();
     if (count == 0) throw Error("cross-entropy over a batch with no non-padding targets");
     auto bad = valid & ((targets < 0) | (targets >= V));
     if (bad.any().item<bool>()) {
         auto id = targets.masked_select(bad)[0].item<std::int64_t>();
         throw Error("target id " + std::to_string(id) + " is outside the vocabulary 0.." + std::to_string(V - 1));
     }
-    return CrossEntropyFn::apply(logits, targets, ignore_index, count);
+    return count;
 }
 
 }  // namespace itera

@@ -29,6 +29,12 @@ IteraModelImpl::IteraModelImpl(const ModelConfig& config) : config_(config.resol
 }
 
 ModelOutput IteraModelImpl::forward(const torch::Tensor& tokens, DecodeState* state) {
+    auto out = forward_hidden(tokens, state);
+    out.logits = linear_map(out.hidden, embed->weight);  // tied head, (B, T, V)
+    return out;
+}
+
+ModelOutput IteraModelImpl::forward_hidden(const torch::Tensor& tokens, DecodeState* state) {
     if (tokens.dim() != 2 || tokens.scalar_type() != torch::kLong)
         throw Error("model input must be int64 token ids of shape (batch, time)");
     if (tokens.size(1) == 0) throw Error("model input has no tokens");
@@ -56,8 +62,7 @@ ModelOutput IteraModelImpl::forward(const torch::Tensor& tokens, DecodeState* st
             out.expert_load.push_back(f.expert_load);
         }
     }
-    x = layer_norm(x, norm_f, config_.norm_eps);
-    out.logits = linear_map(x, embed->weight);  // tied head, (B, T, V)
+    out.hidden = layer_norm(x, norm_f, config_.norm_eps);  // (B, T, d)
     if (state) state->position += tokens.size(1);
     return out;
 }
@@ -68,11 +73,11 @@ LossOutput IteraModelImpl::loss(const torch::Tensor& sequence, std::int64_t pad_
     const auto T = sequence.size(1) - 1;
     auto inputs = sequence.narrow(1, 0, T);
     auto targets = sequence.narrow(1, 1, T).reshape({-1});
-    auto fwd = forward(inputs);
+    auto fwd = forward_hidden(inputs);
     LossOutput out;
     out.target_tokens = pad_id >= 0 ? (targets != pad_id).sum().item<std::int64_t>() : targets.numel();
-    out.ce = cross_entropy(fwd.logits.reshape({-1, config_.vocab_size}), targets,
-                            pad_id >= 0 ? pad_id : std::numeric_limits<std::int64_t>::min());
+    out.ce = tied_head_cross_entropy(fwd.hidden.reshape({-1, config_.hidden_size}), embed->weight, targets,
+                                     pad_id >= 0 ? pad_id : std::numeric_limits<std::int64_t>::min());
     out.aux = fwd.aux_loss;
     out.loss = is_training() && config_.moe_aux_loss_weight > 0
                    ? out.ce + config_.moe_aux_loss_weight * out.aux

@@ -22,7 +22,8 @@ struct DecodeState {
 };
 
 struct ModelOutput {
-    torch::Tensor logits;                    ///< (B, T, V)
+    torch::Tensor logits;                    ///< (B, T, V); undefined from forward_hidden
+    torch::Tensor hidden;                    ///< (B, T, d) final normalised hidden state
     torch::Tensor aux_loss;                  ///< scalar Σ over MoE layers (0 without MoE)
     std::vector<torch::Tensor> expert_load;  ///< per MoE layer, (E)
 };
@@ -48,6 +49,10 @@ public:
     /// tokens: int64 (B, T) ids in [0, V). With `state` the sequence continues
     /// from it and the state is advanced (inference only, no autograd).
     ModelOutput forward(const torch::Tensor& tokens, DecodeState* state = nullptr);
+
+    /// As `forward` without the head: only `hidden` is set (the loss applies
+    /// the tied head itself, in chunks).
+    ModelOutput forward_hidden(const torch::Tensor& tokens, DecodeState* state = nullptr);
 
     /// Language-model loss of `sequence` (B, T+1): inputs are [:, :T], targets
     /// [:, 1:] — the only place the shift happens. Targets equal to `pad_id`

@@ -32,9 +32,9 @@ torch::Tensor MixerImpl::forward(const torch::Tensor& x, LayerState* state) {
     const auto& Bm = parts[1];      // (B, T, N)
     const auto& Cm = parts[2];      // (B, T, N)
     auto dt_raw = linear_map(dt_low, dt_proj->weight);  // (B, T, di); bias + softplus inside the scan
-    auto y = state ? selective_scan_stateful(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D, state->h)
-                   : selective_scan(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D);  // (B, T, di)
-    y = y * torch::silu(z);
+    // y ⊙ silu(z) is computed inside the scan kernel.
+    auto y = state ? selective_scan_stateful(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D, state->h, z)
+                   : selective_scan(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D, z);  // (B, T, di)
     return linear_map(y, out_proj->weight);  // (B, T, d)
 }
 

@@ -6,19 +6,22 @@
 
 namespace itera {
 
-/// y = scan(u, softplus(delta + delta_bias), A = -exp(A_log), Bm, Cm) + D ⊙ u.
-/// u, delta: (B, T, di); Bm, Cm: (B, T, N); A_log: (di, N); delta_bias, D: (di).
+/// y = scan(u, softplus(delta + delta_bias), A = -exp(A_log), Bm, Cm) + D ⊙ u,
+/// times silu(z) when z is defined (the mixer's gate, fused into the kernel).
+/// u, delta, z: (B, T, di); Bm, Cm: (B, T, N); A_log: (di, N); delta_bias, D: (di).
 /// Returns (B, T, di). Differentiable in every input; starts from h = 0.
 torch::Tensor selective_scan(const torch::Tensor& u, const torch::Tensor& delta,
                              const torch::Tensor& delta_bias, const torch::Tensor& A_log,
-                             const torch::Tensor& Bm, const torch::Tensor& Cm, const torch::Tensor& D);
+                             const torch::Tensor& Bm, const torch::Tensor& Cm, const torch::Tensor& D,
+                             const torch::Tensor& z = {});
 
 /// The same scan starting from `h` (B, di, N), which is replaced by the final
 /// state. For decoding and chunked prefill: not differentiable.
 torch::Tensor selective_scan_stateful(const torch::Tensor& u, const torch::Tensor& delta,
                                       const torch::Tensor& delta_bias, const torch::Tensor& A_log,
                                       const torch::Tensor& Bm, const torch::Tensor& Cm,
-                                      const torch::Tensor& D, torch::Tensor& h);
+                                      const torch::Tensor& D, torch::Tensor& h,
+                                      const torch::Tensor& z = {});
 
 /// silu(causal depthwise conv over T of x): x (B, T, C) (rows may be strided),
 /// weight (C, 1, K), bias (C). Returns dense (B, T, C). Differentiable.
@@ -37,6 +40,16 @@ torch::Tensor linear_map(const torch::Tensor& x, const torch::Tensor& weight);
 /// whose target is `ignore_index` excluded; fused forward/backward kernels.
 /// Throws itera::Error for out-of-vocabulary targets or an all-ignored batch.
 torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets, std::int64_t ignore_index);
+
+/// Number of targets not equal to `ignore_index`; throws itera::Error if there
+/// are none or one lies outside [0, V).
+std::int64_t count_targets(const torch::Tensor& targets, std::int64_t V, std::int64_t ignore_index);
+
+/// Mean CE of logits = x · Wᵀ (the tied head) against `targets`, computed in
+/// cache-sized row chunks without materialising the logits. x: (M, d), W: (V, d).
+/// Gradients for x and W are produced during the forward when grad mode is on.
+torch::Tensor tied_head_cross_entropy(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& targets,
+                                      std::int64_t ignore_index);
 
 /// Splits the last dimension into contiguous tensors of the given sizes.
 std::vector<torch::Tensor> split_last(const torch::Tensor& x, const std::vector<std::int64_t>& sizes);

@@ -45,8 +45,13 @@ inline __attribute__((always_inline)) void forward_body(const ScanParams& p, std
                 acc[c] += hn[c] * cv;
             }
         }
-        float* yr = y + row * C + c0;
-        for (std::int64_t c = 0; c < cn; ++c) yr[c] = acc[c];
+        float* __restrict yr = y + row * C + c0;
+        if (p.z) {
+            const float* __restrict zr = p.z + row * C + c0;
+            for (std::int64_t c = 0; c < cn; ++c) yr[c] = acc[c] * simd::silu(zr[c]);
+        } else {
+            for (std::int64_t c = 0; c < cn; ++c) yr[c] = acc[c];
+        }
     }
     if (h_last) {
         for (std::int64_t c = 0; c < cn; ++c)
@@ -112,7 +117,12 @@ inline __attribute__((always_inline)) void backward_body(const ScanParams& p, co
         const std::int64_t row = b * T + t;
         const float* __restrict ur = p.u + row * C + c0;
         const float* __restrict dr = p.delta + row * C + c0;
-        const float* __restrict dyr = dy + row * C + c0;
+        const float* __restrict dout = dy + row * C + c0;
+        // With the gate, dL/dy = dout · silu(z); dL/dz needs y itself, which is
+        // summed from the recomputed states in the loop below (yh).
+        float dyr[CB], yh[CB] = {};
+        const float* __restrict zr = p.z ? p.z + row * C + c0 : nullptr;
+        for (std::int64_t c = 0; c < cn; ++c) dyr[c] = zr ? dout[c] * simd::silu(zr[c]) : dout[c];
         const float* __restrict dt = dts.data() + t * CB;
         const float* Br = p.Bm + row * N;
         const float* Cr = p.Cm + row * N;
@@ -139,6 +149,7 @@ inline __attribute__((always_inline)) void backward_body(const ScanParams& p, co
                 const float gh = dhn[c] + dyr[c] * cv;  // dL/dh_t
                 const float ah = a[c] * hp[c];
                 sC += dyr[c] * hc[c];
+                yh[c] += hc[c] * cv;
                 sB += gh * dtu[c];
                 S1[c] += gh * An[c] * ah;
                 S2[c] += gh * bn;
@@ -156,6 +167,14 @@ inline __attribute__((always_inline)) void backward_body(const ScanParams& p, co
             ddr[c] = d;
             dbias[c] += d;
             dur[c] = dyr[c] * D[c] + dt[c] * S2[c];
+        }
+        if (zr) {
+            float* __restrict dzr = g.dz + row * C + c0;
+            for (std::int64_t c = 0; c < cn; ++c) {
+                const float sg = simd::sigmoid(zr[c]);
+                const float y = yh[c] + D[c] * ur[c];
+                dzr[c] = dout[c] * y * sg * (1.0f + zr[c] * (1.0f - sg));  // silu'(z)
+            }
         }
     }
     for (std::int64_t n = 0; n < N; ++n)

@@ -5,6 +5,7 @@
 //   dt_t = softplus(delta_t + delta_bias)                      per channel c
 //   h_t  = exp(dt_t A) ⊙ h_{t-1} + dt_t B_t u_t                (C, N) state
 //   y_t  = h_t · C_t + D ⊙ u_t
+//   out  = y ⊙ silu(z)                                          (when z is given)
 //
 // Work is split into (batch, block of 32 channels) tasks run in parallel; the
 // inner loop runs over the channels of a block so it vectorises at any N.
@@ -24,6 +25,7 @@ struct ScanParams {
     const float* Cm = nullptr;          ///< (B, T, N)
     const float* D = nullptr;           ///< (C)
     const float* h0 = nullptr;          ///< (B, C, N) initial state, or null for zeros
+    const float* z = nullptr;           ///< (B, T, C) gate, or null for an ungated output
 };
 
 /// Channels per task; partial-gradient buffers are laid out per block.
@@ -44,6 +46,7 @@ struct ScanGrads {
     float* dC_part = nullptr;     ///< (blocks, B, T, N)
     float* dD_part = nullptr;     ///< (B, C)
     float* dbias_part = nullptr;  ///< (B, C)
+    float* dz = nullptr;          ///< (B, T, C) when the scan is gated
 };
 
 /// Backward of `scan_forward` with h0 = 0 (training never carries state).

@@ -44,7 +44,7 @@ Tensor transposed_A(const Tensor& A_log) { return (-A_log.detach().exp()).t().co
 class SelectiveScanFn : public torch::autograd::Function<SelectiveScanFn> {
 public:
     static Tensor forward(AutogradContext* ctx, Tensor u, Tensor delta, Tensor bias, Tensor A_log,
-                          Tensor Bm, Tensor Cm, Tensor D) {
+                          Tensor Bm, Tensor Cm, Tensor D, Tensor z) {
         OpTimerScope timer(OpKind::Scan);
         u = u.contiguous();
         delta = delta.contiguous();
@@ -54,9 +54,14 @@ public:
         D = D.contiguous();
         auto A_t = transposed_A(A_log);
         auto p = make_params(u, delta, bias, A_t, Bm, Cm, D);
+        if (z.numel() > 0) {  // an empty z means "no gate" (apply() cannot take undefined tensors)
+            z = z.contiguous();
+            TORCH_CHECK(z.sizes() == u.sizes() && z.scalar_type() == torch::kFloat, "selective_scan: z must be like u");
+            p.z = z.data_ptr<float>();
+        }
         auto y = torch::empty_like(u);
         kernels::scan_forward(p, y.data_ptr<float>(), nullptr);
-        ctx->save_for_backward({u, delta, bias, A_log, Bm, Cm, D});
+        ctx->save_for_backward({u, delta, bias, A_log, Bm, Cm, D, z});
         return y;
     }
 
@@ -64,10 +69,15 @@ public:
         OpTimerScope timer(OpKind::Scan);
         auto s = ctx->get_saved_variables();
         const Tensor &u = s[0], &delta = s[1], &bias = s[2], &A_log = s[3], &Bm = s[4], &Cm = s[5],
-                     &D = s[6];
+                     &D = s[6], &z = s[7];
         auto dy = grads[0].contiguous();
         auto A_t = transposed_A(A_log);
         auto p = make_params(u, delta, bias, A_t, Bm, Cm, D);
+        Tensor dz;
+        if (z.numel() > 0) {
+            p.z = z.data_ptr<float>();
+            dz = torch::empty_like(z);
+        }
         const auto B = p.batch, T = p.length, C = p.channels, N = p.state;
         const auto blocks = kernels::scan_channel_blocks(C);
         auto opts = u.options();
@@ -80,25 +90,25 @@ public:
         auto dbias = torch::empty({B, C}, opts);
         kernels::ScanGrads g{du.data_ptr<float>(),   ddelta.data_ptr<float>(), dA_t.data_ptr<float>(),
                              dB.data_ptr<float>(),   dC.data_ptr<float>(),     dD.data_ptr<float>(),
-                             dbias.data_ptr<float>()};
+                             dbias.data_ptr<float>(), dz.defined() ? dz.data_ptr<float>() : nullptr};
         kernels::scan_backward(p, dy.data_ptr<float>(), g);
         // dL/dA_log = dL/dA · dA/dA_log = dL/dA · A, with A = -exp(A_log).
         auto dA = dA_t.sum(0).t();  // (C, N)
         auto dA_log = dA * (-A_log.exp());
-        return {du, ddelta, dbias.sum(0), dA_log, dB.sum(0), dC.sum(0), dD.sum(0)};
+        return {du, ddelta, dbias.sum(0), dA_log, dB.sum(0), dC.sum(0), dD.sum(0), dz};
     }
 };
 
 }  // namespace
 
 Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& delta_bias,
-                      const Tensor& A_log, const Tensor& Bm, const Tensor& Cm, const Tensor& D) {
-    return SelectiveScanFn::apply(u, delta, delta_bias, A_log, Bm, Cm, D);
+                      const Tensor& A_log, const Tensor& Bm, const Tensor& Cm, const Tensor& D, const Tensor& z) {
+    return SelectiveScanFn::apply(u, delta, delta_bias, A_log, Bm, Cm, D, z.defined() ? z : torch::empty({0}));
 }
 
 Tensor selective_scan_stateful(const Tensor& u_in, const Tensor& delta_in, const Tensor& bias_in,
                                const Tensor& A_log, const Tensor& Bm_in, const Tensor& Cm_in,
-                               const Tensor& D_in, Tensor& h) {
+                               const Tensor& D_in, Tensor& h, const Tensor& z_in) {
     torch::NoGradGuard no_grad;
     OpTimerScope timer(OpKind::Scan);
     auto u = u_in.contiguous(), delta = delta_in.contiguous(), bias = bias_in.contiguous();
@@ -109,6 +119,12 @@ Tensor selective_scan_stateful(const Tensor& u_in, const Tensor& delta_in, const
                 "selective_scan_stateful: state must be (B, di, N)");
     auto h0 = h.contiguous();
     p.h0 = h0.data_ptr<float>();
+    Tensor z;
+    if (z_in.defined()) {
+        z = z_in.contiguous();
+        TORCH_CHECK(z.sizes() == u.sizes(), "selective_scan_stateful: z must be like u");
+        p.z = z.data_ptr<float>();
+    }
     auto y = torch::empty_like(u);
     auto h_last = torch::empty_like(h0);
     kernels::scan_forward(p, y.data_ptr<float>(), h_last.data_ptr<float>());
