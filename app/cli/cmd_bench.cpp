@@ -51,6 +51,7 @@ int train(Args& a) {
                             {"threads", r.threads},     {"params", r.params},
                             {"steps", r.steps},         {"seconds", r.seconds},
                             {"tokens_per_s", r.tokens_per_s},
+                            {"median_tokens_per_s", r.median_tokens_per_s},
                             {"step_ms", 1e3 * r.seconds / r.steps},
                             {"split_s", {{"scan", r.scan_s}, {"gemm", r.gemm_s}, {"conv", r.conv_s}, {"rest", rest}}},
                             {"final_loss", r.final_loss}};
@@ -64,7 +65,7 @@ int train(Args& a) {
     std::printf("threads          %d\n", r.threads);
     std::printf("steps            %d measured (+%d warm-up), %.1f ms/step\n", r.steps, o.warmup_steps,
                 1e3 * r.seconds / r.steps);
-    std::printf("tokens/s         %.0f\n", r.tokens_per_s);
+    std::printf("tokens/s         %.0f (median step: %.0f)\n", r.tokens_per_s, r.median_tokens_per_s);
     std::printf("time split       scan %.1f%%  gemm %.1f%%  conv %.1f%%  rest %.1f%%\n", pct(r.scan_s),
                 pct(r.gemm_s), pct(r.conv_s), pct(rest));
     std::printf("final loss       %.4f (random tokens: ln V = %.4f)\n", r.final_loss, std::log(double(vocab)));

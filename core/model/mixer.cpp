@@ -20,10 +20,10 @@ MixerImpl::MixerImpl(const ModelConfig& cfg) : config(cfg.resolved()) {
 torch::Tensor MixerImpl::forward(const torch::Tensor& x, LayerState* state) {
     const auto di = config.inner_size(), N = config.ssm_state_size, R = config.ssm_dt_rank;
     auto u = layer_norm(x, norm, config.norm_eps);  // (B, T, d)
-    auto xz = linear_map(u, in_proj->weight);           // (B, T, 2·di)
-    auto halves = split_last(xz, {di, di});
-    const auto& xs_in = halves[0];  // (B, T, di)
-    const auto& z = halves[1];      // (B, T, di)
+    // in_proj as two GEMMs over its row halves: the halves come out contiguous,
+    // and the backward needs no (B, T, 2·di) concatenation.
+    auto xs_in = linear_map(u, in_proj->weight.narrow(0, 0, di));  // (B, T, di)
+    auto z = linear_map(u, in_proj->weight.narrow(0, di, di));      // (B, T, di)
     auto xs = state ? causal_conv_silu_stateful(xs_in, conv1d->weight, conv1d->bias, state->conv_tail)
                     : causal_conv_silu(xs_in, conv1d->weight, conv1d->bias);  // (B, T, di)
     auto dbc = linear_map(xs, x_proj->weight);                                     // (B, T, R + 2N)

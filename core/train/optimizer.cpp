@@ -1,5 +1,10 @@
 #include "train/optimizer.h"
 
+#include <cmath>
+
+#include "train/adamw_kernel.h"
+#include "util/error.h"
+
 namespace itera {
 namespace {
 
@@ -14,18 +19,57 @@ bool receives_weight_decay(const std::string& name) {
              ends_with(name, ".A_log") || ends_with(name, ".D"));
 }
 
-std::unique_ptr<torch::optim::AdamW> make_adamw(const IteraModel& model, const AdamWSettings& s) {
-    std::vector<torch::Tensor> decay, no_decay;
-    for (const auto& [name, p] : model->spec_parameters())
-        (receives_weight_decay(name) ? decay : no_decay).push_back(p);
-    auto opts = [&](double wd) {
-        return std::make_unique<torch::optim::AdamWOptions>(
-            torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(wd));
-    };
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, opts(s.weight_decay));
-    groups.emplace_back(no_decay, opts(0.0));
-    return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(s.lr));
+AdamW::AdamW(const IteraModel& model, const AdamWSettings& s) : settings_(s) {
+    if (!(s.lr >= 0) || !(s.beta1 >= 0 && s.beta1 < 1) || !(s.beta2 >= 0 && s.beta2 < 1) || !(s.eps > 0) ||
+        !(s.weight_decay >= 0))
+        throw Error("AdamW: need lr >= 0, betas in [0, 1), eps > 0 and weight decay >= 0");
+    for (const auto& [name, p] : model->spec_parameters()) {
+        if (p.scalar_type() != torch::kFloat || !p.is_contiguous())
+            throw Error("AdamW: parameter " + name + " is not a contiguous float32 tensor");
+        slots_.push_back({name, p, torch::zeros_like(p), torch::zeros_like(p), receives_weight_decay(name)});
+    }
+}
+
+void AdamW::zero_grad() {
+    for (auto& s : slots_) s.param.mutable_grad() = torch::Tensor();
+}
+
+double AdamW::step(double lr, double max_grad_norm) {
+    double squares = 0;
+    for (auto& s : slots_) {
+        const auto& g = s.param.grad();
+        if (g.defined()) squares += kernels::sum_of_squares(g.contiguous().data_ptr<float>(), g.numel());
+    }
+    const double norm = std::sqrt(squares);
+    if (!std::isfinite(norm)) return norm;
+    ++steps_;
+    kernels::AdamWStep k;
+    k.lr = static_cast<float>(lr);
+    k.beta1 = static_cast<float>(settings_.beta1);
+    k.beta2 = static_cast<float>(settings_.beta2);
+    k.eps = static_cast<float>(settings_.eps);
+    k.grad_scale = max_grad_norm > 0 && norm > max_grad_norm ? static_cast<float>(max_grad_norm / (norm + 1e-6)) : 1.0f;
+    k.bias_correction1 = static_cast<float>(1.0 - std::pow(settings_.beta1, static_cast<double>(steps_)));
+    k.bias_correction2 = static_cast<float>(1.0 - std::pow(settings_.beta2, static_cast<double>(steps_)));
+    torch::NoGradGuard no_grad;
+    for (auto& s : slots_) {
+        auto g = s.param.grad();
+        if (!g.defined()) continue;  // a parameter that took no part (e.g. an unused expert)
+        g = g.contiguous();
+        k.weight_decay = s.decay ? static_cast<float>(settings_.weight_decay) : 0.0f;
+        kernels::adamw_update(s.param.data_ptr<float>(), g.data_ptr<float>(), s.exp_avg.data_ptr<float>(),
+                              s.exp_avg_sq.data_ptr<float>(), s.param.numel(), k);
+    }
+    return norm;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> AdamW::state() const {
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto& s : slots_) {
+        out.emplace_back(s.name + ".exp_avg", s.exp_avg);
+        out.emplace_back(s.name + ".exp_avg_sq", s.exp_avg_sq);
+    }
+    return out;
 }
 
 }  // namespace itera

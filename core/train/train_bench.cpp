@@ -2,7 +2,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 #include <cmath>
 
 #include "model/itera_model.h"
@@ -24,7 +26,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     IteraModel model(o.config);
     model->initialize(o.seed);
     model->train();
-    auto opt = make_adamw(model, {});
+    AdamW opt(model, {});
     r.params = parameter_count(o.config);
     r.tokens_per_step = o.batch_size * o.seq_len;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed + 1);
@@ -32,11 +34,10 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
         return torch::randint(o.config.vocab_size, {o.batch_size, o.seq_len + 1}, gen, torch::kLong);
     };
     auto step = [&](const torch::Tensor& tokens) {
-        opt->zero_grad();
+        opt.zero_grad();
         auto out = model->loss(tokens);
         out.loss.backward();
-        torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
-        opt->step();
+        opt.step(1e-3, 1.0);
         return out.ce.item<double>();
     };
     for (int i = 0; i < o.warmup_steps; ++i) step(batch());
@@ -45,9 +46,12 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     for (int i = 0; i < o.steps; ++i) batches.push_back(batch());
     op_timer_reset();
     op_timer_enable(true);
+    std::vector<double> step_seconds;
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < o.steps; ++i) {
+        auto s0 = std::chrono::steady_clock::now();
         r.final_loss = step(batches[i]);
+        step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count());
         if (!std::isfinite(r.final_loss)) throw Error("benchmark loss became non-finite");
         if (progress) progress(i + 1, o.steps);
     }
@@ -56,6 +60,8 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     auto times = op_timer_read();
     r.steps = o.steps;
     r.tokens_per_s = static_cast<double>(r.tokens_per_step) * o.steps / r.seconds;
+    std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2, step_seconds.end());
+    r.median_tokens_per_s = static_cast<double>(r.tokens_per_step) / step_seconds[step_seconds.size() / 2];
     r.scan_s = times.seconds(OpKind::Scan);
     r.gemm_s = times.seconds(OpKind::Gemm);
     r.conv_s = times.seconds(OpKind::Conv);
