@@ -14,6 +14,17 @@ namespace {
 
 constexpr std::int64_t CB = kScanChannelBlock;
 
+// A task reads 32 channels (128 bytes) of each (B, T, C) row, rows 4·C bytes
+// apart: a stride the hardware prefetcher does not follow, and the inputs are
+// cold (written long before by a GEMM). Fetch a few rows ahead.
+constexpr std::int64_t kAhead = 8;
+inline void prefetch_row(const float* base, std::int64_t row, std::int64_t C, std::int64_t c0) {
+    if (!base) return;
+    const float* q = base + row * C + c0;
+    __builtin_prefetch(q);
+    __builtin_prefetch(q + 16);
+}
+
 template <bool Full>
 inline __attribute__((always_inline)) void forward_body(const ScanParams& p, std::int64_t b, std::int64_t c0,
                                                         std::int64_t cn_runtime, float* y, float* h_last) {
@@ -30,6 +41,11 @@ inline __attribute__((always_inline)) void forward_body(const ScanParams& p, std
     const float* D = p.D + c0;
     for (std::int64_t t = 0; t < T; ++t) {
         const std::int64_t row = b * T + t;
+        if (t + kAhead < T) {
+            prefetch_row(p.u, row + kAhead, C, c0);
+            prefetch_row(p.delta, row + kAhead, C, c0);
+            prefetch_row(p.z, row + kAhead, C, c0);
+        }
         const float* __restrict ur = p.u + row * C + c0;
         const float* __restrict dr = p.delta + row * C + c0;
 #pragma omp simd
@@ -102,6 +118,10 @@ inline __attribute__((always_inline)) void backward_body(const ScanParams& p, co
     const float* __restrict D = p.D + c0;
     for (std::int64_t t = 0; t < T; ++t) {
         const std::int64_t row = b * T + t;
+        if (t + kAhead < T) {
+            prefetch_row(p.u, row + kAhead, C, c0);
+            prefetch_row(p.delta, row + kAhead, C, c0);
+        }
         const float* __restrict ur = p.u + row * C + c0;
         const float* __restrict dr = p.delta + row * C + c0;
         float* __restrict dt = dts + t * CB;
@@ -131,6 +151,12 @@ inline __attribute__((always_inline)) void backward_body(const ScanParams& p, co
     float dD[CB] = {}, dbias[CB] = {};
     for (std::int64_t t = T - 1; t >= 0; --t) {
         const std::int64_t row = b * T + t;
+        if (t >= kAhead) {
+            prefetch_row(dy, row - kAhead, C, c0);
+            prefetch_row(p.u, row - kAhead, C, c0);
+            prefetch_row(p.delta, row - kAhead, C, c0);
+            prefetch_row(p.z, row - kAhead, C, c0);
+        }
         const float* __restrict ur = p.u + row * C + c0;
         const float* __restrict dr = p.delta + row * C + c0;
         const float* __restrict dout = dy + row * C + c0;
