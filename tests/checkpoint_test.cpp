@@ -65,8 +65,10 @@ TEST(Checkpoint, RoundTripGivesIdenticalLogits) {
     for (const auto& t : f.tensors()) EXPECT_EQ(t.dtype, DType::F32) << t.name;
     EXPECT_EQ(f.find("lm_head.weight"), nullptr);  // tied head is not stored
     // Size on disk = header + 4 bytes per parameter.
-    EXPECT_GT(std::filesystem::file_size(path), static_cast<std::uintmax_t>(parameter_count(c) * 4));
-    EXPECT_LT(std::filesystem::file_size(path), static_cast<std::uintmax_t>(parameter_count(c) * 4 + 16384));
+    EXPECT_GT(std::filesystem::file_size(path),
+              static_cast<std::uintmax_t>(parameter_count(c) * 4));
+    EXPECT_LT(std::filesystem::file_size(path),
+              static_cast<std::uintmax_t>(parameter_count(c) * 4 + 16384));
 }
 
 TEST(Checkpoint, MismatchesAreRefused) {
@@ -78,8 +80,11 @@ TEST(Checkpoint, MismatchesAreRefused) {
     save_checkpoint(m, no_tokenizer_metadata(64), good);
     ASSERT_EQ(load_error(good), "");
 
-    rewrite(good, bad, [](auto&, const SafeTensor& t) { return t.name != "layers.1.ffn.experts.2.w1.weight"; });
-    EXPECT_NE(load_error(bad).find("missing tensor \"layers.1.ffn.experts.2.w1.weight\""), std::string::npos);
+    rewrite(good, bad, [](auto&, const SafeTensor& t) {
+        return t.name != "layers.1.ffn.experts.2.w1.weight";
+    });
+    EXPECT_NE(load_error(bad).find("missing tensor \"layers.1.ffn.experts.2.w1.weight\""),
+              std::string::npos);
 
     rewrite(good, bad, [](SafetensorsWriter& w, const SafeTensor& t) {
         if (t.name == "norm_f.bias") {
@@ -88,7 +93,8 @@ TEST(Checkpoint, MismatchesAreRefused) {
         }
         return true;
     });
-    EXPECT_NE(load_error(bad).find("unexpected tensor \"layers.1.ffn.expert.0.w1.weight\""), std::string::npos);
+    EXPECT_NE(load_error(bad).find("unexpected tensor \"layers.1.ffn.expert.0.w1.weight\""),
+              std::string::npos);
 
     rewrite(good, bad, [](SafetensorsWriter& w, const SafeTensor& t) {
         if (t.name != "layers.0.mixer.D") return true;
@@ -100,7 +106,8 @@ TEST(Checkpoint, MismatchesAreRefused) {
     rewrite(good, bad, [](auto&, const SafeTensor&) { return true; }, {{"format_version", "1"}});
     EXPECT_NE(load_error(bad).find("format_version"), std::string::npos);
 
-    rewrite(good, bad, [](auto&, const SafeTensor&) { return true; }, {{"config", R"({"vocab_size": 0})"}});
+    rewrite(good, bad, [](auto&, const SafeTensor&) { return true; },
+            {{"config", R"({"vocab_size": 0})"}});
     EXPECT_NE(load_error(bad).find("vocab_size"), std::string::npos);
 
     // A truncated copy.
@@ -122,7 +129,8 @@ TEST(Checkpoint, HalfPrecisionTensorsWidenOnLoad) {
     auto good = dir.path() / "good.safetensors", half = dir.path() / "half.safetensors";
     save_checkpoint(m, no_tokenizer_metadata(64), good);
     rewrite(good, half, [](SafetensorsWriter& w, const SafeTensor& t) {
-        auto f = torch::from_blob(const_cast<std::uint8_t*>(t.data), t.shape, torch::kFloat).to(torch::kBFloat16);
+        auto f = torch::from_blob(const_cast<std::uint8_t*>(t.data), t.shape, torch::kFloat)
+                     .to(torch::kBFloat16);
         w.add(t.name, DType::BF16, t.shape, f.data_ptr(), static_cast<std::size_t>(f.nbytes()));
         return false;
     });

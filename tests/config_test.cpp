@@ -36,7 +36,8 @@ TEST(Config, PresetsHaveTheSpecShapes) {
 TEST(Config, ParameterCountMatchesTheSpecFormulas) {
     EXPECT_EQ(parameter_count(ModelConfig::preset("quality", 4096)), 1624320);
     // Active: MoE layers use 2 of 4 experts, each expert 2·256·128 weights.
-    EXPECT_EQ(active_parameter_count(ModelConfig::preset("quality", 4096)), 1624320 - 2 * 2 * 65536);
+    EXPECT_EQ(active_parameter_count(ModelConfig::preset("quality", 4096)),
+              1624320 - 2 * 2 * 65536);
 }
 
 TEST(Config, JsonRoundTripKeepsEveryKey) {
@@ -49,9 +50,10 @@ TEST(Config, JsonRoundTripKeepsEveryKey) {
     EXPECT_EQ(back, c.resolved());
     EXPECT_EQ(back.moe_layers, (std::vector<std::int64_t>{0, 5}));
     EXPECT_DOUBLE_EQ(back.dropout, 0.1);
-    for (const char* key : {"arch", "vocab_size", "hidden_size", "num_layers", "ssm_state_size", "ssm_expand",
-                            "ssm_conv_kernel", "ssm_dt_rank", "num_experts", "top_k_experts", "expert_size",
-                            "moe_layers", "moe_aux_loss_weight", "dropout", "norm_eps"})
+    for (const char* key :
+         {"arch", "vocab_size", "hidden_size", "num_layers", "ssm_state_size", "ssm_expand",
+          "ssm_conv_kernel", "ssm_dt_rank", "num_experts", "top_k_experts", "expert_size",
+          "moe_layers", "moe_aux_loss_weight", "dropout", "norm_eps"})
         EXPECT_NE(c.to_json().find(std::string("\"") + key + "\""), std::string::npos) << key;
 }
 
@@ -70,28 +72,36 @@ TEST(Config, InvalidValuesNameTheField) {
         edit(c);
         return error_of([&] { c.validate(); });
     };
-    EXPECT_NE(with([](ModelConfig& c) { c.top_k_experts = 5; }).find("top_k_experts"), std::string::npos);
-    EXPECT_NE(with([](ModelConfig& c) { c.hidden_size = 0; }).find("hidden_size"), std::string::npos);
-    EXPECT_NE(with([](ModelConfig& c) { c.vocab_size = -3; }).find("vocab_size"), std::string::npos);
+    EXPECT_NE(with([](ModelConfig& c) { c.top_k_experts = 5; }).find("top_k_experts"),
+              std::string::npos);
+    EXPECT_NE(with([](ModelConfig& c) { c.hidden_size = 0; }).find("hidden_size"),
+              std::string::npos);
+    EXPECT_NE(with([](ModelConfig& c) { c.vocab_size = -3; }).find("vocab_size"),
+              std::string::npos);
     EXPECT_NE(with([](ModelConfig& c) { c.dropout = 1.5; }).find("dropout"), std::string::npos);
     EXPECT_NE(with([](ModelConfig& c) {
                   c.moe_layers = {7};
                   c.moe_layers_default = false;
               }).find("moe_layers"),
               std::string::npos);
-    EXPECT_NE(with([](ModelConfig& c) { c.hidden_size = 1 << 30; }).find("hidden_size"), std::string::npos);
+    EXPECT_NE(with([](ModelConfig& c) { c.hidden_size = 1 << 30; }).find("hidden_size"),
+              std::string::npos);
     EXPECT_NE(with([](ModelConfig& c) {
                   c.hidden_size = 65536;
                   c.num_layers = 4000;
               }).find("billion"),
               std::string::npos);
-    EXPECT_NE(error_of([] { ModelConfig::from_json(R"({"vocab_size": 10, "hiden_size": 3})"); }).find("hiden_size"),
+    EXPECT_NE(error_of([] {
+                  ModelConfig::from_json(R"({"vocab_size": 10, "hiden_size": 3})");
+              }).find("hiden_size"),
               std::string::npos);
-    EXPECT_NE(error_of([] { ModelConfig::from_json("{not json"); }).find("JSON"), std::string::npos);
+    EXPECT_NE(error_of([] { ModelConfig::from_json("{not json"); }).find("JSON"),
+              std::string::npos);
     EXPECT_NE(error_of([] { ModelConfig::from_json(R"({"hidden_size": 8})"); }).find("vocab_size"),
               std::string::npos);
-    EXPECT_NE(error_of([] { ModelConfig::from_json(R"({"vocab_size": "big"})"); }).find("vocab_size"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of([] { ModelConfig::from_json(R"({"vocab_size": "big"})"); }).find("vocab_size"),
+        std::string::npos);
 }
 
 }  // namespace

@@ -123,7 +123,8 @@ TEST(Model, LossShiftsExactlyOnceAndIgnoresPadding) {
     padded[1].narrow(0, 6, 4).fill_(0);
     auto with_pad = m->loss(padded, 0);
     auto logits2 = m->forward(padded.narrow(1, 0, 9)).logits;
-    auto lp2 = torch::log_softmax(logits2, -1).gather(2, padded.narrow(1, 1, 9).unsqueeze(2)).squeeze(2);
+    auto lp2 =
+        torch::log_softmax(logits2, -1).gather(2, padded.narrow(1, 1, 9).unsqueeze(2)).squeeze(2);
     auto mask = padded.narrow(1, 1, 9) != 0;
     auto want2 = -(lp2 * mask).sum() / mask.sum();
     EXPECT_EQ(with_pad.target_tokens, 9 + 5);
@@ -136,7 +137,8 @@ TEST(Model, TrainingLossAddsWeightedAuxOnly) {
     m->train();
     auto seq = torch::randint(c.vocab_size, {2, 9}, torch::kLong);
     auto out = m->loss(seq);
-    EXPECT_NEAR(out.loss.item<double>(), (out.ce + c.moe_aux_loss_weight * out.aux).item<double>(), 1e-6);
+    EXPECT_NEAR(out.loss.item<double>(), (out.ce + c.moe_aux_loss_weight * out.aux).item<double>(),
+                1e-6);
     out.loss.backward();
     for (const auto& [name, p] : m->spec_parameters()) {
         ASSERT_TRUE(p.grad().defined()) << name << " received no gradient";

@@ -18,7 +18,8 @@ TEST(AdamW, MatchesLibTorchWithDecayGroupsAndClipping) {
     s.weight_decay = 0.2;
     AdamW opt(ours, s);
     std::vector<torch::Tensor> decay, no_decay;
-    for (const auto& [name, p] : ref->spec_parameters()) (receives_weight_decay(name) ? decay : no_decay).push_back(p);
+    for (const auto& [name, p] : ref->spec_parameters())
+        (receives_weight_decay(name) ? decay : no_decay).push_back(p);
     auto o = [&](double wd) {
         return std::make_unique<torch::optim::AdamWOptions>(
             torch::optim::AdamWOptions(s.lr).betas({s.beta1, s.beta2}).eps(s.eps).weight_decay(wd));

@@ -7,7 +7,9 @@ namespace {
 
 using torch::Tensor;
 
-Tensor lin(const Tensor& x, const Tensor& w) { return torch::matmul(x, w.t()); }
+Tensor lin(const Tensor& x, const Tensor& w) {
+    return torch::matmul(x, w.t());
+}
 
 Tensor ln(const Tensor& x, const Tensor& w, const Tensor& b, double eps) {
     auto mean = x.mean(-1, true);
@@ -15,11 +17,17 @@ Tensor ln(const Tensor& x, const Tensor& w, const Tensor& b, double eps) {
     return (x - mean) / torch::sqrt(var + eps) * w + b;
 }
 
-Tensor gelu_erf(const Tensor& x) { return 0.5 * x * (1.0 + torch::erf(x / std::sqrt(2.0))); }
+Tensor gelu_erf(const Tensor& x) {
+    return 0.5 * x * (1.0 + torch::erf(x / std::sqrt(2.0)));
+}
 
-Tensor ref_silu(const Tensor& x) { return x * torch::sigmoid(x); }
+Tensor ref_silu(const Tensor& x) {
+    return x * torch::sigmoid(x);
+}
 
-Tensor ref_softplus(const Tensor& x) { return torch::log1p(torch::exp(x)); }
+Tensor ref_softplus(const Tensor& x) {
+    return torch::log1p(torch::exp(x));
+}
 
 }  // namespace
 
@@ -33,7 +41,8 @@ Tensor reference_scan(const Tensor& u, const Tensor& dt, const Tensor& A, const 
         auto u_t = u.select(1, t);    // (B, di)
         auto B_t = Bm.select(1, t);   // (B, N)
         auto C_t = Cm.select(1, t);   // (B, N)
-        h = torch::exp(dt_t.unsqueeze(2) * A) * h + dt_t.unsqueeze(2) * B_t.unsqueeze(1) * u_t.unsqueeze(2);
+        h = torch::exp(dt_t.unsqueeze(2) * A) * h +
+            dt_t.unsqueeze(2) * B_t.unsqueeze(1) * u_t.unsqueeze(2);
         ys.push_back((h * C_t.unsqueeze(1)).sum(2) + D * u_t);
     }
     return torch::stack(ys, 1);
@@ -85,7 +94,8 @@ Tensor reference_logits(const ModelConfig& config, const ParamMap& p, const Tens
             for (int64_t s = 0; s < c.top_k_experts; ++s) {
                 int64_t best = -1;
                 for (int64_t e = 0; e < c.num_experts; ++e)
-                    if (!used[e] && (best < 0 || g[e].item<double>() > g[best].item<double>())) best = e;
+                    if (!used[e] && (best < 0 || g[e].item<double>() > g[best].item<double>()))
+                        best = e;
                 used[best] = true;
                 chosen.push_back(best);
             }
@@ -93,7 +103,8 @@ Tensor reference_logits(const ModelConfig& config, const ParamMap& p, const Tens
             auto weights = torch::softmax(g.index_select(0, idx), 0);
             for (size_t s = 0; s < chosen.size(); ++s) {
                 auto e = f + "experts." + std::to_string(chosen[s]) + ".";
-                auto y = lin(gelu_erf(lin(flat[tok].unsqueeze(0), p.at(e + "w1.weight"))), p.at(e + "w2.weight"));
+                auto y = lin(gelu_erf(lin(flat[tok].unsqueeze(0), p.at(e + "w1.weight"))),
+                             p.at(e + "w2.weight"));
                 out[tok] += weights[static_cast<int64_t>(s)] * y.squeeze(0);
             }
         }

@@ -96,23 +96,30 @@ TEST(Safetensors, DamagedFilesAreRejectedWithTheReason) {
     EXPECT_NE(parse_error(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8))
                   .find("end before"),
               std::string::npos);
-    EXPECT_NE(parse_error(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12))
-                  .find("gap"),
-              std::string::npos);
+    EXPECT_NE(
+        parse_error(make_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12))
+            .find("gap"),
+        std::string::npos);
     EXPECT_NE(parse_error(make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                                     R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
                                     8))
                   .find("overlaps"),
               std::string::npos);
-    EXPECT_NE(parse_error(make_file(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8))
-                  .find("negative"),
+    EXPECT_NE(
+        parse_error(make_file(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8))
+            .find("negative"),
+        std::string::npos);
+    EXPECT_NE(
+        parse_error(make_file(R"({"w":{"dtype":"F32","shape":[2]}})", 8)).find("data_offsets"),
+        std::string::npos);
+    EXPECT_NE(parse_error(make_file(R"({"__metadata__":{"k":3}})", 0)).find("not a string"),
               std::string::npos);
-    EXPECT_NE(parse_error(make_file(R"({"w":{"dtype":"F32","shape":[2]}})", 8)).find("data_offsets"),
-              std::string::npos);
-    EXPECT_NE(parse_error(make_file(R"({"__metadata__":{"k":3}})", 0)).find("not a string"), std::string::npos);
-    EXPECT_NE(parse_error(make_file(R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}})", 8))
-                  .find("too large"),
-              std::string::npos);
+    EXPECT_NE(
+        parse_error(
+            make_file(
+                R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}})", 8))
+            .find("too large"),
+        std::string::npos);
 }
 
 TEST(Safetensors, MissingFileAndTensorAreNamed) {
@@ -122,7 +129,8 @@ TEST(Safetensors, MissingFileAndTensorAreNamed) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/x.safetensors"), std::string::npos);
     }
-    auto f = SafetensorsFile::parse(make_file(R"({"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})", 4), "m");
+    auto f = SafetensorsFile::parse(
+        make_file(R"({"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})", 4), "m");
     EXPECT_EQ(f.get("w").numel(), 1);
     EXPECT_THROW(f.get("v"), Error);
     EXPECT_THROW(f.meta("format"), Error);

@@ -59,8 +59,8 @@ TEST_P(ScanShapes, ForwardAndGradientsMatchPlainLoop) {
         fast_in.push_back(t.to(torch::kFloat).requires_grad_(true));
     }
     auto y_ref = reference(ref_in);
-    auto y = selective_scan(fast_in[0], fast_in[1], fast_in[2], fast_in[3], fast_in[4], fast_in[5], fast_in[6],
-                            fast_in[7]);
+    auto y = selective_scan(fast_in[0], fast_in[1], fast_in[2], fast_in[3], fast_in[4], fast_in[5],
+                            fast_in[6], fast_in[7]);
     double fwd = rel_err(y, y_ref);
     auto gy = torch::randn_like(y_ref);
     (y_ref * gy).sum().backward();
@@ -72,14 +72,15 @@ TEST_P(ScanShapes, ForwardAndGradientsMatchPlainLoop) {
         worst = std::max(worst, e);
         EXPECT_LT(e, 5e-4) << "gradient of " << names[i];
     }
-    std::printf("scan B=%d T=%d C=%d N=%d: forward rel err %.2e, worst gradient rel err %.2e\n", B, T, C, N, fwd,
-                worst);
+    std::printf("scan B=%d T=%d C=%d N=%d: forward rel err %.2e, worst gradient rel err %.2e\n", B,
+                T, C, N, fwd, worst);
     EXPECT_LT(fwd, 2e-5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ScanShapes,
                          ::testing::Values(std::make_tuple(1, 1, 1, 1), std::make_tuple(2, 5, 3, 4),
-                                           std::make_tuple(3, 17, 40, 8), std::make_tuple(2, 33, 64, 16),
+                                           std::make_tuple(3, 17, 40, 8),
+                                           std::make_tuple(2, 33, 64, 16),
                                            std::make_tuple(1, 64, 33, 5)));
 
 TEST(Scan, ReferenceItselfPassesDoubleGradcheck) {
@@ -112,7 +113,8 @@ TEST(Scan, UngatedMatchesPlainLoop) {
     auto f = [](const Tensor& t) { return t.to(torch::kFloat); };
     auto dt = torch::log1p(torch::exp(in.delta + in.bias));
     auto ref = testing::reference_scan(in.u, dt, -torch::exp(in.A_log), in.Bm, in.Cm, in.D);
-    auto y = selective_scan(f(in.u), f(in.delta), f(in.bias), f(in.A_log), f(in.Bm), f(in.Cm), f(in.D));
+    auto y =
+        selective_scan(f(in.u), f(in.delta), f(in.bias), f(in.A_log), f(in.Bm), f(in.Cm), f(in.D));
     EXPECT_LT(rel_err(y, ref), 2e-5);
 }
 
@@ -120,14 +122,15 @@ TEST(Scan, StatefulChunksEqualOneLongScan) {
     auto in = make_inputs(2, 24, 40, 8, 3);
     auto f = [](const Tensor& t) { return t.to(torch::kFloat); };
     torch::NoGradGuard ng;
-    auto full = selective_scan(f(in.u), f(in.delta), f(in.bias), f(in.A_log), f(in.Bm), f(in.Cm), f(in.D), f(in.z));
+    auto full = selective_scan(f(in.u), f(in.delta), f(in.bias), f(in.A_log), f(in.Bm), f(in.Cm),
+                               f(in.D), f(in.z));
     auto h = torch::zeros({2, 40, 8});
     std::vector<Tensor> parts;
     for (int64_t start : {0, 10, 11, 20}) {
         int64_t len = (start == 0 ? 10 : start == 10 ? 1 : start == 11 ? 9 : 4);
         auto sl = [&](const Tensor& t) { return f(t).narrow(1, start, len); };
-        parts.push_back(selective_scan_stateful(sl(in.u), sl(in.delta), f(in.bias), f(in.A_log), sl(in.Bm),
-                                                sl(in.Cm), f(in.D), h, sl(in.z)));
+        parts.push_back(selective_scan_stateful(sl(in.u), sl(in.delta), f(in.bias), f(in.A_log),
+                                                sl(in.Bm), sl(in.Cm), f(in.D), h, sl(in.z)));
     }
     EXPECT_LT(rel_err(torch::cat(parts, 1), full), 1e-6);
 }
@@ -141,9 +144,14 @@ TEST(Conv, ForwardAndGradientsMatchConv1d) {
     auto x_ref = xz.clone().requires_grad_(true), w_ref = w.clone().requires_grad_(true),
          b_ref = b.clone().requires_grad_(true);
     auto xin = x_ref.narrow(2, 0, C).transpose(1, 2);  // (B, C, T)
-    auto padded = torch::nn::functional::pad(xin, torch::nn::functional::PadFuncOptions({K - 1, 0}));
-    auto y_ref = torch::silu(torch::nn::functional::conv1d(padded, w_ref, torch::nn::functional::Conv1dFuncOptions().bias(b_ref).groups(C))).transpose(1, 2);
-    auto x_f = xz.to(torch::kFloat).requires_grad_(true), w_f = w.to(torch::kFloat).requires_grad_(true),
+    auto padded =
+        torch::nn::functional::pad(xin, torch::nn::functional::PadFuncOptions({K - 1, 0}));
+    auto y_ref = torch::silu(torch::nn::functional::conv1d(
+                                 padded, w_ref,
+                                 torch::nn::functional::Conv1dFuncOptions().bias(b_ref).groups(C)))
+                     .transpose(1, 2);
+    auto x_f = xz.to(torch::kFloat).requires_grad_(true),
+         w_f = w.to(torch::kFloat).requires_grad_(true),
          b_f = b.to(torch::kFloat).requires_grad_(true);
     auto y = causal_conv_silu(x_f.narrow(2, 0, C), w_f, b_f);  // strided rows, read in place
     EXPECT_LT(rel_err(y, y_ref), 2e-6);
@@ -163,7 +171,8 @@ TEST(Conv, StatefulStepsEqualFullSequence) {
     auto full = causal_conv_silu(x, w, b);
     auto tail = torch::zeros({B, K - 1, C});
     std::vector<Tensor> parts;
-    for (int64_t t = 0; t < T; ++t) parts.push_back(causal_conv_silu_stateful(x.narrow(1, t, 1), w, b, tail));
+    for (int64_t t = 0; t < T; ++t)
+        parts.push_back(causal_conv_silu_stateful(x.narrow(1, t, 1), w, b, tail));
     EXPECT_LT(rel_err(torch::cat(parts, 1), full), 1e-6);
 }
 
@@ -173,8 +182,8 @@ TEST(CrossEntropy, MatchesLibTorchWithIgnoredRows) {
     auto logits = (torch::randn({M, V}, torch::kDouble) * 3).requires_grad_(true);
     auto targets = torch::randint(V, {M}, torch::kLong);
     targets.narrow(0, 5, 4).fill_(7);  // id 7 plays padding
-    auto ref = torch::nn::functional::cross_entropy(logits, targets,
-                                                    torch::nn::functional::CrossEntropyFuncOptions().ignore_index(7));
+    auto ref = torch::nn::functional::cross_entropy(
+        logits, targets, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(7));
     auto lf = logits.detach().to(torch::kFloat).requires_grad_(true);
     auto got = cross_entropy(lf, targets, 7);
     EXPECT_NEAR(got.item<double>(), ref.item<double>(), 1e-5);
@@ -193,8 +202,9 @@ TEST(HeadLoss, ChunkedTiedHeadMatchesFullLogits) {
     auto W = (torch::randn({V, d}, torch::kDouble) * 0.3).requires_grad_(true);
     auto targets = torch::randint(V, {M}, torch::kLong);
     targets.narrow(0, 40, 3).fill_(5);
-    auto ref = torch::nn::functional::cross_entropy(torch::matmul(x, W.t()), targets,
-                                                    torch::nn::functional::CrossEntropyFuncOptions().ignore_index(5));
+    auto ref = torch::nn::functional::cross_entropy(
+        torch::matmul(x, W.t()), targets,
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(5));
     auto xf = x.detach().to(torch::kFloat).requires_grad_(true);
     auto Wf = W.detach().to(torch::kFloat).requires_grad_(true);
     auto got = tied_head_cross_entropy(xf, Wf, targets, 5);
@@ -205,7 +215,8 @@ TEST(HeadLoss, ChunkedTiedHeadMatchesFullLogits) {
     EXPECT_LT(rel_err(Wf.grad(), W.grad() * 3.0), 1e-5);
     {
         torch::NoGradGuard ng;  // evaluation: loss only, no gradient work
-        EXPECT_NEAR(tied_head_cross_entropy(xf, Wf, targets, 5).item<double>(), ref.item<double>(), 1e-5);
+        EXPECT_NEAR(tied_head_cross_entropy(xf, Wf, targets, 5).item<double>(), ref.item<double>(),
+                    1e-5);
     }
 }
 
@@ -216,9 +227,10 @@ TEST(SplitLast, PiecesAndGradientsAreExact) {
     EXPECT_TRUE(torch::equal(parts[2], x.narrow(2, 5, 5)));
     EXPECT_TRUE(parts[1].is_contiguous());
     (parts[0].sum() * 2 + parts[2].pow(2).sum()).backward();  // parts[1] unused: zero gradient
-    auto want = torch::cat({torch::full({2, 3, 4}, 2.0, torch::kDouble), torch::zeros({2, 3, 1}, torch::kDouble),
-                            2 * x.detach().narrow(2, 5, 5)},
-                           2);
+    auto want =
+        torch::cat({torch::full({2, 3, 4}, 2.0, torch::kDouble),
+                    torch::zeros({2, 3, 1}, torch::kDouble), 2 * x.detach().narrow(2, 5, 5)},
+                   2);
     EXPECT_TRUE(torch::allclose(x.grad(), want));
 }
 

@@ -17,9 +17,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_welcome->setObjectName(QStringLiteral("welcome"));
     m_welcome->setAlignment(Qt::AlignCenter);
     m_welcome->setWordWrap(true);
-    m_welcome->setText(tr("<h2>Itera-Lite Workbench</h2>"
-                          "<p>Train small state-space + mixture-of-experts language models, "
-                          "compress them and compare the results.</p>"));
+    m_welcome->setText(
+        tr("<h2>Itera-Lite Workbench</h2>"
+           "<p>Train small state-space + mixture-of-experts language models, "
+           "compress them and compare the results.</p>"));
     layout->addWidget(m_welcome);
     setCentralWidget(central);
     statusBar()->showMessage(buildInfoLine());

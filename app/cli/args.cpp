@@ -55,7 +55,8 @@ std::string Args::required(const std::string& name) {
     return *v;
 }
 
-std::optional<std::int64_t> Args::integer(const std::string& name, std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> Args::integer(const std::string& name, std::int64_t min,
+                                          std::int64_t max) {
     auto v = text(name);
     if (!v) return std::nullopt;
     std::size_t used = 0;
@@ -65,14 +66,16 @@ std::optional<std::int64_t> Args::integer(const std::string& name, std::int64_t 
     } catch (...) {
         used = 0;
     }
-    if (used == 0 || used != v->size()) throw Error("--" + name + " expects an integer, got \"" + *v + "\"");
+    if (used == 0 || used != v->size())
+        throw Error("--" + name + " expects an integer, got \"" + *v + "\"");
     if (n < min || n > max)
-        throw Error("--" + name + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                    ", got " + std::to_string(n));
+        throw Error("--" + name + " must be between " + std::to_string(min) + " and " +
+                    std::to_string(max) + ", got " + std::to_string(n));
     return n;
 }
 
-std::int64_t Args::integer_or(const std::string& name, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+std::int64_t Args::integer_or(const std::string& name, std::int64_t fallback, std::int64_t min,
+                              std::int64_t max) {
     return integer(name, min, max).value_or(fallback);
 }
 

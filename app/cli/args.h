@@ -20,8 +20,10 @@ public:
     std::optional<std::string> text(const std::string& name);
     std::string text_or(const std::string& name, const std::string& fallback);
     std::string required(const std::string& name);
-    std::int64_t integer_or(const std::string& name, std::int64_t fallback, std::int64_t min, std::int64_t max);
-    std::optional<std::int64_t> integer(const std::string& name, std::int64_t min, std::int64_t max);
+    std::int64_t integer_or(const std::string& name, std::int64_t fallback, std::int64_t min,
+                            std::int64_t max);
+    std::optional<std::int64_t> integer(const std::string& name, std::int64_t min,
+                                        std::int64_t max);
     const std::vector<std::string>& positional() const { return positional_; }
 
     /// Throws if an option was given that no getter asked for (a typo).

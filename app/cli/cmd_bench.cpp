@@ -46,15 +46,21 @@ int train(Args& a) {
     if (!json_out) std::fprintf(stderr, "\r");
     const double rest = r.seconds - r.scan_s - r.gemm_s - r.conv_s;
     if (json_out) {
-        nlohmann::json j = {{"preset", preset},         {"vocab_size", vocab},
-                            {"batch_size", o.batch_size}, {"seq_len", o.seq_len},
-                            {"threads", r.threads},     {"params", r.params},
-                            {"steps", r.steps},         {"seconds", r.seconds},
-                            {"tokens_per_s", r.tokens_per_s},
-                            {"median_tokens_per_s", r.median_tokens_per_s},
-                            {"step_ms", 1e3 * r.seconds / r.steps},
-                            {"split_s", {{"scan", r.scan_s}, {"gemm", r.gemm_s}, {"conv", r.conv_s}, {"rest", rest}}},
-                            {"final_loss", r.final_loss}};
+        nlohmann::json j = {
+            {"preset", preset},
+            {"vocab_size", vocab},
+            {"batch_size", o.batch_size},
+            {"seq_len", o.seq_len},
+            {"threads", r.threads},
+            {"params", r.params},
+            {"steps", r.steps},
+            {"seconds", r.seconds},
+            {"tokens_per_s", r.tokens_per_s},
+            {"median_tokens_per_s", r.median_tokens_per_s},
+            {"step_ms", 1e3 * r.seconds / r.steps},
+            {"split_s",
+             {{"scan", r.scan_s}, {"gemm", r.gemm_s}, {"conv", r.conv_s}, {"rest", rest}}},
+            {"final_loss", r.final_loss}};
         std::cout << j.dump(2) << "\n";
         return 0;
     }
@@ -63,12 +69,14 @@ int train(Args& a) {
                 static_cast<long long>(vocab), static_cast<long long>(o.batch_size),
                 static_cast<long long>(o.seq_len), with_commas(r.params).c_str());
     std::printf("threads          %d\n", r.threads);
-    std::printf("steps            %d measured (+%d warm-up), %.1f ms/step\n", r.steps, o.warmup_steps,
-                1e3 * r.seconds / r.steps);
-    std::printf("tokens/s         %.0f (median step: %.0f)\n", r.tokens_per_s, r.median_tokens_per_s);
-    std::printf("time split       scan %.1f%%  gemm %.1f%%  conv %.1f%%  rest %.1f%%\n", pct(r.scan_s),
-                pct(r.gemm_s), pct(r.conv_s), pct(rest));
-    std::printf("final loss       %.4f (random tokens: ln V = %.4f)\n", r.final_loss, std::log(double(vocab)));
+    std::printf("steps            %d measured (+%d warm-up), %.1f ms/step\n", r.steps,
+                o.warmup_steps, 1e3 * r.seconds / r.steps);
+    std::printf("tokens/s         %.0f (median step: %.0f)\n", r.tokens_per_s,
+                r.median_tokens_per_s);
+    std::printf("time split       scan %.1f%%  gemm %.1f%%  conv %.1f%%  rest %.1f%%\n",
+                pct(r.scan_s), pct(r.gemm_s), pct(r.conv_s), pct(rest));
+    std::printf("final loss       %.4f (random tokens: ln V = %.4f)\n", r.final_loss,
+                std::log(double(vocab)));
     return 0;
 }
 

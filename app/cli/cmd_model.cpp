@@ -41,7 +41,8 @@ ModelConfig config_from_args(Args& a) {
     auto vocab = a.integer("vocab-size", 1, 1 << 24);
     if (preset && config_path) throw Error("give either --preset or --config, not both");
     if (config_path) {
-        if (vocab) throw Error("--vocab-size goes with --preset; a --config file sets vocab_size itself");
+        if (vocab)
+            throw Error("--vocab-size goes with --preset; a --config file sets vocab_size itself");
         try {
             return ModelConfig::from_json(read_text_file(*config_path));
         } catch (const Error& e) {
@@ -66,7 +67,8 @@ int info(Args& a) {
     ModelConfig config;
     if (checkpoint) {
         if (a.text("preset") || a.text("config") || a.text("vocab-size"))
-            throw Error("--checkpoint reads the config from the file; drop --preset/--config/--vocab-size");
+            throw Error(
+                "--checkpoint reads the config from the file; drop --preset/--config/--vocab-size");
         config = load_checkpoint(*checkpoint).model->config();
     } else {
         config = config_from_args(a);
@@ -76,17 +78,23 @@ int info(Args& a) {
     const auto active = active_parameter_count(config);
     std::int64_t embed = 0, mixers = 0, ffn = 0, norms = 0;
     for (const auto& t : spec_tensors(config)) {
-        if (t.name == "embed.weight") embed += t.numel();
-        else if (t.name.find("norm") != std::string::npos) norms += t.numel();
-        else if (t.name.find(".mixer.") != std::string::npos) mixers += t.numel();
-        else ffn += t.numel();
+        if (t.name == "embed.weight")
+            embed += t.numel();
+        else if (t.name.find("norm") != std::string::npos)
+            norms += t.numel();
+        else if (t.name.find(".mixer.") != std::string::npos)
+            mixers += t.numel();
+        else
+            ffn += t.numel();
     }
     if (json_out) {
-        nlohmann::json j = {{"config", nlohmann::json::parse(config.to_json())},
-                            {"params", params},
-                            {"active_params_per_token", active},
-                            {"fp32_bytes", params * 4},
-                            {"breakdown", {{"embedding", embed}, {"mixers", mixers}, {"ffn", ffn}, {"norms", norms}}}};
+        nlohmann::json j = {
+            {"config", nlohmann::json::parse(config.to_json())},
+            {"params", params},
+            {"active_params_per_token", active},
+            {"fp32_bytes", params * 4},
+            {"breakdown",
+             {{"embedding", embed}, {"mixers", mixers}, {"ffn", ffn}, {"norms", norms}}}};
         std::cout << j.dump(2) << "\n";
         return 0;
     }
@@ -95,10 +103,11 @@ int info(Args& a) {
               << "vocab_size        " << c.vocab_size << "\n"
               << "hidden_size       " << c.hidden_size << "   inner (di) " << c.inner_size() << "\n"
               << "num_layers        " << c.num_layers << "   moe_layers [";
-    for (std::size_t i = 0; i < c.moe_layers.size(); ++i) std::cout << (i ? ", " : "") << c.moe_layers[i];
+    for (std::size_t i = 0; i < c.moe_layers.size(); ++i)
+        std::cout << (i ? ", " : "") << c.moe_layers[i];
     std::cout << "]\n"
-              << "ssm               N " << c.ssm_state_size << ", K " << c.ssm_conv_kernel << ", dt rank "
-              << c.ssm_dt_rank << "\n"
+              << "ssm               N " << c.ssm_state_size << ", K " << c.ssm_conv_kernel
+              << ", dt rank " << c.ssm_dt_rank << "\n"
               << "experts           " << c.num_experts << " (top " << c.top_k_experts << "), width "
               << c.expert_size << "\n"
               << "parameters        " << with_commas(params) << "\n"
@@ -122,8 +131,8 @@ int init(Args& a) {
     model->initialize(static_cast<std::uint64_t>(seed));
     save_checkpoint(model, no_tokenizer_metadata(config.vocab_size), out,
                     {{"init_seed", std::to_string(seed)}});
-    std::cout << "wrote " << out << " (" << with_commas(parameter_count(config)) << " parameters, seed " << seed
-              << ")\n";
+    std::cout << "wrote " << out << " (" << with_commas(parameter_count(config))
+              << " parameters, seed " << seed << ")\n";
     return 0;
 }
 
@@ -131,7 +140,8 @@ int init(Args& a) {
 
 std::string with_commas(long long n) {
     auto s = std::to_string(n < 0 ? -n : n);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+        s.insert(static_cast<std::size_t>(i), ",");
     return n < 0 ? "-" + s : s;
 }
 

@@ -13,8 +13,9 @@ int main(int argc, char** argv) {
     QApplication::setApplicationVersion(QStringLiteral(ITERA_VERSION));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Itera-Lite Workbench: train, compress and compare "
-                                                    "small state-space + MoE language models."));
+    parser.setApplicationDescription(
+        QStringLiteral("Itera-Lite Workbench: train, compress and compare "
+                       "small state-space + MoE language models."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.process(app);

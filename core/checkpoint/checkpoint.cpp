@@ -21,12 +21,20 @@ std::string shape_text(c10::IntArrayRef shape) {
 torch::Tensor to_float_tensor(const SafeTensor& t, const std::string& origin) {
     torch::ScalarType type;
     switch (t.dtype) {
-        case DType::F32: type = torch::kFloat; break;
-        case DType::F16: type = torch::kHalf; break;
-        case DType::BF16: type = torch::kBFloat16; break;
+        case DType::F32:
+            type = torch::kFloat;
+            break;
+        case DType::F16:
+            type = torch::kHalf;
+            break;
+        case DType::BF16:
+            type = torch::kBFloat16;
+            break;
         default:
-            throw Error(origin + ": tensor \"" + t.name + "\" has dtype " + std::string(dtype_name(t.dtype)) +
-                        ", expected F32, F16 or BF16 (quantized checkpoints need their scheme in \"quantization\")");
+            throw Error(origin + ": tensor \"" + t.name + "\" has dtype " +
+                        std::string(dtype_name(t.dtype)) +
+                        ", expected F32, F16 or BF16 (quantized checkpoints need their scheme in "
+                        "\"quantization\")");
     }
     auto out = torch::empty(t.shape, type);
     if (t.nbytes) std::memcpy(out.data_ptr(), t.data, t.nbytes);
@@ -40,7 +48,8 @@ std::string no_tokenizer_metadata(std::int64_t vocab_size) {
 }
 
 void save_checkpoint(const IteraModel& model, const std::string& tokenizer,
-                     const std::filesystem::path& path, const std::map<std::string, std::string>& extra) {
+                     const std::filesystem::path& path,
+                     const std::map<std::string, std::string>& extra) {
     SafetensorsWriter w;
     for (const auto& [key, value] : extra) w.set_metadata(key, value);
     w.set_metadata("format", "itera-lite");
@@ -50,7 +59,8 @@ void save_checkpoint(const IteraModel& model, const std::string& tokenizer,
     w.set_metadata("quantization", "none");
     for (const auto& [name, param] : model->spec_parameters()) {
         auto t = param.detach().to(torch::kFloat).contiguous();
-        w.add(name, DType::F32, t.sizes().vec(), t.data_ptr(), static_cast<std::size_t>(t.nbytes()));
+        w.add(name, DType::F32, t.sizes().vec(), t.data_ptr(),
+              static_cast<std::size_t>(t.nbytes()));
     }
     w.write(path);
 }
@@ -59,7 +69,8 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
     auto file = SafetensorsFile::read(path);
     const auto& origin = file.origin();
     if (file.meta("format") != "itera-lite")
-        throw Error(origin + ": __metadata__ format is \"" + file.meta("format") + "\", expected \"itera-lite\"");
+        throw Error(origin + ": __metadata__ format is \"" + file.meta("format") +
+                    "\", expected \"itera-lite\"");
     if (file.meta("format_version") != "2")
         throw Error(origin + ": format_version \"" + file.meta("format_version") +
                     "\" is not supported (this build reads version 2)");
@@ -85,13 +96,14 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
         expected.insert(spec.name);
         const auto& st = file.get(spec.name);
         if (st.shape != spec.shape)
-            throw Error(origin + ": tensor \"" + spec.name + "\" has shape " + shape_text(st.shape) +
-                        ", the config needs " + shape_text(spec.shape));
+            throw Error(origin + ": tensor \"" + spec.name + "\" has shape " +
+                        shape_text(st.shape) + ", the config needs " + shape_text(spec.shape));
         params[spec.name].copy_(to_float_tensor(st, origin));
     }
     for (const auto& t : file.tensors())
         if (!expected.count(t.name))
-            throw Error(origin + ": unexpected tensor \"" + t.name + "\" (not in the spec for this config)");
+            throw Error(origin + ": unexpected tensor \"" + t.name +
+                        "\" (not in the spec for this config)");
     return out;
 }
 

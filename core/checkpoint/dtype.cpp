@@ -23,7 +23,9 @@ constexpr std::array<DTypeTraits, 13> kTraits = {{
 
 }  // namespace
 
-const DTypeTraits& dtype_traits(DType t) { return kTraits[static_cast<std::size_t>(t)]; }
+const DTypeTraits& dtype_traits(DType t) {
+    return kTraits[static_cast<std::size_t>(t)];
+}
 
 std::optional<DType> dtype_from_name(std::string_view name) {
     for (const auto& t : kTraits)

@@ -19,8 +19,12 @@ struct DTypeTraits {
 /// The traits row of `t`.
 const DTypeTraits& dtype_traits(DType t);
 
-inline std::string_view dtype_name(DType t) { return dtype_traits(t).name; }
-inline std::size_t dtype_size(DType t) { return dtype_traits(t).size; }
+inline std::string_view dtype_name(DType t) {
+    return dtype_traits(t).name;
+}
+inline std::size_t dtype_size(DType t) {
+    return dtype_traits(t).size;
+}
 
 /// Parses a header dtype name ("F32", "BF16", ...); nullopt if unknown.
 std::optional<DType> dtype_from_name(std::string_view name);

@@ -36,7 +36,8 @@ bool checked_bytes(const std::vector<std::int64_t>& shape, std::size_t elem, std
     std::uint64_t n = elem;
     for (auto s : shape) {
         if (s < 0) return false;
-        if (s != 0 && n > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(s)) return false;
+        if (s != 0 && n > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(s))
+            return false;
         n *= static_cast<std::uint64_t>(s);
     }
     out = n;
@@ -63,11 +64,13 @@ SafeTensor parse_entry(const std::string& origin, const std::string& name, const
     t.dtype = *dtype;
     if (!v["shape"].is_array()) fail(origin, where + ": shape is not an array");
     for (const auto& s : v["shape"]) {
-        if (!s.is_number_unsigned()) fail(origin, where + ": shape holds a non-integer or negative value");
+        if (!s.is_number_unsigned())
+            fail(origin, where + ": shape holds a non-integer or negative value");
         t.shape.push_back(s.get<std::int64_t>());
     }
     const auto& off = v["data_offsets"];
-    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+        !off[1].is_number_unsigned())
         fail(origin, where + ": data_offsets must be two non-negative integers");
     auto begin = off[0].get<std::uint64_t>(), end = off[1].get<std::uint64_t>();
     if (end < begin) fail(origin, where + ": data_offsets end before they begin");
@@ -94,12 +97,14 @@ SafetensorsFile SafetensorsFile::read(const std::filesystem::path& path) {
     std::error_code ec;
     auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status)) throw Error(path.string() + ": no such file");
-    if (!std::filesystem::is_regular_file(status)) throw Error(path.string() + ": not a regular file");
+    if (!std::filesystem::is_regular_file(status))
+        throw Error(path.string() + ": not a regular file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(path.string() + ": cannot open for reading");
     auto size = std::filesystem::file_size(path);
     std::vector<std::uint8_t> bytes(size);
-    if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
+    if (size > 0 &&
+        !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
         throw Error(path.string() + ": read failed");
     return parse(std::move(bytes), path.string());
 }
@@ -114,7 +119,8 @@ SafetensorsFile SafetensorsFile::parse(std::vector<std::uint8_t> bytes, const st
                          " bytes, a safetensors file starts with an 8-byte header length");
     const std::uint64_t header_len = read_le64(f.bytes_.data());
     if (header_len > kMaxHeader)
-        fail(origin, "header length " + std::to_string(header_len) + " exceeds the 100 MiB limit (not a safetensors file?)");
+        fail(origin, "header length " + std::to_string(header_len) +
+                         " exceeds the 100 MiB limit (not a safetensors file?)");
     if (header_len > size - 8)
         fail(origin, "truncated: header length " + std::to_string(header_len) + " but only " +
                          std::to_string(size - 8) + " bytes follow");
@@ -132,7 +138,8 @@ SafetensorsFile SafetensorsFile::parse(std::vector<std::uint8_t> bytes, const st
         if (it.key() == "__metadata__") {
             if (!it->is_object()) fail(origin, "__metadata__ is not an object");
             for (auto m = it->begin(); m != it->end(); ++m) {
-                if (!m->is_string()) fail(origin, "__metadata__ value \"" + m.key() + "\" is not a string");
+                if (!m->is_string())
+                    fail(origin, "__metadata__ value \"" + m.key() + "\" is not a string");
                 f.metadata_[m.key()] = m->get<std::string>();
             }
             continue;
@@ -145,9 +152,11 @@ SafetensorsFile SafetensorsFile::parse(std::vector<std::uint8_t> bytes, const st
     for (auto& t : f.tensors_) {
         const std::uint64_t begin = t.offset;
         if (begin != expected_begin)
-            fail(origin, "tensor \"" + t.name + "\": data_offsets start at " + std::to_string(begin) +
-                             ", expected " + std::to_string(expected_begin) +
-                             (begin < expected_begin ? " (overlaps the previous tensor)" : " (leaves a gap)"));
+            fail(origin, "tensor \"" + t.name + "\": data_offsets start at " +
+                             std::to_string(begin) + ", expected " +
+                             std::to_string(expected_begin) +
+                             (begin < expected_begin ? " (overlaps the previous tensor)"
+                                                     : " (leaves a gap)"));
         if (begin + t.nbytes > data_size)
             fail(origin, "truncated: tensor \"" + t.name + "\" ends at byte " +
                              std::to_string(begin + t.nbytes) + " of the data section, which has " +
@@ -156,7 +165,8 @@ SafetensorsFile SafetensorsFile::parse(std::vector<std::uint8_t> bytes, const st
         expected_begin = begin + t.nbytes;
     }
     if (expected_begin != data_size)
-        fail(origin, std::to_string(data_size - expected_begin) + " bytes after the last tensor are not described by the header");
+        fail(origin, std::to_string(data_size - expected_begin) +
+                         " bytes after the last tensor are not described by the header");
     return f;
 }
 
@@ -181,15 +191,18 @@ void SafetensorsWriter::set_metadata(const std::string& key, const std::string& 
     metadata_[key] = value;
 }
 
-void SafetensorsWriter::add(const std::string& name, DType dtype, const std::vector<std::int64_t>& shape,
-                            const void* data, std::size_t nbytes) {
-    if (name.empty() || name == "__metadata__") throw Error("safetensors: invalid tensor name \"" + name + "\"");
+void SafetensorsWriter::add(const std::string& name, DType dtype,
+                            const std::vector<std::int64_t>& shape, const void* data,
+                            std::size_t nbytes) {
+    if (name.empty() || name == "__metadata__")
+        throw Error("safetensors: invalid tensor name \"" + name + "\"");
     for (const auto& e : entries_)
         if (e.name == name) throw Error("safetensors: tensor \"" + name + "\" added twice");
     std::uint64_t expected = 0;
     if (!checked_bytes(shape, dtype_size(dtype), expected) || expected != nbytes)
         throw Error("safetensors: tensor \"" + name + "\" has " + std::to_string(nbytes) +
-                    " bytes, its shape " + shape_text(shape) + " needs " + std::to_string(expected));
+                    " bytes, its shape " + shape_text(shape) + " needs " +
+                    std::to_string(expected));
     Entry e{name, dtype, shape, {}};
     e.bytes.resize(nbytes);
     if (nbytes) std::memcpy(e.bytes.data(), data, nbytes);
@@ -221,7 +234,8 @@ std::vector<std::uint8_t> SafetensorsWriter::serialize() const {
 
 void SafetensorsWriter::write(const std::filesystem::path& path) const {
     auto bytes = serialize();
-    write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    write_file_atomically(
+        path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace itera

@@ -18,7 +18,8 @@ void require(bool ok, const std::string& message) {
 }
 
 void require_positive(std::int64_t value, const char* key) {
-    require(value > 0, std::string(key) + " must be a positive integer, got " + std::to_string(value));
+    require(value > 0,
+            std::string(key) + " must be a positive integer, got " + std::to_string(value));
 }
 
 // Sizes beyond this are typos, not models: they would need terabytes.
@@ -54,27 +55,32 @@ void ModelConfig::validate() const {
     require_positive(c.ssm_conv_kernel, "ssm_conv_kernel");
     require_positive(c.ssm_dt_rank, "ssm_dt_rank");
     require_positive(c.expert_size, "expert_size");
-    struct Dim { const char* key; std::int64_t v; };
+    struct Dim {
+        const char* key;
+        std::int64_t v;
+    };
     for (auto d : {Dim{"vocab_size", c.vocab_size}, Dim{"hidden_size", c.hidden_size},
                    Dim{"num_layers", c.num_layers}, Dim{"ssm_state_size", c.ssm_state_size},
                    Dim{"ssm_expand", c.ssm_expand}, Dim{"ssm_conv_kernel", c.ssm_conv_kernel},
                    Dim{"ssm_dt_rank", c.ssm_dt_rank}, Dim{"num_experts", c.num_experts},
                    Dim{"expert_size", c.expert_size}}) {
         require(d.v <= kMaxDim, std::string(d.key) + " = " + std::to_string(d.v) +
-                                    " is beyond any trainable model (max " + std::to_string(kMaxDim) + ")");
+                                    " is beyond any trainable model (max " +
+                                    std::to_string(kMaxDim) + ")");
     }
     std::set<std::int64_t> seen;
     for (auto layer : c.moe_layers) {
-        require(layer >= 0 && layer < c.num_layers,
-                "moe_layers entry " + std::to_string(layer) + " is outside 0.." +
-                    std::to_string(c.num_layers - 1));
-        require(seen.insert(layer).second, "moe_layers lists layer " + std::to_string(layer) + " twice");
+        require(layer >= 0 && layer < c.num_layers, "moe_layers entry " + std::to_string(layer) +
+                                                        " is outside 0.." +
+                                                        std::to_string(c.num_layers - 1));
+        require(seen.insert(layer).second,
+                "moe_layers lists layer " + std::to_string(layer) + " twice");
     }
     if (!c.moe_layers.empty()) {
         require_positive(c.num_experts, "num_experts");
         require(c.top_k_experts >= 1 && c.top_k_experts <= c.num_experts,
-                "top_k_experts must be between 1 and num_experts (" + std::to_string(c.num_experts) +
-                    "), got " + std::to_string(c.top_k_experts));
+                "top_k_experts must be between 1 and num_experts (" +
+                    std::to_string(c.num_experts) + "), got " + std::to_string(c.top_k_experts));
     }
     require(std::isfinite(c.moe_aux_loss_weight) && c.moe_aux_loss_weight >= 0,
             "moe_aux_loss_weight must be a finite number >= 0");
@@ -88,8 +94,8 @@ void ModelConfig::validate() const {
     const double R = c.ssm_dt_rank, K = c.ssm_conv_kernel, F = c.expert_size;
     const double moe = static_cast<double>(c.moe_layers.size());
     const double dense = static_cast<double>(c.num_layers) - moe;
-    const double mixer = 2 * d + 2 * di * d + di * K + di + (R + 2 * N) * di + di * R + 2 * di +
-                         di * N + d * di;
+    const double mixer =
+        2 * d + 2 * di * d + di * K + di + (R + 2 * N) * di + di * R + 2 * di + di * N + d * di;
     double params = c.vocab_size * d + 2 * d + c.num_layers * (mixer + 2 * d) + dense * 2 * F * d +
                     moe * (c.num_experts * d + c.num_experts * 2 * F * d);
     require(c.num_layers <= 4096, "num_layers must be at most 4096");
@@ -132,7 +138,8 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
     auto get_int = [&](const char* key, std::int64_t& out) {
         if (!j.contains(key)) return;
         const auto& v = j[key];
-        require(v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()),
+        require(v.is_number_integer() ||
+                    (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()),
                 std::string(key) + " must be an integer");
         out = v.get<std::int64_t>();
     };
@@ -142,9 +149,9 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
         out = j[key].get<double>();
     };
     static const std::set<std::string> known = {
-        "arch", "vocab_size", "hidden_size", "num_layers", "ssm_state_size", "ssm_expand",
-        "ssm_conv_kernel", "ssm_dt_rank", "num_experts", "top_k_experts", "expert_size",
-        "moe_layers", "moe_aux_loss_weight", "dropout", "norm_eps"};
+        "arch",        "vocab_size",      "hidden_size",         "num_layers",  "ssm_state_size",
+        "ssm_expand",  "ssm_conv_kernel", "ssm_dt_rank",         "num_experts", "top_k_experts",
+        "expert_size", "moe_layers",      "moe_aux_loss_weight", "dropout",     "norm_eps"};
     for (auto it = j.begin(); it != j.end(); ++it) {
         require(known.count(it.key()) > 0, "unknown key \"" + it.key() + "\"");
     }
@@ -182,7 +189,10 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
 ModelConfig ModelConfig::preset(const std::string& name, std::int64_t vocab_size) {
     ModelConfig c;
     c.vocab_size = vocab_size;
-    struct P { const char* name; std::int64_t d, L, N, E, F; };
+    struct P {
+        const char* name;
+        std::int64_t d, L, N, E, F;
+    };
     static constexpr P presets[] = {{"micro", 64, 3, 8, 4, 128},
                                     {"quality", 128, 4, 8, 4, 256},
                                     {"small", 256, 6, 16, 8, 512},
@@ -201,8 +211,12 @@ ModelConfig ModelConfig::preset(const std::string& name, std::int64_t vocab_size
     throw Error("unknown preset \"" + name + "\" (expected micro, quality, small or medium)");
 }
 
-std::vector<std::string> ModelConfig::preset_names() { return {"micro", "quality", "small", "medium"}; }
+std::vector<std::string> ModelConfig::preset_names() {
+    return {"micro", "quality", "small", "medium"};
+}
 
-bool operator==(const ModelConfig& a, const ModelConfig& b) { return a.to_json() == b.to_json(); }
+bool operator==(const ModelConfig& a, const ModelConfig& b) {
+    return a.to_json() == b.to_json();
+}
 
 }  // namespace itera

@@ -17,7 +17,7 @@ struct ModelConfig {
     std::int64_t ssm_state_size = 8;
     std::int64_t ssm_expand = 2;
     std::int64_t ssm_conv_kernel = 4;
-    std::int64_t ssm_dt_rank = 0;     ///< 0 means ceil(hidden_size / 16); resolved by `resolved()`
+    std::int64_t ssm_dt_rank = 0;  ///< 0 means ceil(hidden_size / 16); resolved by `resolved()`
     std::int64_t num_experts = 4;
     std::int64_t top_k_experts = 2;
     std::int64_t expert_size = 256;

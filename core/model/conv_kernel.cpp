@@ -34,7 +34,8 @@ void pre_activation(const ConvParams& p, std::int64_t b, std::int64_t t, std::in
 }
 
 ITERA_KERNEL_CLONES
-void forward_block(const ConvParams& p, std::int64_t b, std::int64_t c0, std::int64_t cn, float* out) {
+void forward_block(const ConvParams& p, std::int64_t b, std::int64_t c0, std::int64_t cn,
+                   float* out) {
     float acc[CB];
     for (std::int64_t t = 0; t < p.length; ++t) {
         pre_activation(p, b, t, c0, cn, acc);

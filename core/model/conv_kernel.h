@@ -10,11 +10,11 @@ namespace itera::kernels {
 
 struct ConvParams {
     std::int64_t batch = 0, length = 0, channels = 0, kernel = 0;  // B, T, C, K
-    const float* x = nullptr;           ///< (B, T, row_stride): channels are the first C
-    std::int64_t x_row_stride = 0;     ///< elements between consecutive (b, t) rows of x
-    const float* w_t = nullptr;         ///< (K, C): conv1d.weight (C, 1, K) transposed
-    const float* bias = nullptr;        ///< (C)
-    const float* tail = nullptr;        ///< (B, K-1, C) inputs before t = 0, or null for zeros
+    const float* x = nullptr;       ///< (B, T, row_stride): channels are the first C
+    std::int64_t x_row_stride = 0;  ///< elements between consecutive (b, t) rows of x
+    const float* w_t = nullptr;     ///< (K, C): conv1d.weight (C, 1, K) transposed
+    const float* bias = nullptr;    ///< (C)
+    const float* tail = nullptr;    ///< (B, K-1, C) inputs before t = 0, or null for zeros
 };
 
 /// out: (B, T, C) dense.

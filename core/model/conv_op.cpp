@@ -14,7 +14,8 @@ using torch::autograd::tensor_list;
 // Row-strided (B, T, C) views (e.g. the first half of in_proj's output) are
 // read in place; anything else is made contiguous first.
 Tensor rows_readable(const Tensor& x) {
-    TORCH_CHECK(x.dim() == 3 && x.scalar_type() == torch::kFloat, "causal_conv_silu: x must be float (B, T, C)");
+    TORCH_CHECK(x.dim() == 3 && x.scalar_type() == torch::kFloat,
+                "causal_conv_silu: x must be float (B, T, C)");
     if (x.stride(2) == 1 && (x.size(1) == 1 || x.stride(0) == x.size(1) * x.stride(1))) return x;
     return x.contiguous();
 }
@@ -36,7 +37,8 @@ kernels::ConvParams make_params(const Tensor& x, const Tensor& w_t, const Tensor
 }
 
 Tensor transposed_weight(const Tensor& weight) {
-    TORCH_CHECK(weight.dim() == 3 && weight.size(1) == 1, "causal_conv_silu: weight must be (C, 1, K)");
+    TORCH_CHECK(weight.dim() == 3 && weight.size(1) == 1,
+                "causal_conv_silu: weight must be (C, 1, K)");
     return weight.detach().squeeze(1).t().contiguous();  // (K, C)
 }
 

@@ -26,8 +26,9 @@ void row_grad(const float* x, std::int64_t V, float lse, float scale, float* g) 
 
 }  // namespace
 
-void cross_entropy_forward(const float* logits, std::int64_t M, std::int64_t V, const std::int64_t* targets,
-                           std::int64_t ignore_index, float* lse, float* row_loss) {
+void cross_entropy_forward(const float* logits, std::int64_t M, std::int64_t V,
+                           const std::int64_t* targets, std::int64_t ignore_index, float* lse,
+                           float* row_loss) {
     at::parallel_for(0, M, 16, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t m = begin; m < end; ++m) {
             const float* x = logits + m * V;
@@ -37,8 +38,9 @@ void cross_entropy_forward(const float* logits, std::int64_t M, std::int64_t V, 
     });
 }
 
-void cross_entropy_backward(const float* logits, std::int64_t M, std::int64_t V, const std::int64_t* targets,
-                            std::int64_t ignore_index, const float* lse, float scale, float* grad) {
+void cross_entropy_backward(const float* logits, std::int64_t M, std::int64_t V,
+                            const std::int64_t* targets, std::int64_t ignore_index,
+                            const float* lse, float scale, float* grad) {
     at::parallel_for(0, M, 16, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t m = begin; m < end; ++m) {
             float* g = grad + m * V;

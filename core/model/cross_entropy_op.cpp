@@ -13,14 +13,15 @@ using torch::autograd::tensor_list;
 
 class CrossEntropyFn : public torch::autograd::Function<CrossEntropyFn> {
 public:
-    static Tensor forward(AutogradContext* ctx, Tensor logits, const Tensor& targets, std::int64_t ignore_index,
-                          std::int64_t count) {
+    static Tensor forward(AutogradContext* ctx, Tensor logits, const Tensor& targets,
+                          std::int64_t ignore_index, std::int64_t count) {
         logits = logits.contiguous();
         const auto M = logits.size(0), V = logits.size(1);
         auto lse = torch::empty({M}, logits.options());
         auto row_loss = torch::empty({M}, logits.options());
-        kernels::cross_entropy_forward(logits.data_ptr<float>(), M, V, targets.data_ptr<std::int64_t>(),
-                                       ignore_index, lse.data_ptr<float>(), row_loss.data_ptr<float>());
+        kernels::cross_entropy_forward(logits.data_ptr<float>(), M, V,
+                                       targets.data_ptr<std::int64_t>(), ignore_index,
+                                       lse.data_ptr<float>(), row_loss.data_ptr<float>());
         ctx->save_for_backward({logits, targets, lse});
         ctx->saved_data["ignore_index"] = ignore_index;
         ctx->saved_data["count"] = count;
@@ -36,8 +37,8 @@ public:
         const float scale = grads[0].item<float>() / static_cast<float>(count);
         auto grad = torch::empty_like(logits);
         kernels::cross_entropy_backward(logits.data_ptr<float>(), logits.size(0), logits.size(1),
-                                        targets.data_ptr<std::int64_t>(), ignore_index, lse.data_ptr<float>(),
-                                        scale, grad.data_ptr<float>());
+                                        targets.data_ptr<std::int64_t>(), ignore_index,
+                                        lse.data_ptr<float>(), scale, grad.data_ptr<float>());
         return {grad, Tensor(), Tensor(), Tensor()};
     }
 };
@@ -45,7 +46,8 @@ public:
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets_in, std::int64_t ignore_index) {
-    TORCH_CHECK(logits.dim() == 2 && logits.scalar_type() == torch::kFloat, "cross_entropy: logits must be float (M, V)");
+    TORCH_CHECK(logits.dim() == 2 && logits.scalar_type() == torch::kFloat,
+                "cross_entropy: logits must be float (M, V)");
     auto targets = targets_in.to(torch::kLong).contiguous().view({-1});
     TORCH_CHECK(targets.size(0) == logits.size(0), "cross_entropy: one target per row");
     const auto count = count_targets(targets, logits.size(1), ignore_index);
@@ -59,7 +61,8 @@ std::int64_t count_targets(const Tensor& targets, std::int64_t V, std::int64_t i
     auto bad = valid & ((targets < 0) | (targets >= V));
     if (bad.any().item<bool>()) {
         auto id = targets.masked_select(bad)[0].item<std::int64_t>();
-        throw Error("target id " + std::to_string(id) + " is outside the vocabulary 0.." + std::to_string(V - 1));
+        throw Error("target id " + std::to_string(id) + " is outside the vocabulary 0.." +
+                    std::to_string(V - 1));
     }
     return count;
 }

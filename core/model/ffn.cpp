@@ -5,7 +5,9 @@
 namespace itera {
 namespace {
 
-std::vector<std::int64_t> dims(std::initializer_list<std::int64_t> v) { return v; }
+std::vector<std::int64_t> dims(std::initializer_list<std::int64_t> v) {
+    return v;
+}
 
 torch::Tensor mlp(const torch::Tensor& u, const Weights& w1, const Weights& w2) {
     return linear_map(torch::gelu(linear_map(u, w1->weight)), w2->weight);  // exact (erf) GELU
@@ -69,9 +71,9 @@ FfnOutput MoeFfn::forward(const torch::Tensor& x) {
     const auto d = config.hidden_size, E = config.num_experts, k = config.top_k_experts;
     auto u = layer_norm(x, norm, config.norm_eps).reshape({-1, d});  // (M, d)
     const auto M = u.size(0);
-    auto logits = linear_map(u, router->weight);                          // (M, E)
-    auto top = top_k_experts(logits, k);                              // (M, k)
-    auto gates = torch::softmax(logits.gather(1, top), 1);            // (M, k)
+    auto logits = linear_map(u, router->weight);            // (M, E)
+    auto top = top_k_experts(logits, k);                    // (M, k)
+    auto gates = torch::softmax(logits.gather(1, top), 1);  // (M, k)
 
     // Group (token, slot) assignments by expert in one pass.
     std::vector<std::vector<std::int64_t>> tokens(E), flat(E);

@@ -18,12 +18,14 @@ using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-std::int64_t chunk_rows(std::int64_t V) { return std::max<std::int64_t>(32, (1 << 20) / std::max<std::int64_t>(V, 1)); }
+std::int64_t chunk_rows(std::int64_t V) {
+    return std::max<std::int64_t>(32, (1 << 20) / std::max<std::int64_t>(V, 1));
+}
 
 class HeadLossFn : public torch::autograd::Function<HeadLossFn> {
 public:
-    static Tensor forward(AutogradContext* ctx, Tensor x, Tensor W, const Tensor& targets, std::int64_t ignore_index,
-                          std::int64_t count, bool with_grad) {
+    static Tensor forward(AutogradContext* ctx, Tensor x, Tensor W, const Tensor& targets,
+                          std::int64_t ignore_index, std::int64_t count, bool with_grad) {
         x = x.contiguous();
         W = W.contiguous();
         const auto M = x.size(0), V = W.size(0);
@@ -49,8 +51,8 @@ public:
             kernels::cross_entropy_forward(lc.data_ptr<float>(), n, V, tgt + r0, ignore_index,
                                            lse.data_ptr<float>(), row_loss.data_ptr<float>() + r0);
             if (!with_grad) continue;
-            kernels::cross_entropy_backward(lc.data_ptr<float>(), n, V, tgt + r0, ignore_index, lse.data_ptr<float>(),
-                                            scale, lc.data_ptr<float>());
+            kernels::cross_entropy_backward(lc.data_ptr<float>(), n, V, tgt + r0, ignore_index,
+                                            lse.data_ptr<float>(), scale, lc.data_ptr<float>());
             OpTimerScope timer(OpKind::Gemm);
             auto dxc = dx.narrow(0, r0, n);
             torch::mm_out(dxc, lc, W);
@@ -70,12 +72,15 @@ public:
 
 }  // namespace
 
-Tensor tied_head_cross_entropy(const Tensor& x, const Tensor& W, const Tensor& targets_in, std::int64_t ignore_index) {
-    TORCH_CHECK(x.dim() == 2 && W.dim() == 2 && x.size(1) == W.size(1), "head loss: x (M, d) and W (V, d) expected");
+Tensor tied_head_cross_entropy(const Tensor& x, const Tensor& W, const Tensor& targets_in,
+                               std::int64_t ignore_index) {
+    TORCH_CHECK(x.dim() == 2 && W.dim() == 2 && x.size(1) == W.size(1),
+                "head loss: x (M, d) and W (V, d) expected");
     auto targets = targets_in.to(torch::kLong).contiguous().view({-1});
     TORCH_CHECK(targets.size(0) == x.size(0), "head loss: one target per row");
     const auto count = count_targets(targets, W.size(0), ignore_index);
-    const bool with_grad = torch::GradMode::is_enabled() && (x.requires_grad() || W.requires_grad());
+    const bool with_grad =
+        torch::GradMode::is_enabled() && (x.requires_grad() || W.requires_grad());
     return HeadLossFn::apply(x, W, targets, ignore_index, count, with_grad);
 }
 

@@ -34,9 +34,11 @@ void IteraModelImpl::initialize(std::uint64_t seed) {
         normal(m.x_proj->weight, 1.0);
         normal(m.dt_proj->weight, 1.0);
         // dt = exp(U(log 1e-3, log 1e-1)); bias = dt + log(-expm1(-dt)).
-        auto dt = torch::empty_like(m.dt_proj->bias).uniform_(std::log(1e-3), std::log(1e-1), gen).exp();
+        auto dt =
+            torch::empty_like(m.dt_proj->bias).uniform_(std::log(1e-3), std::log(1e-1), gen).exp();
         m.dt_proj->bias.copy_(dt + torch::log(-torch::expm1(-dt)));
-        auto n = torch::arange(1, config_.ssm_state_size + 1, torch::kFloat).log();  // log(n + 1), n from 0
+        auto n = torch::arange(1, config_.ssm_state_size + 1, torch::kFloat)
+                     .log();  // log(n + 1), n from 0
         m.A_log.copy_(n.unsqueeze(0).expand_as(m.A_log));
         m.D.fill_(1.0);
         normal(m.out_proj->weight, residual_scale);

@@ -25,7 +25,8 @@ IteraModelImpl::IteraModelImpl(const ModelConfig& config) : config_(config.resol
         layers.push_back(std::make_shared<Block>(config_, i));
         list->push_back(layers.back());
     }
-    norm_f = register_module("norm_f", Weights(std::vector<std::int64_t>{d}, std::vector<std::int64_t>{d}));
+    norm_f = register_module("norm_f",
+                             Weights(std::vector<std::int64_t>{d}, std::vector<std::int64_t>{d}));
 }
 
 ModelOutput IteraModelImpl::forward(const torch::Tensor& tokens, DecodeState* state) {
@@ -41,11 +42,11 @@ ModelOutput IteraModelImpl::forward_hidden(const torch::Tensor& tokens, DecodeSt
     const auto V = config_.vocab_size;
     auto lo = tokens.min().item<std::int64_t>(), hi = tokens.max().item<std::int64_t>();
     if (lo < 0 || hi >= V)
-        throw Error("token id " + std::to_string(lo < 0 ? lo : hi) + " is outside the vocabulary 0.." +
-                    std::to_string(V - 1));
+        throw Error("token id " + std::to_string(lo < 0 ? lo : hi) +
+                    " is outside the vocabulary 0.." + std::to_string(V - 1));
     if (state && static_cast<std::int64_t>(state->layers.size()) != config_.num_layers)
-        throw Error("decode state has " + std::to_string(state->layers.size()) + " layers, model has " +
-                    std::to_string(config_.num_layers));
+        throw Error("decode state has " + std::to_string(state->layers.size()) +
+                    " layers, model has " + std::to_string(config_.num_layers));
 
     const double p = is_training() ? config_.dropout : 0.0;
     auto drop = [&](const torch::Tensor& t) { return p > 0 ? torch::dropout(t, p, true) : t; };
@@ -75,9 +76,11 @@ LossOutput IteraModelImpl::loss(const torch::Tensor& sequence, std::int64_t pad_
     auto targets = sequence.narrow(1, 1, T).reshape({-1});
     auto fwd = forward_hidden(inputs);
     LossOutput out;
-    out.target_tokens = pad_id >= 0 ? (targets != pad_id).sum().item<std::int64_t>() : targets.numel();
-    out.ce = tied_head_cross_entropy(fwd.hidden.reshape({-1, config_.hidden_size}), embed->weight, targets,
-                                     pad_id >= 0 ? pad_id : std::numeric_limits<std::int64_t>::min());
+    out.target_tokens =
+        pad_id >= 0 ? (targets != pad_id).sum().item<std::int64_t>() : targets.numel();
+    out.ce = tied_head_cross_entropy(
+        fwd.hidden.reshape({-1, config_.hidden_size}), embed->weight, targets,
+        pad_id >= 0 ? pad_id : std::numeric_limits<std::int64_t>::min());
     out.aux = fwd.aux_loss;
     out.loss = is_training() && config_.moe_aux_loss_weight > 0
                    ? out.ce + config_.moe_aux_loss_weight * out.aux

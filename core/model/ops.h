@@ -12,8 +12,8 @@ namespace itera {
 /// Returns (B, T, di). Differentiable in every input; starts from h = 0.
 torch::Tensor selective_scan(const torch::Tensor& u, const torch::Tensor& delta,
                              const torch::Tensor& delta_bias, const torch::Tensor& A_log,
-                             const torch::Tensor& Bm, const torch::Tensor& Cm, const torch::Tensor& D,
-                             const torch::Tensor& z = {});
+                             const torch::Tensor& Bm, const torch::Tensor& Cm,
+                             const torch::Tensor& D, const torch::Tensor& z = {});
 
 /// The same scan starting from `h` (B, di, N), which is replaced by the final
 /// state. For decoding and chunked prefill: not differentiable.
@@ -39,7 +39,8 @@ torch::Tensor linear_map(const torch::Tensor& x, const torch::Tensor& weight);
 /// Mean cross-entropy of rows of `logits` (M, V) against `targets` (M), rows
 /// whose target is `ignore_index` excluded; fused forward/backward kernels.
 /// Throws itera::Error for out-of-vocabulary targets or an all-ignored batch.
-torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets, std::int64_t ignore_index);
+torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets,
+                            std::int64_t ignore_index);
 
 /// Number of targets not equal to `ignore_index`; throws itera::Error if there
 /// are none or one lies outside [0, V).
@@ -48,10 +49,11 @@ std::int64_t count_targets(const torch::Tensor& targets, std::int64_t V, std::in
 /// Mean CE of logits = x · Wᵀ (the tied head) against `targets`, computed in
 /// cache-sized row chunks without materialising the logits. x: (M, d), W: (V, d).
 /// Gradients for x and W are produced during the forward when grad mode is on.
-torch::Tensor tied_head_cross_entropy(const torch::Tensor& x, const torch::Tensor& W, const torch::Tensor& targets,
-                                      std::int64_t ignore_index);
+torch::Tensor tied_head_cross_entropy(const torch::Tensor& x, const torch::Tensor& W,
+                                      const torch::Tensor& targets, std::int64_t ignore_index);
 
 /// Splits the last dimension into contiguous tensors of the given sizes.
-std::vector<torch::Tensor> split_last(const torch::Tensor& x, const std::vector<std::int64_t>& sizes);
+std::vector<torch::Tensor> split_last(const torch::Tensor& x,
+                                      const std::vector<std::int64_t>& sizes);
 
 }  // namespace itera

@@ -26,8 +26,9 @@ inline void prefetch_row(const float* base, std::int64_t row, std::int64_t C, st
 }
 
 template <bool Full>
-inline __attribute__((always_inline)) void forward_body(const ScanParams& p, std::int64_t b, std::int64_t c0,
-                                                        std::int64_t cn_runtime, float* y, float* h_last) {
+inline __attribute__((always_inline)) void forward_body(const ScanParams& p, std::int64_t b,
+                                                        std::int64_t c0, std::int64_t cn_runtime,
+                                                        float* y, float* h_last) {
     const std::int64_t cn = Full ? CB : cn_runtime;
     const std::int64_t T = p.length, C = p.channels, N = p.state;
     std::vector<float> h(static_cast<std::size_t>(N * CB), 0.0f);  // (N, CB)
@@ -89,16 +90,17 @@ void forward_full(const ScanParams& p, std::int64_t b, std::int64_t c0, float* y
 }
 
 ITERA_KERNEL_CLONES
-void forward_partial(const ScanParams& p, std::int64_t b, std::int64_t c0, std::int64_t cn, float* y,
-                     float* h_last) {
+void forward_partial(const ScanParams& p, std::int64_t b, std::int64_t c0, std::int64_t cn,
+                     float* y, float* h_last) {
     forward_body<false>(p, b, c0, cn, y, h_last);
 }
 
 // The backward of one (batch, channel block) task. `Full` blocks have exactly
 // CB channels, so every inner loop has a compile-time trip count.
 template <bool Full>
-inline __attribute__((always_inline)) void backward_body(const ScanParams& p, const float* dy, const ScanGrads& g,
-                                                         std::int64_t b, std::int64_t blk, std::int64_t c0,
+inline __attribute__((always_inline)) void backward_body(const ScanParams& p, const float* dy,
+                                                         const ScanGrads& g, std::int64_t b,
+                                                         std::int64_t blk, std::int64_t c0,
                                                          std::int64_t cn_runtime) {
     const std::int64_t cn = Full ? CB : cn_runtime;
     const std::int64_t T = p.length, C = p.channels, N = p.state, B = p.batch;
@@ -225,7 +227,8 @@ inline __attribute__((always_inline)) void backward_body(const ScanParams& p, co
     }
     for (std::int64_t n = 0; n < N; ++n)
 #pragma omp simd
-        for (std::int64_t c = 0; c < cn; ++c) g.dA_t_part[(b * N + n) * C + c0 + c] = dA[n * CB + c];
+        for (std::int64_t c = 0; c < cn; ++c)
+            g.dA_t_part[(b * N + n) * C + c0 + c] = dA[n * CB + c];
 #pragma omp simd
     for (std::int64_t c = 0; c < cn; ++c) {
         g.dD_part[b * C + c0 + c] = dD[c];
@@ -234,14 +237,14 @@ inline __attribute__((always_inline)) void backward_body(const ScanParams& p, co
 }
 
 ITERA_KERNEL_CLONES
-void backward_full(const ScanParams& p, const float* dy, const ScanGrads& g, std::int64_t b, std::int64_t blk,
-                   std::int64_t c0) {
+void backward_full(const ScanParams& p, const float* dy, const ScanGrads& g, std::int64_t b,
+                   std::int64_t blk, std::int64_t c0) {
     backward_body<true>(p, dy, g, b, blk, c0, CB);
 }
 
 ITERA_KERNEL_CLONES
-void backward_partial(const ScanParams& p, const float* dy, const ScanGrads& g, std::int64_t b, std::int64_t blk,
-                      std::int64_t c0, std::int64_t cn) {
+void backward_partial(const ScanParams& p, const float* dy, const ScanGrads& g, std::int64_t b,
+                      std::int64_t blk, std::int64_t c0, std::int64_t cn) {
     backward_body<false>(p, dy, g, b, blk, c0, cn);
 }
 

@@ -14,12 +14,15 @@ using torch::autograd::tensor_list;
 kernels::ScanParams make_params(const Tensor& u, const Tensor& delta, const Tensor& bias,
                                 const Tensor& A_t, const Tensor& Bm, const Tensor& Cm,
                                 const Tensor& D) {
-    TORCH_CHECK(u.dim() == 3 && delta.sizes() == u.sizes(), "selective_scan: u and delta must be (B, T, di)");
+    TORCH_CHECK(u.dim() == 3 && delta.sizes() == u.sizes(),
+                "selective_scan: u and delta must be (B, T, di)");
     TORCH_CHECK(Bm.dim() == 3 && Bm.sizes() == Cm.sizes() && Bm.size(0) == u.size(0) &&
                     Bm.size(1) == u.size(1),
                 "selective_scan: B and C must be (B, T, N)");
-    TORCH_CHECK(A_t.size(1) == u.size(2) && A_t.size(0) == Bm.size(2), "selective_scan: A must be (di, N)");
-    TORCH_CHECK(bias.numel() == u.size(2) && D.numel() == u.size(2), "selective_scan: bias and D must be (di)");
+    TORCH_CHECK(A_t.size(1) == u.size(2) && A_t.size(0) == Bm.size(2),
+                "selective_scan: A must be (di, N)");
+    TORCH_CHECK(bias.numel() == u.size(2) && D.numel() == u.size(2),
+                "selective_scan: bias and D must be (di)");
     for (const Tensor* t : {&u, &delta, &bias, &A_t, &Bm, &Cm, &D}) {
         TORCH_CHECK(t->scalar_type() == torch::kFloat && t->is_contiguous(),
                     "selective_scan: inputs must be contiguous float32");
@@ -39,7 +42,9 @@ kernels::ScanParams make_params(const Tensor& u, const Tensor& delta, const Tens
     return p;
 }
 
-Tensor transposed_A(const Tensor& A_log) { return (-A_log.detach().exp()).t().contiguous(); }
+Tensor transposed_A(const Tensor& A_log) {
+    return (-A_log.detach().exp()).t().contiguous();
+}
 
 class SelectiveScanFn : public torch::autograd::Function<SelectiveScanFn> {
 public:
@@ -56,7 +61,8 @@ public:
         auto p = make_params(u, delta, bias, A_t, Bm, Cm, D);
         if (z.numel() > 0) {  // an empty z means "no gate" (apply() cannot take undefined tensors)
             z = z.contiguous();
-            TORCH_CHECK(z.sizes() == u.sizes() && z.scalar_type() == torch::kFloat, "selective_scan: z must be like u");
+            TORCH_CHECK(z.sizes() == u.sizes() && z.scalar_type() == torch::kFloat,
+                        "selective_scan: z must be like u");
             p.z = z.data_ptr<float>();
         }
         auto y = torch::empty_like(u);
@@ -88,9 +94,11 @@ public:
         auto dC = torch::empty({blocks, B, T, N}, opts);
         auto dD = torch::empty({B, C}, opts);
         auto dbias = torch::empty({B, C}, opts);
-        kernels::ScanGrads g{du.data_ptr<float>(),   ddelta.data_ptr<float>(), dA_t.data_ptr<float>(),
-                             dB.data_ptr<float>(),   dC.data_ptr<float>(),     dD.data_ptr<float>(),
-                             dbias.data_ptr<float>(), dz.defined() ? dz.data_ptr<float>() : nullptr};
+        kernels::ScanGrads g{
+            du.data_ptr<float>(),    ddelta.data_ptr<float>(),
+            dA_t.data_ptr<float>(),  dB.data_ptr<float>(),
+            dC.data_ptr<float>(),    dD.data_ptr<float>(),
+            dbias.data_ptr<float>(), dz.defined() ? dz.data_ptr<float>() : nullptr};
         kernels::scan_backward(p, dy.data_ptr<float>(), g);
         // dL/dA_log = dL/dA · dA/dA_log = dL/dA · A, with A = -exp(A_log).
         auto dA = dA_t.sum(0).t();  // (C, N)
@@ -102,8 +110,10 @@ public:
 }  // namespace
 
 Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& delta_bias,
-                      const Tensor& A_log, const Tensor& Bm, const Tensor& Cm, const Tensor& D, const Tensor& z) {
-    return SelectiveScanFn::apply(u, delta, delta_bias, A_log, Bm, Cm, D, z.defined() ? z : torch::empty({0}));
+                      const Tensor& A_log, const Tensor& Bm, const Tensor& Cm, const Tensor& D,
+                      const Tensor& z) {
+    return SelectiveScanFn::apply(u, delta, delta_bias, A_log, Bm, Cm, D,
+                                  z.defined() ? z : torch::empty({0}));
 }
 
 Tensor selective_scan_stateful(const Tensor& u_in, const Tensor& delta_in, const Tensor& bias_in,
@@ -115,8 +125,9 @@ Tensor selective_scan_stateful(const Tensor& u_in, const Tensor& delta_in, const
     auto Bm = Bm_in.contiguous(), Cm = Cm_in.contiguous(), D = D_in.contiguous();
     auto A_t = transposed_A(A_log);
     auto p = make_params(u, delta, bias, A_t, Bm, Cm, D);
-    TORCH_CHECK(h.dim() == 3 && h.size(0) == p.batch && h.size(1) == p.channels && h.size(2) == p.state,
-                "selective_scan_stateful: state must be (B, di, N)");
+    TORCH_CHECK(
+        h.dim() == 3 && h.size(0) == p.batch && h.size(1) == p.channels && h.size(2) == p.state,
+        "selective_scan_stateful: state must be (B, di, N)");
     auto h0 = h.contiguous();
     p.h0 = h0.data_ptr<float>();
     Tensor z;

@@ -70,8 +70,12 @@ inline float softplus(float x) {
     return pos + log1p(exp(-ax));
 }
 
-inline float sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+inline float sigmoid(float x) {
+    return 1.0f / (1.0f + exp(-x));
+}
 
-inline float silu(float x) { return x * sigmoid(x); }
+inline float silu(float x) {
+    return x * sigmoid(x);
+}
 
 }  // namespace itera::simd

@@ -13,7 +13,8 @@ using torch::autograd::tensor_list;
 
 class SplitLastFn : public torch::autograd::Function<SplitLastFn> {
 public:
-    static tensor_list forward(AutogradContext* ctx, const Tensor& x, std::vector<std::int64_t> sizes) {
+    static tensor_list forward(AutogradContext* ctx, const Tensor& x,
+                               std::vector<std::int64_t> sizes) {
         tensor_list out;
         std::int64_t offset = 0;
         for (auto n : sizes) {
@@ -46,7 +47,8 @@ public:
 std::vector<Tensor> split_last(const Tensor& x, const std::vector<std::int64_t>& sizes) {
     std::int64_t total = 0;
     for (auto n : sizes) total += n;
-    TORCH_CHECK(total == x.size(-1), "split_last: sizes add up to ", total, ", last dimension is ", x.size(-1));
+    TORCH_CHECK(total == x.size(-1), "split_last: sizes add up to ", total, ", last dimension is ",
+                x.size(-1));
     return SplitLastFn::apply(x, sizes);
 }
 

@@ -59,8 +59,8 @@ std::int64_t parameter_count(const ModelConfig& config) {
 std::int64_t active_parameter_count(const ModelConfig& config) {
     auto c = config.resolved();
     std::int64_t expert = 2 * c.expert_size * c.hidden_size;
-    std::int64_t inactive = static_cast<std::int64_t>(c.moe_layers.size()) *
-                            (c.num_experts - c.top_k_experts) * expert;
+    std::int64_t inactive =
+        static_cast<std::int64_t>(c.moe_layers.size()) * (c.num_experts - c.top_k_experts) * expert;
     return parameter_count(c) - inactive;
 }
 

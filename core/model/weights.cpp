@@ -2,7 +2,8 @@
 
 namespace itera {
 
-WeightsImpl::WeightsImpl(std::vector<std::int64_t> weight_shape, std::vector<std::int64_t> bias_shape) {
+WeightsImpl::WeightsImpl(std::vector<std::int64_t> weight_shape,
+                         std::vector<std::int64_t> bias_shape) {
     weight = register_parameter("weight", torch::zeros(weight_shape));
     if (!bias_shape.empty()) bias = register_parameter("bias", torch::zeros(bias_shape));
 }

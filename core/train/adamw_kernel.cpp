@@ -11,8 +11,8 @@ namespace itera::kernels {
 namespace {
 
 ITERA_KERNEL_CLONES
-void update_range(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
-                  std::int64_t begin, std::int64_t end, AdamWStep s) {
+void update_range(float* __restrict p, const float* __restrict g, float* __restrict m,
+                  float* __restrict v, std::int64_t begin, std::int64_t end, AdamWStep s) {
     const float decay = 1.0f - s.lr * s.weight_decay;
     const float step = s.lr / s.bias_correction1;
     const float inv_sqrt_bc2 = 1.0f / std::sqrt(s.bias_correction2);
@@ -39,8 +39,11 @@ constexpr std::int64_t kBlock = 1 << 14;
 
 }  // namespace
 
-void adamw_update(float* p, const float* g, float* m, float* v, std::int64_t n, const AdamWStep& s) {
-    at::parallel_for(0, n, kBlock, [&](std::int64_t begin, std::int64_t end) { update_range(p, g, m, v, begin, end, s); });
+void adamw_update(float* p, const float* g, float* m, float* v, std::int64_t n,
+                  const AdamWStep& s) {
+    at::parallel_for(0, n, kBlock, [&](std::int64_t begin, std::int64_t end) {
+        update_range(p, g, m, v, begin, end, s);
+    });
 }
 
 double sum_of_squares(const float* g, std::int64_t n) {

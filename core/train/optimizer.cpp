@@ -9,24 +9,26 @@ namespace itera {
 namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
 
 bool receives_weight_decay(const std::string& name) {
-    return !(ends_with(name, ".bias") || ends_with(name, "norm.weight") || name == "norm_f.weight" ||
-             ends_with(name, ".A_log") || ends_with(name, ".D"));
+    return !(ends_with(name, ".bias") || ends_with(name, "norm.weight") ||
+             name == "norm_f.weight" || ends_with(name, ".A_log") || ends_with(name, ".D"));
 }
 
 AdamW::AdamW(const IteraModel& model, const AdamWSettings& s) : settings_(s) {
-    if (!(s.lr >= 0) || !(s.beta1 >= 0 && s.beta1 < 1) || !(s.beta2 >= 0 && s.beta2 < 1) || !(s.eps > 0) ||
-        !(s.weight_decay >= 0))
+    if (!(s.lr >= 0) || !(s.beta1 >= 0 && s.beta1 < 1) || !(s.beta2 >= 0 && s.beta2 < 1) ||
+        !(s.eps > 0) || !(s.weight_decay >= 0))
         throw Error("AdamW: need lr >= 0, betas in [0, 1), eps > 0 and weight decay >= 0");
     for (const auto& [name, p] : model->spec_parameters()) {
         if (p.scalar_type() != torch::kFloat || !p.is_contiguous())
             throw Error("AdamW: parameter " + name + " is not a contiguous float32 tensor");
-        slots_.push_back({name, p, torch::zeros_like(p), torch::zeros_like(p), receives_weight_decay(name)});
+        slots_.push_back(
+            {name, p, torch::zeros_like(p), torch::zeros_like(p), receives_weight_decay(name)});
     }
 }
 
@@ -38,7 +40,8 @@ double AdamW::step(double lr, double max_grad_norm) {
     double squares = 0;
     for (auto& s : slots_) {
         const auto& g = s.param.grad();
-        if (g.defined()) squares += kernels::sum_of_squares(g.contiguous().data_ptr<float>(), g.numel());
+        if (g.defined())
+            squares += kernels::sum_of_squares(g.contiguous().data_ptr<float>(), g.numel());
     }
     const double norm = std::sqrt(squares);
     if (!std::isfinite(norm)) return norm;
@@ -48,17 +51,22 @@ double AdamW::step(double lr, double max_grad_norm) {
     k.beta1 = static_cast<float>(settings_.beta1);
     k.beta2 = static_cast<float>(settings_.beta2);
     k.eps = static_cast<float>(settings_.eps);
-    k.grad_scale = max_grad_norm > 0 && norm > max_grad_norm ? static_cast<float>(max_grad_norm / (norm + 1e-6)) : 1.0f;
-    k.bias_correction1 = static_cast<float>(1.0 - std::pow(settings_.beta1, static_cast<double>(steps_)));
-    k.bias_correction2 = static_cast<float>(1.0 - std::pow(settings_.beta2, static_cast<double>(steps_)));
+    k.grad_scale = max_grad_norm > 0 && norm > max_grad_norm
+                       ? static_cast<float>(max_grad_norm / (norm + 1e-6))
+                       : 1.0f;
+    k.bias_correction1 =
+        static_cast<float>(1.0 - std::pow(settings_.beta1, static_cast<double>(steps_)));
+    k.bias_correction2 =
+        static_cast<float>(1.0 - std::pow(settings_.beta2, static_cast<double>(steps_)));
     torch::NoGradGuard no_grad;
     for (auto& s : slots_) {
         auto g = s.param.grad();
         if (!g.defined()) continue;  // a parameter that took no part (e.g. an unused expert)
         g = g.contiguous();
         k.weight_decay = s.decay ? static_cast<float>(settings_.weight_decay) : 0.0f;
-        kernels::adamw_update(s.param.data_ptr<float>(), g.data_ptr<float>(), s.exp_avg.data_ptr<float>(),
-                              s.exp_avg_sq.data_ptr<float>(), s.param.numel(), k);
+        kernels::adamw_update(s.param.data_ptr<float>(), g.data_ptr<float>(),
+                              s.exp_avg.data_ptr<float>(), s.exp_avg_sq.data_ptr<float>(),
+                              s.param.numel(), k);
     }
     return norm;
 }

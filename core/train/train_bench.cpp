@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <vector>
 #include <cmath>
+#include <vector>
 
 #include "model/itera_model.h"
 #include "model/tensor_names.h"
@@ -16,7 +16,8 @@
 
 namespace itera {
 
-TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function<void(int, int)>& progress) {
+TrainBenchResult run_train_bench(const TrainBenchOptions& o,
+                                 const std::function<void(int, int)>& progress) {
     if (o.batch_size < 1 || o.batch_size > 65536) throw Error("batch size must be in 1..65536");
     if (o.seq_len < 1 || o.seq_len > 1 << 20) throw Error("sequence length must be in 1..1048576");
     if (o.steps < 1) throw Error("steps must be at least 1");
@@ -31,7 +32,8 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     r.tokens_per_step = o.batch_size * o.seq_len;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed + 1);
     auto batch = [&] {
-        return torch::randint(o.config.vocab_size, {o.batch_size, o.seq_len + 1}, gen, torch::kLong);
+        return torch::randint(o.config.vocab_size, {o.batch_size, o.seq_len + 1}, gen,
+                              torch::kLong);
     };
     auto step = [&](const torch::Tensor& tokens) {
         opt.zero_grad();
@@ -51,7 +53,8 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     for (int i = 0; i < o.steps; ++i) {
         auto s0 = std::chrono::steady_clock::now();
         r.final_loss = step(batches[i]);
-        step_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count());
+        step_seconds.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count());
         if (!std::isfinite(r.final_loss)) throw Error("benchmark loss became non-finite");
         if (progress) progress(i + 1, o.steps);
     }
@@ -60,8 +63,10 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o, const std::function
     auto times = op_timer_read();
     r.steps = o.steps;
     r.tokens_per_s = static_cast<double>(r.tokens_per_step) * o.steps / r.seconds;
-    std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2, step_seconds.end());
-    r.median_tokens_per_s = static_cast<double>(r.tokens_per_step) / step_seconds[step_seconds.size() / 2];
+    std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2,
+                     step_seconds.end());
+    r.median_tokens_per_s =
+        static_cast<double>(r.tokens_per_step) / step_seconds[step_seconds.size() / 2];
     r.scan_s = times.seconds(OpKind::Scan);
     r.gemm_s = times.seconds(OpKind::Gemm);
     r.conv_s = times.seconds(OpKind::Conv);

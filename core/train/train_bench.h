@@ -25,7 +25,7 @@ struct TrainBenchResult {
     std::int64_t params = 0;
     std::int64_t tokens_per_step = 0;
     int steps = 0;
-    double seconds = 0;      ///< measured steps only
+    double seconds = 0;              ///< measured steps only
     double tokens_per_s = 0;         ///< over all measured steps
     double median_tokens_per_s = 0;  ///< from the median step time (robust to a noisy host)
     double scan_s = 0, gemm_s = 0, conv_s = 0;  ///< inside `seconds`

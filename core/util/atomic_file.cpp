@@ -1,17 +1,19 @@
 #include "util/atomic_file.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <random>
-#include <unistd.h>
 
 #include "util/error.h"
 
 namespace itera {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 std::filesystem::path temp_path_for(const std::filesystem::path& target) {
     std::random_device rd;
@@ -71,7 +73,8 @@ void write_file_atomically(
 }
 
 void write_file_atomically(const std::filesystem::path& target, std::string_view content) {
-    write_file_atomically(target, [&](const auto& append) { append(content.data(), content.size()); });
+    write_file_atomically(target,
+                          [&](const auto& append) { append(content.data(), content.size()); });
 }
 
 }  // namespace itera

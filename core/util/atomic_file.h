@@ -11,8 +11,9 @@ namespace itera {
 
 /// Writes a file atomically. `write` receives a callback that appends bytes; if
 /// `write` throws, the target is left untouched and the temporary file removed.
-void write_file_atomically(const std::filesystem::path& target,
-                           const std::function<void(const std::function<void(const void*, std::size_t)>&)>& write);
+void write_file_atomically(
+    const std::filesystem::path& target,
+    const std::function<void(const std::function<void(const void*, std::size_t)>&)>& write);
 
 /// Convenience for a file whose whole content is already in memory.
 void write_file_atomically(const std::filesystem::path& target, std::string_view content);

@@ -11,7 +11,9 @@ void op_timer_add(OpKind kind, std::int64_t ns) {
 }
 }  // namespace detail
 
-void op_timer_enable(bool on) { detail::g_op_timer_on.store(on); }
+void op_timer_enable(bool on) {
+    detail::g_op_timer_on.store(on);
+}
 
 void op_timer_reset() {
     for (auto& v : detail::g_ns) v.store(0);

@@ -37,7 +37,8 @@ public:
     ~OpTimerScope() {
         if (on_) {
             auto d = std::chrono::steady_clock::now() - start_;
-            detail::op_timer_add(kind_, std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+            detail::op_timer_add(kind_,
+                                 std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
         }
     }
     OpTimerScope(const OpTimerScope&) = delete;
