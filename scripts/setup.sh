@@ -47,3 +47,11 @@ if [ -e "$blas_dir/libblas.so.3" ]; then
     ${SUDO:-} update-alternatives --set liblapack.so.3-x86_64-linux-gnu "$blas_dir/liblapack.so.3" || true
   fi
 fi
+
+# The built-in corpora go to the user's data directory (not the repository).
+# Offline machines can still build and test: the workbench then asks for a file.
+if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ]; then
+  sudo -u "$SUDO_USER" bash "$(dirname "$0")/fetch-corpora.sh" || echo "setup: built-in corpora not fetched (see above)"
+else
+  bash "$(dirname "$0")/fetch-corpora.sh" || echo "setup: built-in corpora not fetched (see above)"
+fi

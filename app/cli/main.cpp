@@ -15,6 +15,8 @@ Commands:
   model info    parameter count and shapes of a preset, config or checkpoint
   model init    write a freshly initialised model checkpoint (.safetensors)
   bench train   training throughput (forward + backward + AdamW) in tokens/s
+  data inspect  read a corpus as training will: format, files, documents per split
+  data corpora  the built-in corpora and where they are installed
 
 Options:
   --help        show help (also after a command: itera model --help)
@@ -24,6 +26,7 @@ Examples:
   itera model info --preset quality --vocab-size 4096
   itera model init --preset micro --vocab-size 512 --seed 1 --out micro.safetensors
   itera bench train --preset quality --vocab-size 4096 --batch-size 16 --seq-len 128
+  itera data inspect --data moby-dick
 )";
 
 }  // namespace
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
     try {
         if (command == "model") return itera::cli::model_command(rest);
         if (command == "bench") return itera::cli::bench_command(rest);
+        if (command == "data") return itera::cli::data_command(rest);
         std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
         return 2;
     } catch (const itera::Error& e) {
