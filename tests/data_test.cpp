@@ -23,7 +23,8 @@ void write(const fs::path& p, const std::string& text) {
     out << text;
 }
 
-std::vector<std::string> docs_of(const fs::path& p, CorpusFormat f = CorpusFormat::Auto, ReadOptions o = {}) {
+std::vector<std::string> docs_of(const fs::path& p, CorpusFormat f = CorpusFormat::Auto,
+                                 ReadOptions o = {}) {
     std::vector<std::string> out;
     read_documents(p, f, o, [&](std::string&& d) { out.push_back(d); });
     return out;
@@ -41,21 +42,23 @@ std::string error_of(const std::function<void()>& f) {
 TEST(Utf8, FindsTheFirstInvalidByte) {
     EXPECT_FALSE(first_invalid_utf8("plain ascii"));
     EXPECT_FALSE(first_invalid_utf8("caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x90\x8B"));  // é — 🐋
-    EXPECT_EQ(first_invalid_utf8("ab\xC0\x80"), 2u);                                 // overlong NUL
-    EXPECT_EQ(first_invalid_utf8("abc\xED\xA0\x80"), 3u);                            // surrogate
-    EXPECT_EQ(first_invalid_utf8("\xF5\x80\x80\x80"), 0u);                           // above U+10FFFF
-    EXPECT_EQ(first_invalid_utf8("ok\xE2\x80"), 2u);                                 // truncated
-    EXPECT_EQ(first_invalid_utf8("x\x80y"), 1u);                                     // lone continuation
+    EXPECT_EQ(first_invalid_utf8("ab\xC0\x80"), 2u);                                // overlong NUL
+    EXPECT_EQ(first_invalid_utf8("abc\xED\xA0\x80"), 3u);                           // surrogate
+    EXPECT_EQ(first_invalid_utf8("\xF5\x80\x80\x80"), 0u);  // above U+10FFFF
+    EXPECT_EQ(first_invalid_utf8("ok\xE2\x80"), 2u);        // truncated
+    EXPECT_EQ(first_invalid_utf8("x\x80y"), 1u);            // lone continuation
     EXPECT_EQ(replace_invalid_utf8("a\xFFz"), "a\xEF\xBF\xBDz");
     EXPECT_TRUE(looks_binary(std::string("PK\x03\x04\0\0", 6)));
     EXPECT_FALSE(looks_binary("Call me Ishmael.\n\tSome years ago"));
 }
 
 TEST(Corpus, WikiTextDocumentsAndRestoration) {
-    EXPECT_EQ(restore_wikitext("the 1 @,@ 000 @-@ ton ship , 3 @.@ 5 m"), "the 1,000-ton ship , 3.5 m");
+    EXPECT_EQ(restore_wikitext("the 1 @,@ 000 @-@ ton ship , 3 @.@ 5 m"),
+              "the 1,000-ton ship , 3.5 m");
     testing::TempDir dir;
     write(dir.path() / "wiki.train.raw",
-          " \n = Valkyria = \n \n Senjo no @-@ Valkyria 3 .\n \n = = Gameplay = = \n Battles .\n \n = Tower Building = \n"
+          " \n = Valkyria = \n \n Senjo no @-@ Valkyria 3 .\n \n = = Gameplay = = \n Battles .\n "
+          "\n = Tower Building = \n"
           " Built in 1 @,@ 800 .\n");
     write(dir.path() / "wiki.valid.raw", " = Robert = \n A man .\n");
     auto src = open_corpus(dir.path());
@@ -72,9 +75,11 @@ TEST(Corpus, WikiTextDocumentsAndRestoration) {
 
 TEST(Corpus, TinyStoriesTextAndJson) {
     testing::TempDir dir;
-    write(dir.path() / "TinyStories-train.txt", "Once upon a time.\nThe end.\n<|endoftext|>\nTom ran.\r\n<|endoftext|>\n\n");
+    write(dir.path() / "TinyStories-train.txt",
+          "Once upon a time.\nThe end.\n<|endoftext|>\nTom ran.\r\n<|endoftext|>\n\n");
     write(dir.path() / "TinyStories-valid.txt", "Lily sang.\n<|endoftext|>\n");
-    EXPECT_EQ(detect_file_format(dir.path() / "TinyStories-train.txt"), CorpusFormat::TinyStoriesText);
+    EXPECT_EQ(detect_file_format(dir.path() / "TinyStories-train.txt"),
+              CorpusFormat::TinyStoriesText);
     EXPECT_EQ(docs_of(dir.path() / "TinyStories-train.txt"),
               (std::vector<std::string>{"Once upon a time.\nThe end.", "Tom ran."}));
     auto src = open_corpus(dir.path());
@@ -83,16 +88,22 @@ TEST(Corpus, TinyStoriesTextAndJson) {
     EXPECT_EQ(src.validation_files.size(), 1u);
 
     testing::TempDir jdir;
-    write(jdir.path() / "data00.json",
-          R"([{"story": "A cat \u00e9 sat.", "summary": "x", "words": ["a", 1]}, {"instruction": {"k": 1}, "story": "B"}])");
-    EXPECT_EQ(docs_of(jdir.path() / "data00.json"), (std::vector<std::string>{"A cat \xC3\xA9 sat.", "B"}));
+    write(
+        jdir.path() / "data00.json",
+        R"([{"story": "A cat \u00e9 sat.", "summary": "x", "words": ["a", 1]}, {"instruction": {"k": 1}, "story": "B"}])");
+    EXPECT_EQ(docs_of(jdir.path() / "data00.json"),
+              (std::vector<std::string>{"A cat \xC3\xA9 sat.", "B"}));
     EXPECT_EQ(open_corpus(jdir.path()).format, CorpusFormat::TinyStoriesJson);
     write(jdir.path() / "bad.json", R"([{"story": "ok"}, {"text": "no story"}])");
-    EXPECT_NE(error_of([&] { docs_of(jdir.path() / "bad.json"); }).find("object #1 has no \"story\""), std::string::npos);
+    EXPECT_NE(
+        error_of([&] { docs_of(jdir.path() / "bad.json"); }).find("object #1 has no \"story\""),
+        std::string::npos);
     write(jdir.path() / "bad2.json", R"([{"story": 5}])");
-    EXPECT_NE(error_of([&] { docs_of(jdir.path() / "bad2.json"); }).find("not a string"), std::string::npos);
+    EXPECT_NE(error_of([&] { docs_of(jdir.path() / "bad2.json"); }).find("not a string"),
+              std::string::npos);
     write(jdir.path() / "bad3.json", R"([{"story": "cut)");
-    EXPECT_NE(error_of([&] { docs_of(jdir.path() / "bad3.json"); }).find("malformed JSON"), std::string::npos);
+    EXPECT_NE(error_of([&] { docs_of(jdir.path() / "bad3.json"); }).find("malformed JSON"),
+              std::string::npos);
 }
 
 TEST(Corpus, PlainTextFileAndFolder) {
@@ -115,23 +126,32 @@ TEST(Corpus, PlainTextFileAndFolder) {
 
 TEST(Corpus, BadInputIsNamed) {
     testing::TempDir dir;
-    EXPECT_NE(error_of([&] { open_corpus(dir.path() / "missing.txt"); }).find("no such file"), std::string::npos);
-    EXPECT_NE(error_of([&] { open_corpus(dir.path()); }).find("no .txt or .json"), std::string::npos);
+    EXPECT_NE(error_of([&] { open_corpus(dir.path() / "missing.txt"); }).find("no such file"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { open_corpus(dir.path()); }).find("no .txt or .json"),
+              std::string::npos);
     write(dir.path() / "empty.txt", "");
-    EXPECT_NE(error_of([&] { open_corpus(dir.path() / "empty.txt"); }).find("empty"), std::string::npos);
-    write(dir.path() / "blob.txt", std::string("\x7f" "ELF\0\0\x01\x02", 8));
-    EXPECT_NE(error_of([&] { open_corpus(dir.path() / "blob.txt"); }).find("binary"), std::string::npos);
+    EXPECT_NE(error_of([&] { open_corpus(dir.path() / "empty.txt"); }).find("empty"),
+              std::string::npos);
+    write(dir.path() / "blob.txt", std::string("\x7f"
+                                               "ELF\0\0\x01\x02",
+                                               8));
+    EXPECT_NE(error_of([&] { open_corpus(dir.path() / "blob.txt"); }).find("binary"),
+              std::string::npos);
     write(dir.path() / "latin1.txt", "line one\ncaf\xE9 au lait\n");
     auto msg = error_of([&] { docs_of(dir.path() / "latin1.txt"); });
     EXPECT_NE(msg.find("invalid UTF-8 at byte offset 12"), std::string::npos) << msg;
     ReadOptions repair;
     repair.replace_invalid_utf8 = true;
-    EXPECT_EQ(docs_of(dir.path() / "latin1.txt", CorpusFormat::Auto, repair)[0], "line one\ncaf\xEF\xBF\xBD au lait");
+    EXPECT_EQ(docs_of(dir.path() / "latin1.txt", CorpusFormat::Auto, repair)[0],
+              "line one\ncaf\xEF\xBF\xBD au lait");
     EXPECT_THROW(parse_corpus_format("csv"), Error);
     EXPECT_EQ(parse_corpus_format("wikitext"), CorpusFormat::WikiText);
     // One document cannot fill both splits.
     write(dir.path() / "one.txt", "just one short document\n");
-    EXPECT_NE(error_of([&] { count_documents(open_corpus(dir.path() / "one.txt"), {}, {}); }).find("validation split"),
+    EXPECT_NE(error_of([&] {
+                  count_documents(open_corpus(dir.path() / "one.txt"), {}, {});
+              }).find("validation split"),
               std::string::npos);
 }
 
@@ -155,7 +175,8 @@ TEST(Builtin, MissingCorpusSaysHowToGetIt) {
     auto msg = error_of([] { builtin_corpus_path("moby-dick"); });
     EXPECT_NE(msg.find("fetch-corpora.sh"), std::string::npos) << msg;
     EXPECT_NE(msg.find("npm"), std::string::npos);
-    EXPECT_NE(error_of([] { builtin_corpus_path("tinystories"); }).find("not a built-in"), std::string::npos);
+    EXPECT_NE(error_of([] { builtin_corpus_path("tinystories"); }).find("not a built-in"),
+              std::string::npos);
     fs::create_directories(dir.path() / "corpora/sotu");
     write(dir.path() / "corpora/sotu/1790_george_washington_n.txt", "Fellow-Citizens.\n");
     EXPECT_EQ(resolve_corpus("sotu"), dir.path() / "corpora/sotu");

@@ -48,20 +48,24 @@ int inspect(Args& a) {
     const auto t0 = std::chrono::steady_clock::now();
     auto source = open_corpus(resolve_corpus(spec), format);
     auto counts = count_documents(source, options, split);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("corpus      %s\n", source.name.c_str());
     std::printf("format      %s%s\n", corpus_format_name(source.format).c_str(),
                 source.document_per_file ? " (one document per file)" : "");
     std::printf("files       %zu training, %zu validation, %s bytes\n", source.train_files.size(),
-                source.validation_files.size(), with_commas(static_cast<long long>(source.bytes)).c_str());
-    std::printf("split       %s\n", source.validation_files.empty()
-                                        ? ("by document, fraction " + std::to_string(split.validation_fraction) +
-                                           ", seed " + std::to_string(split.seed))
-                                              .c_str()
-                                        : "the dataset's own validation files");
+                source.validation_files.size(),
+                with_commas(static_cast<long long>(source.bytes)).c_str());
+    std::printf("split       %s\n",
+                source.validation_files.empty()
+                    ? ("by document, fraction " + std::to_string(split.validation_fraction) +
+                       ", seed " + std::to_string(split.seed))
+                          .c_str()
+                    : "the dataset's own validation files");
     std::printf("train       %s documents, %s bytes\n", with_commas(counts.train.documents).c_str(),
                 with_commas(counts.train.bytes).c_str());
-    std::printf("validation  %s documents, %s bytes\n", with_commas(counts.validation.documents).c_str(),
+    std::printf("validation  %s documents, %s bytes\n",
+                with_commas(counts.validation.documents).c_str(),
                 with_commas(counts.validation.bytes).c_str());
     std::printf("read in     %.2f s\n", seconds);
     return 0;
@@ -75,7 +79,8 @@ int list_corpora() {
         } catch (const Error&) {
             where = "not installed (scripts/fetch-corpora.sh)";
         }
-        std::printf("%-10s %s\n           %s\n", c.name.c_str(), c.description.c_str(), where.c_str());
+        std::printf("%-10s %s\n           %s\n", c.name.c_str(), c.description.c_str(),
+                    where.c_str());
     }
     return 0;
 }

