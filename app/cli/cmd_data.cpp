@@ -2,13 +2,19 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "args.h"
 #include "commands.h"
 #include "data/builtin.h"
 #include "data/documents.h"
+#include "data/token_cache.h"
+#include "tokenizer/tokenizer.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/threads.h"
 
 namespace itera::cli {
 namespace {
@@ -16,6 +22,8 @@ namespace {
 constexpr const char* kDataUsage = R"(usage:
   itera data inspect --data PATH|moby-dick|sotu [--format auto|text|tinystories-txt|tinystories-json|wikitext]
                      [--validation-fraction 0.05] [--seed S] [--replace-invalid-utf8]
+  itera data prepare --data PATH|moby-dick|sotu [--tokenizer bpe|unigram|byte|word] [--vocab-size 4096]
+                     --out DIR [--format F] [--validation-fraction 0.05] [--seed S] [--threads N]
   itera data corpora
 
 Reads a corpus the way training will and prints its format, files, and the
@@ -24,8 +32,13 @@ file; a single .txt file is split at blank lines into blocks of at least 8 KB.
 Corpora with their own validation file (WikiText, TinyStories) use it; others
 are split by document, deterministically from the seed.
 
+`prepare` trains the tokenizer on the training split (BPE by default; byte needs
+no training), writes DIR/tokenizer.json, and tokenises both splits into a token
+cache in DIR (reused when neither the corpus nor the tokenizer changed).
+
 Examples:
   itera data inspect --data moby-dick
+  itera data prepare --data moby-dick --tokenizer bpe --vocab-size 4096 --out runs/moby-bpe
   itera data inspect --data ~/datasets/wikitext-103-raw --format wikitext
 )";
 
@@ -71,6 +84,87 @@ int inspect(Args& a) {
     return 0;
 }
 
+std::shared_ptr<const Tokenizer> make_tokenizer(TokenizerKind kind, std::int32_t vocab,
+                                                const CorpusSource& src, const ReadOptions& read,
+                                                const SplitSettings& split, int threads,
+                                                const std::filesystem::path& out) {
+    // Reuse a tokenizer already trained for this directory with the same request.
+    const auto path = out / "tokenizer.json";
+    if (std::filesystem::exists(path)) {
+        std::ifstream in(path);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        try {
+            auto t = Tokenizer::deserialize(ss.str());
+            if (t->kind() == kind && (kind == TokenizerKind::Byte || t->vocab_size() == vocab))
+                return t;
+        } catch (const Error&) {
+        }
+    }
+    std::shared_ptr<const Tokenizer> t;
+    if (kind == TokenizerKind::Byte) {
+        t = make_byte_tokenizer();
+    } else {
+        std::vector<std::string> docs;  // training split only: the validation text stays unseen
+        for_each_document(src, read, split, [&](Split s, std::string&& d) {
+            if (s == Split::Train) docs.push_back(std::move(d));
+        });
+        t = kind == TokenizerKind::Word ? train_word_tokenizer(docs, vocab)
+                                        : train_sentencepiece(kind, docs, vocab, threads);
+    }
+    std::filesystem::create_directories(out);
+    write_file_atomically(path, t->serialize());
+    return t;
+}
+
+int prepare(Args& a) {
+    const auto spec = a.required("data");
+    const auto format = parse_corpus_format(a.text_or("format", "auto"));
+    const auto kind = parse_tokenizer_kind(a.text_or("tokenizer", "bpe"));
+    const auto vocab = static_cast<std::int32_t>(a.integer_or("vocab-size", 4096, 5, 1 << 20));
+    const std::filesystem::path out = a.required("out");
+    CacheBuildOptions o;
+    if (auto f = a.text("validation-fraction")) {
+        try {
+            o.split.validation_fraction = std::stod(*f);
+        } catch (...) {
+            throw Error("--validation-fraction expects a number, got \"" + *f + "\"");
+        }
+    }
+    o.split.seed = static_cast<std::uint64_t>(a.integer_or("seed", 0, 0, INT64_MAX));
+    o.threads = set_thread_count(static_cast<int>(a.integer_or("threads", 0, 0, 4096)));
+    o.read.replace_invalid_utf8 = a.flag("replace-invalid-utf8");
+    a.finish();
+
+    const auto t0 = std::chrono::steady_clock::now();
+    auto src = open_corpus(resolve_corpus(spec), format);
+    auto tok = make_tokenizer(kind, vocab, src, o.read, o.split, o.threads, out);
+    const double tok_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    o.progress = [&](std::uint64_t done, std::uint64_t total) {
+        std::fprintf(stderr, "\rtokenising %5.1f%%", total ? 100.0 * done / total : 100.0);
+    };
+    auto info = prepare_token_cache(src, *tok, out, o);
+    std::fprintf(stderr, "\r%*s\r", 20, "");
+    const double total_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto line = [](const char* name, const SplitTokens& s) {
+        std::printf("%-11s %s documents, %s bytes, %s tokens, %.2f bytes/token\n", name,
+                    with_commas(s.documents).c_str(), with_commas(s.bytes).c_str(),
+                    with_commas(s.tokens).c_str(), s.tokens ? double(s.bytes) / s.tokens : 0.0);
+    };
+    std::printf("corpus      %s (%s)\n", src.name.c_str(), corpus_format_name(src.format).c_str());
+    std::printf("tokenizer   %s, vocab %d, fingerprint %s (%.2f s)\n",
+                tokenizer_kind_name(tok->kind()).c_str(), tok->vocab_size(),
+                tok->fingerprint().c_str(), tok_s);
+    line("train", info.train);
+    line("validation", info.validation);
+    std::printf("cache       %s (%d bytes/token, %s)\n", out.string().c_str(), info.bytes_per_token,
+                info.reused ? "reused" : "built");
+    std::printf("time        %.2f s\n", total_s);
+    return 0;
+}
+
 int list_corpora() {
     for (const auto& c : builtin_corpora()) {
         std::string where;
@@ -99,11 +193,13 @@ int data_command(const std::vector<std::string>& args) {
         return 0;
     }
     if (args[0] == "inspect") return inspect(a);
+    if (args[0] == "prepare") return prepare(a);
     if (args[0] == "corpora") {
         a.finish();
         return list_corpora();
     }
-    throw Error("unknown data subcommand \"" + args[0] + "\" (expected inspect or corpora)");
+    throw Error("unknown data subcommand \"" + args[0] +
+                "\" (expected inspect, prepare or corpora)");
 }
 
 }  // namespace itera::cli

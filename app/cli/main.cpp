@@ -16,6 +16,7 @@ Commands:
   model init    write a freshly initialised model checkpoint (.safetensors)
   bench train   training throughput (forward + backward + AdamW) in tokens/s
   data inspect  read a corpus as training will: format, files, documents per split
+  data prepare  train a tokenizer and build the token cache of a corpus
   data corpora  the built-in corpora and where they are installed
 
 Options:
