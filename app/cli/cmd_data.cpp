@@ -88,14 +88,21 @@ std::shared_ptr<const Tokenizer> make_tokenizer(TokenizerKind kind, std::int32_t
                                                 const CorpusSource& src, const ReadOptions& read,
                                                 const SplitSettings& split, int threads,
                                                 const std::filesystem::path& out) {
-    // Reuse a tokenizer already trained for this directory with the same request.
+    // Reuse the tokenizer already trained in this directory for the same corpus
+    // text and the same request (training is deterministic, but can take minutes).
     const auto path = out / "tokenizer.json";
-    if (std::filesystem::exists(path)) {
-        std::ifstream in(path);
+    const auto source_path = out / "tokenizer.source.json";
+    const auto identity = corpus_identity(src, split, read);
+    auto read_text = [](const std::filesystem::path& p) {
+        std::ifstream in(p);
         std::stringstream ss;
         ss << in.rdbuf();
+        return ss.str();
+    };
+    if (std::filesystem::exists(path) && std::filesystem::exists(source_path) &&
+        read_text(source_path) == identity) {
         try {
-            auto t = Tokenizer::deserialize(ss.str());
+            auto t = Tokenizer::deserialize(read_text(path));
             if (t->kind() == kind && (kind == TokenizerKind::Byte || t->vocab_size() == vocab))
                 return t;
         } catch (const Error&) {
@@ -114,6 +121,7 @@ std::shared_ptr<const Tokenizer> make_tokenizer(TokenizerKind kind, std::int32_t
     }
     std::filesystem::create_directories(out);
     write_file_atomically(path, t->serialize());
+    write_file_atomically(source_path, identity);
     return t;
 }
 

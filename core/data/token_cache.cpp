@@ -41,22 +41,23 @@ json file_list(const std::vector<fs::path>& files) {
     return out;
 }
 
+json identity(const CorpusSource& src, const SplitSettings& split, const ReadOptions& read) {
+    const bool own = !src.validation_files.empty();
+    return {{"format", corpus_format_name(src.format)},
+            {"document_per_file", src.document_per_file},
+            {"train_files", file_list(src.train_files)},
+            {"validation_files", file_list(src.validation_files)},
+            {"validation_fraction", own ? 0.0 : split.validation_fraction},
+            {"seed", own ? 0 : split.seed},
+            {"replace_invalid_utf8", read.replace_invalid_utf8}};
+}
+
 // Everything a cache depends on; a cache is reused only when this matches.
 json cache_key(const CorpusSource& src, const Tokenizer& tok, const CacheBuildOptions& o,
                int width) {
-    return {
-        {"version", kCacheVersion},
-        {"format", corpus_format_name(src.format)},
-        {"document_per_file", src.document_per_file},
-        {"train_files", file_list(src.train_files)},
-        {"validation_files", file_list(src.validation_files)},
-        {"validation_fraction", src.validation_files.empty() ? o.split.validation_fraction : 0.0},
-        {"seed", src.validation_files.empty() ? o.split.seed : 0},
-        {"replace_invalid_utf8", o.read.replace_invalid_utf8},
-        {"tokenizer", tok.fingerprint()},
-        {"tokenizer_kind", tokenizer_kind_name(tok.kind())},
-        {"vocab_size", tok.vocab_size()},
-        {"bytes_per_token", width}};
+    return {{"version", kCacheVersion},       {"corpus", identity(src, o.split, o.read)},
+            {"tokenizer", tok.fingerprint()}, {"tokenizer_kind", tokenizer_kind_name(tok.kind())},
+            {"vocab_size", tok.vocab_size()}, {"bytes_per_token", width}};
 }
 
 json read_manifest(const fs::path& dir) {
@@ -119,6 +120,11 @@ private:
 };
 
 }  // namespace
+
+std::string corpus_identity(const CorpusSource& source, const SplitSettings& split,
+                            const ReadOptions& read) {
+    return identity(source, split, read).dump();
+}
 
 TokenCacheInfo prepare_token_cache(const CorpusSource& source, const Tokenizer& tok,
                                    const fs::path& dir, const CacheBuildOptions& o) {

@@ -45,6 +45,11 @@ struct CacheBuildOptions {
     const std::atomic<bool>* cancel = nullptr;  ///< set to stop; throws itera::Error("cancelled")
 };
 
+/// A JSON description of the corpus text a cache or tokenizer is built from:
+/// source files (absolute path, size, mtime), format, split settings, UTF-8 policy.
+std::string corpus_identity(const CorpusSource& source, const SplitSettings& split,
+                            const ReadOptions& read);
+
 /// Returns the cache in `dir` for `source` + `tokenizer`, building it if it
 /// is missing or stale.
 TokenCacheInfo prepare_token_cache(const CorpusSource& source, const Tokenizer& tokenizer,
