@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "error_of.h"
 #include "model/config.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
@@ -7,14 +8,7 @@
 namespace itera {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using testing::error_of;
 
 TEST(Config, PresetsHaveTheSpecShapes) {
     auto q = ModelConfig::preset("quality", 4096);

@@ -10,6 +10,7 @@
 #include "data/corpus.h"
 #include "data/documents.h"
 #include "data/utf8.h"
+#include "error_of.h"
 #include "temp_dir.h"
 #include "util/error.h"
 
@@ -30,14 +31,7 @@ std::vector<std::string> docs_of(const fs::path& p, CorpusFormat f = CorpusForma
     return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using testing::error_of;
 
 TEST(Utf8, FindsTheFirstInvalidByte) {
     EXPECT_FALSE(first_invalid_utf8("plain ascii"));

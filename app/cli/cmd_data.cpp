@@ -42,18 +42,27 @@ Examples:
   itera data inspect --data ~/datasets/wikitext-103-raw --format wikitext
 )";
 
+// --validation-fraction and --seed, shared by inspect and prepare.
+SplitSettings split_settings(Args& a) {
+    SplitSettings split;
+    if (auto f = a.text("validation-fraction")) {
+        std::size_t used = 0;
+        try {
+            split.validation_fraction = std::stod(*f, &used);
+        } catch (...) {
+            used = 0;
+        }
+        if (used == 0 || used != f->size())
+            throw Error("--validation-fraction expects a number, got \"" + *f + "\"");
+    }
+    split.seed = static_cast<std::uint64_t>(a.integer_or("seed", 0, 0, INT64_MAX));
+    return split;
+}
+
 int inspect(Args& a) {
     const auto spec = a.required("data");
     const auto format = parse_corpus_format(a.text_or("format", "auto"));
-    SplitSettings split;
-    if (auto f = a.text("validation-fraction")) {
-        try {
-            split.validation_fraction = std::stod(*f);
-        } catch (...) {
-            throw Error("--validation-fraction expects a number, got \"" + *f + "\"");
-        }
-    }
-    split.seed = static_cast<std::uint64_t>(a.integer_or("seed", 0, 0, INT64_MAX));
+    const auto split = split_settings(a);
     ReadOptions options;
     options.replace_invalid_utf8 = a.flag("replace-invalid-utf8");
     a.finish();
@@ -132,14 +141,7 @@ int prepare(Args& a) {
     const auto vocab = static_cast<std::int32_t>(a.integer_or("vocab-size", 4096, 5, 1 << 20));
     const std::filesystem::path out = a.required("out");
     CacheBuildOptions o;
-    if (auto f = a.text("validation-fraction")) {
-        try {
-            o.split.validation_fraction = std::stod(*f);
-        } catch (...) {
-            throw Error("--validation-fraction expects a number, got \"" + *f + "\"");
-        }
-    }
-    o.split.seed = static_cast<std::uint64_t>(a.integer_or("seed", 0, 0, INT64_MAX));
+    o.split = split_settings(a);
     o.threads = set_thread_count(static_cast<int>(a.integer_or("threads", 0, 0, 4096)));
     o.read.replace_invalid_utf8 = a.flag("replace-invalid-utf8");
     a.finish();
