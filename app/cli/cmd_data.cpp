@@ -9,6 +9,7 @@
 #include "args.h"
 #include "commands.h"
 #include "data/builtin.h"
+#include "data/dataset.h"
 #include "data/documents.h"
 #include "data/token_cache.h"
 #include "tokenizer/tokenizer.h"
@@ -93,47 +94,6 @@ int inspect(Args& a) {
     return 0;
 }
 
-std::shared_ptr<const Tokenizer> make_tokenizer(TokenizerKind kind, std::int32_t vocab,
-                                                const CorpusSource& src, const ReadOptions& read,
-                                                const SplitSettings& split, int threads,
-                                                const std::filesystem::path& out) {
-    // Reuse the tokenizer already trained in this directory for the same corpus
-    // text and the same request (training is deterministic, but can take minutes).
-    const auto path = out / "tokenizer.json";
-    const auto source_path = out / "tokenizer.source.json";
-    const auto identity = corpus_identity(src, split, read);
-    auto read_text = [](const std::filesystem::path& p) {
-        std::ifstream in(p);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    };
-    if (std::filesystem::exists(path) && std::filesystem::exists(source_path) &&
-        read_text(source_path) == identity) {
-        try {
-            auto t = Tokenizer::deserialize(read_text(path));
-            if (t->kind() == kind && (kind == TokenizerKind::Byte || t->vocab_size() == vocab))
-                return t;
-        } catch (const Error&) {
-        }
-    }
-    std::shared_ptr<const Tokenizer> t;
-    if (kind == TokenizerKind::Byte) {
-        t = make_byte_tokenizer();
-    } else {
-        std::vector<std::string> docs;  // training split only: the validation text stays unseen
-        for_each_document(src, read, split, [&](Split s, std::string&& d) {
-            if (s == Split::Train) docs.push_back(std::move(d));
-        });
-        t = kind == TokenizerKind::Word ? train_word_tokenizer(docs, vocab)
-                                        : train_sentencepiece(kind, docs, vocab, threads);
-    }
-    std::filesystem::create_directories(out);
-    write_file_atomically(path, t->serialize());
-    write_file_atomically(source_path, identity);
-    return t;
-}
-
 int prepare(Args& a) {
     const auto spec = a.required("data");
     const auto format = parse_corpus_format(a.text_or("format", "auto"));
@@ -147,17 +107,16 @@ int prepare(Args& a) {
     a.finish();
 
     const auto t0 = std::chrono::steady_clock::now();
-    auto src = open_corpus(resolve_corpus(spec), format);
-    auto tok = make_tokenizer(kind, vocab, src, o.read, o.split, o.threads, out);
-    const double tok_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     o.progress = [&](std::uint64_t done, std::uint64_t total) {
         std::fprintf(stderr, "\rtokenising %5.1f%%", total ? 100.0 * done / total : 100.0);
     };
-    auto info = prepare_token_cache(src, *tok, out, o);
+    auto d = prepare_dataset({spec, format, kind, vocab}, out, o);
     std::fprintf(stderr, "\r%*s\r", 20, "");
     const double total_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto& src = d.source;
+    const auto& tok = d.tokenizer;
+    const auto& info = d.cache;
     auto line = [](const char* name, const SplitTokens& s) {
         std::printf("%-11s %s documents, %s bytes, %s tokens, %.2f bytes/token\n", name,
                     with_commas(s.documents).c_str(), with_commas(s.bytes).c_str(),
@@ -166,7 +125,7 @@ int prepare(Args& a) {
     std::printf("corpus      %s (%s)\n", src.name.c_str(), corpus_format_name(src.format).c_str());
     std::printf("tokenizer   %s, vocab %d, fingerprint %s (%.2f s)\n",
                 tokenizer_kind_name(tok->kind()).c_str(), tok->vocab_size(),
-                tok->fingerprint().c_str(), tok_s);
+                tok->fingerprint().c_str(), d.tokenizer_seconds);
     line("train", info.train);
     line("validation", info.validation);
     std::printf("cache       %s (%d bytes/token, %s)\n", out.string().c_str(), info.bytes_per_token,

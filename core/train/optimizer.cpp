@@ -1,6 +1,7 @@
 #include "train/optimizer.h"
 
 #include <cmath>
+#include <map>
 
 #include "train/adamw_kernel.h"
 #include "util/error.h"
@@ -78,6 +79,27 @@ std::vector<std::pair<std::string, torch::Tensor>> AdamW::state() const {
         out.emplace_back(s.name + ".exp_avg_sq", s.exp_avg_sq);
     }
     return out;
+}
+
+void AdamW::load_state(const std::vector<std::pair<std::string, torch::Tensor>>& moments,
+                       std::int64_t steps_taken) {
+    std::map<std::string, torch::Tensor> by_name(moments.begin(), moments.end());
+    auto restore = [&](const std::string& name, torch::Tensor& into) {
+        auto it = by_name.find(name);
+        if (it == by_name.end()) throw Error("optimizer state: missing \"" + name + "\"");
+        if (!it->second.sizes().equals(into.sizes()))
+            throw Error("optimizer state: \"" + name + "\" has the wrong shape");
+        into.copy_(it->second);
+        by_name.erase(it);
+    };
+    torch::NoGradGuard no_grad;
+    for (auto& s : slots_) {
+        restore(s.name + ".exp_avg", s.exp_avg);
+        restore(s.name + ".exp_avg_sq", s.exp_avg_sq);
+    }
+    if (!by_name.empty())
+        throw Error("optimizer state: unexpected \"" + by_name.begin()->first + "\"");
+    steps_ = steps_taken;
 }
 
 }  // namespace itera

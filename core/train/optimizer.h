@@ -11,16 +11,9 @@
 #include <vector>
 
 #include "model/itera_model.h"
+#include "train/optimizer_settings.h"
 
 namespace itera {
-
-struct AdamWSettings {
-    double lr = 1e-3;
-    double beta1 = 0.9;
-    double beta2 = 0.95;
-    double eps = 1e-8;
-    double weight_decay = 0.1;
-};
 
 /// True for parameters that receive weight decay.
 bool receives_weight_decay(const std::string& spec_name);
@@ -42,7 +35,9 @@ public:
 
     /// Moments by parameter name ("<name>.exp_avg", "<name>.exp_avg_sq"), for saving and restoring.
     std::vector<std::pair<std::string, torch::Tensor>> state() const;
-    void set_steps_taken(std::int64_t steps) { steps_ = steps; }
+    /// Restores moments saved by state(); every name must be present with its shape.
+    void load_state(const std::vector<std::pair<std::string, torch::Tensor>>& moments,
+                    std::int64_t steps_taken);
 
 private:
     struct Slot {

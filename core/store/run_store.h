@@ -1,0 +1,123 @@
+#pragma once
+// The run store: one SQLite database (WAL, foreign keys, numbered migrations)
+// that keeps every training run, every metric point and every checkpoint.
+//
+// A RunStore object is one connection and belongs to one thread; threads that
+// need the store open their own (SQLite serialises writers across them). A run
+// whose process died while it was running or paused is marked `interrupted`
+// the next time any connection opens the database.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace itera {
+
+enum class RunStatus { Queued, Running, Paused, Finished, Failed, Stopped, Interrupted };
+std::string run_status_name(RunStatus s);
+RunStatus parse_run_status(const std::string& name);
+
+struct NewRun {
+    std::string name;
+    std::string config_json;  ///< the complete run settings (model config included)
+    std::string preset;
+    std::string dataset;    ///< corpus identity
+    std::string tokenizer;  ///< tokenizer fingerprint
+    std::uint64_t seed = 0;
+    std::string library_versions;
+    std::string git_revision;
+};
+
+struct RunRecord {
+    std::int64_t id = 0;
+    std::string name;
+    RunStatus status = RunStatus::Queued;
+    std::string created_at, started_at, ended_at;  ///< ISO 8601 UTC; empty when not yet
+    std::string config_json, preset, dataset, tokenizer, library_versions, git_revision;
+    std::uint64_t seed = 0;
+    std::string notes, message;  ///< message: why it failed or stopped
+    std::vector<std::string> tags;
+};
+
+struct MetricPoint {
+    std::int64_t step = 0;
+    std::int64_t tokens = 0;
+    double wall_s = 0;
+    std::string name;
+    double value = 0;
+};
+
+struct CheckpointRecord {
+    std::int64_t run_id = 0;
+    std::int64_t step = 0;
+    std::string kind;  ///< "latest" or "best"
+    std::string path;
+    std::int64_t bytes = 0;
+    std::string sha256;
+    std::optional<double> val_loss;
+};
+
+class RunStore {
+public:
+    /// <user data dir>/runs.sqlite.
+    static std::filesystem::path default_path();
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    explicit RunStore(const std::filesystem::path& path);
+    ~RunStore();
+    RunStore(const RunStore&) = delete;
+    RunStore& operator=(const RunStore&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+    /// Where run `id` keeps its files: <db folder>/runs/<id>.
+    std::filesystem::path run_dir(std::int64_t id) const;
+    int schema_version() const;
+
+    std::int64_t create_run(const NewRun& run);
+    /// Marks the run as owned by this process (pid, host) and running.
+    void start_run(std::int64_t id);
+    void set_status(std::int64_t id, RunStatus status, const std::string& message = {});
+    /// Replaces the stored settings (e.g. once a time budget became a step count).
+    void set_config(std::int64_t id, const std::string& config_json);
+
+    /// Appends the points in one transaction and updates the latest-value table.
+    void append_metrics(std::int64_t id, const std::vector<MetricPoint>& points);
+    void add_checkpoint(const CheckpointRecord& c);
+    /// Forgets the records of a checkpoint file that was removed or replaced.
+    void forget_checkpoint(std::int64_t id, const std::string& path);
+    /// Drops metric points after `step` (a run resumed from that step's
+    /// checkpoint recomputes them) and rebuilds the latest-value table.
+    void truncate_metrics(std::int64_t id, std::int64_t step);
+
+    std::vector<RunRecord> list_runs();
+    std::optional<RunRecord> find_run(std::int64_t id);
+    /// As find_run; throws itera::Error "no run N in PATH" when absent.
+    RunRecord run(std::int64_t id);
+    /// Every point of `name` (all names when empty), by step.
+    std::vector<MetricPoint> metrics(std::int64_t id, const std::string& name = {});
+    /// Latest value per metric name, without scanning the history.
+    std::map<std::string, MetricPoint> latest_metrics(std::int64_t id);
+    std::vector<CheckpointRecord> checkpoints(std::int64_t id);
+
+    /// Deletes the run's rows and its folder of files.
+    void delete_run(std::int64_t id);
+    void add_tag(std::int64_t id, const std::string& tag);
+    void set_notes(std::int64_t id, const std::string& notes);
+
+    /// "ok" or SQLite's list of problems.
+    std::string integrity_check();
+
+private:
+    void exec(const std::string& sql);
+    void migrate();
+    void mark_dead_runs_interrupted();
+    sqlite3* db_ = nullptr;
+    std::filesystem::path path_;
+};
+
+}  // namespace itera

@@ -1,0 +1,109 @@
+#pragma once
+// The run store's schema as numbered migrations. Migration i (1-based) takes
+// the database from user_version i-1 to i; never edit a released migration,
+// append a new one.
+
+#include <vector>
+
+namespace itera::schema {
+
+inline const std::vector<const char*>& migrations() {
+    static const std::vector<const char*> m = {
+        // 1: runs, their metrics and checkpoints; tables later features fill.
+        R"sql(
+CREATE TABLE runs (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('queued', 'running', 'paused', 'finished',
+                                                     'failed', 'stopped', 'interrupted')),
+    created_at       TEXT NOT NULL,
+    started_at       TEXT,
+    ended_at         TEXT,
+    config_json      TEXT NOT NULL,
+    preset           TEXT NOT NULL DEFAULT '',
+    dataset          TEXT NOT NULL DEFAULT '',
+    tokenizer        TEXT NOT NULL DEFAULT '',
+    seed             INTEGER NOT NULL DEFAULT 0,
+    library_versions TEXT NOT NULL DEFAULT '',
+    git_revision     TEXT NOT NULL DEFAULT '',
+    notes            TEXT NOT NULL DEFAULT '',
+    message          TEXT NOT NULL DEFAULT '',
+    owner_pid        INTEGER,
+    owner_host       TEXT,
+    heartbeat_at     REAL
+);
+CREATE TABLE run_tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag    TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+);
+CREATE TABLE metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step   INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    wall_s REAL NOT NULL,
+    name   TEXT NOT NULL,
+    value  REAL NOT NULL
+);
+CREATE INDEX metrics_by_name ON metrics(run_id, name, step);
+CREATE TABLE latest_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name   TEXT NOT NULL,
+    step   INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    wall_s REAL NOT NULL,
+    value  REAL NOT NULL,
+    PRIMARY KEY (run_id, name)
+);
+CREATE TABLE checkpoints (
+    id       INTEGER PRIMARY KEY,
+    run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step     INTEGER NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('latest', 'best')),
+    path     TEXT NOT NULL,
+    bytes    INTEGER NOT NULL,
+    sha256   TEXT NOT NULL,
+    val_loss REAL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX checkpoints_by_run ON checkpoints(run_id, kind, step);
+CREATE TABLE compressions (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    source_path TEXT NOT NULL,
+    method      TEXT NOT NULL,
+    settings    TEXT NOT NULL DEFAULT '{}',
+    path        TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE evaluations (
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    model_path    TEXT NOT NULL,
+    dataset       TEXT NOT NULL,
+    tokens        INTEGER NOT NULL,
+    loss          REAL NOT NULL,
+    perplexity    REAL NOT NULL,
+    bits_per_byte REAL,
+    details       TEXT NOT NULL DEFAULT '{}',
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE generations (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    model_path TEXT NOT NULL,
+    prompt     TEXT NOT NULL,
+    settings   TEXT NOT NULL DEFAULT '{}',
+    output     TEXT NOT NULL,
+    tokens     INTEGER NOT NULL,
+    seconds    REAL NOT NULL,
+    created_at TEXT NOT NULL
+);
+)sql",
+    };
+    return m;
+}
+
+}  // namespace itera::schema

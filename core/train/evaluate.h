@@ -1,0 +1,38 @@
+#pragma once
+// Held-out evaluation: mean cross-entropy, perplexity and bits per byte of a
+// token stream, computed over consecutive windows so that every evaluated
+// token is predicted exactly once (the first from an EOS, as after a document
+// boundary). The MoE auxiliary loss is never part of these figures.
+
+#include <cstdint>
+
+#include "data/token_cache.h"
+#include "model/itera_model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace itera {
+
+struct EvalResult {
+    double loss = 0;           ///< mean cross-entropy, nats per token
+    double perplexity = 0;     ///< exp(loss)
+    double bits_per_byte = 0;  ///< total nats / ln 2 / UTF-8 bytes of the evaluated text
+    std::int64_t tokens = 0;   ///< tokens predicted
+    std::uint64_t bytes = 0;   ///< UTF-8 bytes of the text they encode
+    double seconds = 0;
+};
+
+struct EvalOptions {
+    std::int64_t max_tokens = 1 << 18;  ///< cap; the whole stream when it is shorter
+    std::int64_t batch_size = 16;
+    std::int64_t seq_len = 128;
+};
+
+/// Evaluates `model` on the first tokens of `stream`. When the whole stream
+/// fits, `stream_bytes` (the split's UTF-8 size from the cache manifest) is the
+/// byte count; otherwise the evaluation stops at a document end and the bytes
+/// are those of the decoded documents. Runs without autograd, in eval mode;
+/// restores the model's training mode.
+EvalResult evaluate(IteraModel& model, const TokenStream& stream, const Tokenizer& tokenizer,
+                    std::uint64_t stream_bytes, const EvalOptions& options);
+
+}  // namespace itera

@@ -1,0 +1,134 @@
+#include "train/train_settings.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <set>
+
+#include "util/error.h"
+
+namespace itera {
+namespace {
+
+void require(bool ok, const std::string& message) {
+    if (!ok) throw Error("training settings: " + message);
+}
+
+}  // namespace
+
+void TrainSettings::validate() const {
+    model.validate();
+    require(batch_size >= 1 && batch_size <= 65536, "batch_size must be in 1..65536, got " +
+                                                        std::to_string(batch_size));
+    require(seq_len >= 1 && seq_len <= (1 << 20),
+            "seq_len must be in 1..1048576, got " + std::to_string(seq_len));
+    require(grad_accum >= 1 && grad_accum <= 4096,
+            "grad_accum must be in 1..4096, got " + std::to_string(grad_accum));
+    require(steps >= 0 && steps <= (std::int64_t{1} << 40), "steps must be >= 0");
+    require(std::isfinite(minutes) && minutes >= 0 && minutes <= 60 * 24 * 365,
+            "minutes must be in 0..525600");
+    require(steps > 0 || minutes > 0, "give a length: steps > 0 or minutes > 0");
+    require(std::isfinite(adam.lr) && adam.lr > 0 && adam.lr <= 10,
+            "lr must be in (0, 10], got " + std::to_string(adam.lr));
+    require(adam.beta1 >= 0 && adam.beta1 < 1 && adam.beta2 >= 0 && adam.beta2 < 1,
+            "betas must be in [0, 1)");
+    require(std::isfinite(adam.eps) && adam.eps > 0, "eps must be > 0");
+    require(std::isfinite(adam.weight_decay) && adam.weight_decay >= 0 && adam.weight_decay < 10,
+            "weight_decay must be in [0, 10)");
+    require(std::isfinite(min_lr_ratio) && min_lr_ratio >= 0 && min_lr_ratio <= 1,
+            "min_lr_ratio must be in [0, 1]");
+    require(warmup_steps >= 0, "warmup_steps must be >= 0");
+    require(std::isfinite(max_grad_norm), "max_grad_norm must be finite");
+    require(eval_every >= 1, "eval_every must be >= 1");
+    require(eval_tokens >= 2, "eval_tokens must be >= 2");
+    require(checkpoint_every >= 1, "checkpoint_every must be >= 1");
+    require(patience >= 0, "patience must be >= 0");
+    require(threads >= 0 && threads <= 4096, "threads must be in 0..4096");
+}
+
+std::string TrainSettings::to_json() const {
+    nlohmann::ordered_json j;
+    j["model"] = nlohmann::ordered_json::parse(model.to_json());
+    j["preset"] = preset;
+    j["batch_size"] = batch_size;
+    j["seq_len"] = seq_len;
+    j["grad_accum"] = grad_accum;
+    j["steps"] = steps;
+    j["minutes"] = minutes;
+    j["lr"] = adam.lr;
+    j["beta1"] = adam.beta1;
+    j["beta2"] = adam.beta2;
+    j["eps"] = adam.eps;
+    j["weight_decay"] = adam.weight_decay;
+    j["min_lr_ratio"] = min_lr_ratio;
+    j["warmup_steps"] = warmup_steps;
+    j["max_grad_norm"] = max_grad_norm;
+    j["eval_every"] = eval_every;
+    j["eval_tokens"] = eval_tokens;
+    j["checkpoint_every"] = checkpoint_every;
+    j["patience"] = patience;
+    j["seed"] = seed;
+    j["threads"] = threads;
+    return j.dump(2);
+}
+
+TrainSettings TrainSettings::from_json(const std::string& text) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(std::string("training settings: invalid JSON: ") + e.what());
+    }
+    require(j.is_object(), "expected a JSON object");
+    static const std::set<std::string> known = {
+        "model",      "preset",       "batch_size",   "seq_len",       "grad_accum",
+        "steps",      "minutes",      "lr",           "beta1",         "beta2",
+        "eps",        "weight_decay", "min_lr_ratio", "warmup_steps",  "max_grad_norm",
+        "eval_every", "eval_tokens",  "checkpoint_every", "patience",  "seed",
+        "threads"};
+    for (const auto& [key, value] : j.items())
+        require(known.count(key), "unknown key \"" + key + "\"");
+    TrainSettings s;
+    try {
+        if (j.contains("model")) s.model = ModelConfig::from_json(j["model"].dump());
+        auto get = [&](const char* key, auto& into) {
+            if (j.contains(key)) j.at(key).get_to(into);
+        };
+        get("preset", s.preset);
+        get("batch_size", s.batch_size);
+        get("seq_len", s.seq_len);
+        get("grad_accum", s.grad_accum);
+        get("steps", s.steps);
+        get("minutes", s.minutes);
+        get("lr", s.adam.lr);
+        get("beta1", s.adam.beta1);
+        get("beta2", s.adam.beta2);
+        get("eps", s.adam.eps);
+        get("weight_decay", s.adam.weight_decay);
+        get("min_lr_ratio", s.min_lr_ratio);
+        get("warmup_steps", s.warmup_steps);
+        get("max_grad_norm", s.max_grad_norm);
+        get("eval_every", s.eval_every);
+        get("eval_tokens", s.eval_tokens);
+        get("checkpoint_every", s.checkpoint_every);
+        get("patience", s.patience);
+        get("seed", s.seed);
+        get("threads", s.threads);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(std::string("training settings: wrong type: ") + e.what());
+    }
+    s.validate();
+    return s;
+}
+
+double learning_rate(const TrainSettings& s, std::int64_t step, std::int64_t total) {
+    const double peak = s.adam.lr;
+    if (step < s.warmup_steps) return peak * static_cast<double>(step + 1) / (s.warmup_steps + 1);
+    if (total <= 0) return peak;
+    const double floor = peak * s.min_lr_ratio;
+    const std::int64_t span = std::max<std::int64_t>(1, total - s.warmup_steps);
+    const double t = std::min(1.0, static_cast<double>(step - s.warmup_steps) / span);
+    return floor + (peak - floor) * 0.5 * (1 + std::cos(M_PI * t));
+}
+
+}  // namespace itera

@@ -1,0 +1,383 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <thread>
+
+#include "checkpoint/checkpoint.h"
+#include "model/itera_model.h"
+#include "train/optimizer.h"
+#include "train/run_checkpoints.h"
+#include "util/error.h"
+#include "util/sha256.h"
+#include "util/threads.h"
+
+namespace itera {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kKeptCheckpoints = 2;
+constexpr double kFlushSeconds = 2.0;
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+// Rows of step `step`, micro-batch `micro`: windows of seq_len + 1 tokens at
+// positions drawn from (seed, step, micro, row) alone.
+torch::Tensor make_batch(const TokenStream& s, const TrainSettings& o, std::int64_t step,
+                         std::int64_t micro) {
+    const std::int64_t width = o.seq_len + 1;
+    const std::uint64_t starts = s.size() - static_cast<std::uint64_t>(width) + 1;
+    auto batch = torch::empty({o.batch_size, width}, torch::kLong);
+    auto* p = batch.data_ptr<std::int64_t>();
+    for (std::int64_t b = 0; b < o.batch_size; ++b) {
+        const auto key = mix(o.seed) ^ mix((static_cast<std::uint64_t>(step) << 20) ^
+                                           (static_cast<std::uint64_t>(micro) << 12) ^
+                                           static_cast<std::uint64_t>(b));
+        s.copy(mix(key) % starts, static_cast<std::uint64_t>(width), p + b * width);
+    }
+    return batch;
+}
+
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+class MetricBuffer {
+public:
+    MetricBuffer(RunStore& store, std::int64_t run) : store_(store), run_(run) {}
+    void add(std::int64_t step, std::int64_t tokens, double wall, const std::string& name,
+             double value) {
+        if (std::isfinite(value)) points_.push_back({step, tokens, wall, name, value});
+    }
+    void flush() {
+        store_.append_metrics(run_, points_);  // also the heartbeat, so flush even when empty
+        points_.clear();
+        last_ = Clock::now();
+    }
+    void maybe_flush() {
+        if (seconds_since(last_) >= kFlushSeconds) flush();
+    }
+
+private:
+    RunStore& store_;
+    std::int64_t run_;
+    std::vector<MetricPoint> points_;
+    Clock::time_point last_ = Clock::now();
+};
+
+void check_data(const TrainSettings& s, const TrainData& d) {
+    if (!d.train || !d.validation || !d.tokenizer)
+        throw Error("training data: train and validation streams and a tokenizer are required");
+    if (d.tokenizer->vocab_size() != s.model.vocab_size)
+        throw Error("the model's vocab_size is " + std::to_string(s.model.vocab_size) +
+                    " but the tokenizer has " + std::to_string(d.tokenizer->vocab_size()) +
+                    " ids");
+    if (d.train->size() < static_cast<std::uint64_t>(s.seq_len + 1))
+        throw Error("the training split has " + std::to_string(d.train->size()) +
+                    " tokens; one training sequence needs seq_len + 1 = " +
+                    std::to_string(s.seq_len + 1) + " (use a shorter sequence or more text)");
+    if (d.validation->size() == 0)
+        throw Error("the validation split has no tokens (use a larger validation fraction)");
+}
+
+std::string describe_step(const std::string& what, std::int64_t step) {
+    return what + " at step " + std::to_string(step);
+}
+
+}  // namespace
+
+TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settings,
+                      const TrainData& data, TrainControl* control,
+                      const std::function<void(const TrainProgress&)>& progress) {
+    settings.validate();
+    check_data(settings, data);
+    set_thread_count(settings.threads);
+    const fs::path run_dir = store.run_dir(run_id);
+    fs::create_directories(run_dir);
+    const std::string tokenizer_json = data.tokenizer->serialize();
+    const std::map<std::string, std::string> meta = {{"run_id", std::to_string(run_id)}};
+
+    IteraModel model(settings.model);
+    model->initialize(settings.seed);
+    model->train();
+    AdamW optimizer(model, settings.adam);
+    TrainerState st;
+    st.total_steps = settings.steps;
+    TrainResult result;
+
+    // Resume from the newest readable checkpoint pair.
+    std::string skipped;
+    for (const auto& pair : list_checkpoint_pairs(run_dir)) {
+        try {
+            auto loaded = load_checkpoint(pair.model);
+            if (!(loaded.model->config().resolved() == settings.model.resolved()))
+                throw Error(pair.model.string() + ": its model config differs from the run's");
+            auto saved = read_trainer_state(pair);
+            torch::NoGradGuard no_grad;
+            auto from = loaded.model->spec_parameters();
+            auto to = model->spec_parameters();
+            for (std::size_t i = 0; i < to.size(); ++i) to[i].second.copy_(from[i].second);
+            optimizer.load_state(saved.moments, saved.optimizer_steps);
+            st = saved.state;
+            result.latest_checkpoint = pair.model;
+            break;
+        } catch (const Error& e) {
+            skipped += std::string(skipped.empty() ? "" : "; ") + e.what();
+        }
+    }
+    if (st.total_steps > 0 && settings.steps == 0) settings.steps = st.total_steps;
+    if (st.step > 0) store.truncate_metrics(run_id, st.step);
+    if (st.best_step >= 0) result.best_checkpoint = run_dir / "best.safetensors";
+    if (st.step == 0 && !skipped.empty())
+        throw Error("run " + std::to_string(run_id) + " has checkpoints, but none could be read: " +
+                    skipped);
+    if (settings.steps > 0 && st.step >= settings.steps) {
+        result.status = RunStatus::Finished;
+        result.message = "the run had already reached its last step";
+    }
+
+    store.start_run(run_id);
+    MetricBuffer metrics(store, run_id);
+    const auto session_start = Clock::now();
+    const double wall_before = st.wall_s;
+    const std::int64_t tokens_before = st.tokens;
+    double paused_s = 0;  // excluded from wall time
+    auto wall_now = [&] { return wall_before + seconds_since(session_start) - paused_s; };
+
+    TrainProgress p;
+    std::optional<EvalResult> last_eval;
+    std::int64_t last_eval_step = -1, last_checkpoint_step = st.step;
+    std::deque<std::pair<double, std::int64_t>> recent;  // (wall, step) of recent steps
+    std::vector<double> step_times;                      // this session, for planning
+
+    auto emit = [&](TrainProgress::Kind kind, const std::string& message = {}) {
+        if (!progress) return;
+        p.kind = kind;
+        p.step = st.step;
+        p.total_steps = settings.steps;
+        p.tokens = st.tokens;
+        p.wall_s = wall_now();
+        p.eval = last_eval;
+        p.message = message;
+        p.tokens_per_s = 0;
+        p.eta_s = 0;
+        if (recent.size() >= 2) {
+            const double dt = recent.back().first - recent.front().first;
+            const double ds = static_cast<double>(recent.back().second - recent.front().second);
+            if (dt > 0 && ds > 0) {
+                p.tokens_per_s = ds * settings.batch_size * settings.seq_len * settings.grad_accum / dt;
+                if (settings.steps > 0) p.eta_s = (settings.steps - st.step) * dt / ds;
+            }
+        }
+        progress(p);
+    };
+
+    EvalOptions eval_options{settings.eval_tokens, settings.batch_size, settings.seq_len};
+    auto run_eval = [&] {
+        last_eval = evaluate(model, *data.validation, *data.tokenizer, data.validation_bytes,
+                             eval_options);
+        last_eval_step = st.step;
+        const auto& e = *last_eval;
+        metrics.add(st.step, st.tokens, wall_now(), "val_loss", e.loss);
+        metrics.add(st.step, st.tokens, wall_now(), "val_perplexity", e.perplexity);
+        metrics.add(st.step, st.tokens, wall_now(), "val_bits_per_byte", e.bits_per_byte);
+        if (st.best_step < 0 || e.loss < st.best_val_loss) {
+            st.best_val_loss = e.loss;
+            st.best_step = st.step;
+            st.evals_without_improvement = 0;
+            const auto best = run_dir / "best.safetensors";
+            auto m = meta;
+            m["step"] = std::to_string(st.step);
+            save_checkpoint(model, tokenizer_json, best, m);
+            store.forget_checkpoint(run_id, best.string());
+            store.add_checkpoint({run_id, st.step, "best", best.string(),
+                                  static_cast<std::int64_t>(fs::file_size(best)),
+                                  sha256_file(best), e.loss});
+            result.best_checkpoint = best;
+        } else {
+            ++st.evals_without_improvement;
+        }
+        metrics.flush();
+        emit(TrainProgress::Kind::Eval);
+    };
+    auto run_checkpoint = [&] {
+        st.wall_s = wall_now();
+        auto paths = write_checkpoint_pair(run_dir, model, optimizer, st, tokenizer_json, meta);
+        std::optional<double> val;
+        if (last_eval && last_eval_step == st.step) val = last_eval->loss;
+        store.add_checkpoint({run_id, st.step, "latest", paths.model.string(),
+                              static_cast<std::int64_t>(fs::file_size(paths.model)),
+                              sha256_file(paths.model), val});
+        for (const auto& gone : prune_checkpoint_pairs(run_dir, kKeptCheckpoints))
+            store.forget_checkpoint(run_id, gone.string());
+        result.latest_checkpoint = paths.model;
+        last_checkpoint_step = st.step;
+        metrics.flush();
+        emit(TrainProgress::Kind::Checkpoint, paths.model.string());
+    };
+
+    try {
+        const double budget_s = settings.minutes * 60;
+        if (st.step == 0 && result.message.empty()) run_eval();
+        const double eval_seconds = last_eval ? last_eval->seconds : 0;
+        while (result.message.empty()) {
+            if (settings.steps > 0 && st.step >= settings.steps) break;
+            if (control && control->stop_requested()) {
+                result.status = RunStatus::Stopped;
+                result.message = describe_step("stopped", st.step);
+                break;
+            }
+            if (control && control->paused()) {
+                const auto t0 = Clock::now();
+                store.set_status(run_id, RunStatus::Paused);
+                emit(TrainProgress::Kind::Paused);
+                auto beat = Clock::now();
+                while (control->paused() && !control->stop_requested()) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                    if (seconds_since(beat) > 10) {
+                        store.append_metrics(run_id, {});
+                        beat = Clock::now();
+                    }
+                }
+                paused_s += seconds_since(t0);
+                store.start_run(run_id);
+                emit(TrainProgress::Kind::Resumed);
+                continue;
+            }
+            if (budget_s > 0 && wall_now() >= budget_s) {
+                result.message = "time budget of " + std::to_string(settings.minutes) +
+                                 " minutes reached at step " + std::to_string(st.step);
+                break;
+            }
+
+            // One optimiser step.
+            const auto t0 = Clock::now();
+            if (settings.model.dropout > 0)
+                torch::manual_seed(mix(mix(settings.seed) ^ static_cast<std::uint64_t>(st.step)));
+            optimizer.zero_grad();
+            double ce = 0, aux = 0;
+            std::vector<torch::Tensor> load;
+            for (std::int64_t m = 0; m < settings.grad_accum; ++m) {
+                auto out = model->loss(make_batch(*data.train, settings, st.step, m));
+                (settings.grad_accum > 1 ? out.loss / static_cast<double>(settings.grad_accum)
+                                         : out.loss)
+                    .backward();
+                ce += out.ce.item<double>() / settings.grad_accum;
+                aux += out.aux.item<double>() / settings.grad_accum;
+                if (load.empty()) {
+                    for (const auto& l : out.expert_load) load.push_back(l.detach().clone());
+                } else {
+                    for (std::size_t i = 0; i < load.size(); ++i) load[i] += out.expert_load[i];
+                }
+            }
+            const double lr = learning_rate(settings, st.step, settings.steps);
+            const double norm = optimizer.step(lr, settings.max_grad_norm);
+            if (!std::isfinite(ce) || !std::isfinite(norm)) {
+                metrics.flush();
+                result.status = RunStatus::Failed;
+                result.message =
+                    "training diverged at step " + std::to_string(st.step + 1) + ": loss " +
+                    std::to_string(ce) + ", gradient norm " + std::to_string(norm) +
+                    (result.latest_checkpoint.empty()
+                         ? std::string("; no checkpoint was written yet")
+                         : "; the last good checkpoint is " + result.latest_checkpoint.string()) +
+                    " (try a lower learning rate)";
+                break;
+            }
+            const double step_s = seconds_since(t0);
+            ++st.step;
+            st.tokens += settings.batch_size * settings.seq_len * settings.grad_accum;
+            step_times.push_back(step_s);
+            recent.emplace_back(wall_now(), st.step);
+            while (recent.size() > 50) recent.pop_front();
+
+            const double w = wall_now();
+            metrics.add(st.step, st.tokens, w, "train_loss", ce);
+            metrics.add(st.step, st.tokens, w, "aux_loss", aux);
+            metrics.add(st.step, st.tokens, w, "lr", lr);
+            metrics.add(st.step, st.tokens, w, "grad_norm", norm);
+            metrics.add(st.step, st.tokens, w, "tokens_per_s",
+                        settings.batch_size * settings.seq_len * settings.grad_accum / step_s);
+            p.expert_load.clear();
+            for (std::size_t l = 0; l < load.size(); ++l) {
+                auto f = (load[l] / static_cast<double>(settings.grad_accum)).to(torch::kDouble);
+                std::vector<double> v(f.data_ptr<double>(), f.data_ptr<double>() + f.numel());
+                for (std::size_t e = 0; e < v.size(); ++e)
+                    metrics.add(st.step, st.tokens, w,
+                                "expert_load." + std::to_string(l) + "." + std::to_string(e), v[e]);
+                p.expert_load.push_back(std::move(v));
+            }
+            p.train_loss = ce;
+            p.aux_loss = aux;
+            p.lr = lr;
+            p.grad_norm = norm;
+
+            // A time budget becomes a step count once the step time is known.
+            constexpr std::size_t kPlanAfter = 12, kPlanSkip = 2;
+            if (budget_s > 0 && settings.steps == 0 && step_times.size() == kPlanAfter) {
+                double mean = 0;
+                for (std::size_t i = kPlanSkip; i < kPlanAfter; ++i) mean += step_times[i];
+                mean /= static_cast<double>(kPlanAfter - kPlanSkip);
+                const double per_step = mean + eval_seconds / settings.eval_every;
+                const double left = std::max(0.0, budget_s - wall_now() - eval_seconds);
+                settings.steps = st.step + static_cast<std::int64_t>(0.97 * left / per_step);
+                st.total_steps = settings.steps;
+                store.set_config(run_id, settings.to_json());
+                emit(TrainProgress::Kind::Planned,
+                     "planned " + std::to_string(settings.steps) + " steps from " +
+                         std::to_string(static_cast<long long>(
+                             settings.batch_size * settings.seq_len * settings.grad_accum / mean)) +
+                         " tokens/s");
+            }
+
+            const bool last = settings.steps > 0 && st.step >= settings.steps;
+            if (st.step % settings.eval_every == 0 || last) {
+                run_eval();
+                if (settings.patience > 0 && st.evals_without_improvement >= settings.patience)
+                    result.message = "stopped early: validation loss did not improve in " +
+                                     std::to_string(settings.patience) + " evaluations";
+            }
+            if (st.step % settings.checkpoint_every == 0 && !last) run_checkpoint();
+            metrics.maybe_flush();
+            emit(TrainProgress::Kind::Step);
+        }
+
+        if (result.status != RunStatus::Failed) {
+            if (result.status != RunStatus::Stopped && last_eval_step != st.step) run_eval();
+            if (last_checkpoint_step != st.step || result.latest_checkpoint.empty())
+                run_checkpoint();
+        }
+        metrics.flush();
+        store.set_status(run_id, result.status, result.message);
+    } catch (const std::exception& e) {
+        result.status = RunStatus::Failed;
+        result.message = e.what();
+        try {
+            metrics.flush();
+            store.set_status(run_id, RunStatus::Failed, result.message);
+        } catch (const std::exception&) {
+        }
+        throw Error(result.message);
+    }
+
+    result.steps = st.step;
+    result.tokens = st.tokens;
+    result.wall_s = wall_now();
+    result.train_loss = p.train_loss;
+    const double session_s = seconds_since(session_start) - paused_s;
+    result.tokens_per_s =
+        session_s > 0 ? static_cast<double>(st.tokens - tokens_before) / session_s : 0;
+    result.final_eval = last_eval;
+    if (st.best_step >= 0) result.best_val_loss = st.best_val_loss;
+    return result;
+}
+
+}  // namespace itera

@@ -1,0 +1,79 @@
+#pragma once
+// The trainer: runs one stored run from its start or its latest checkpoint to
+// its end, writing metrics to the run store (batched transactions) and
+// checkpoints to the run's folder. Reproducible bit for bit on the same
+// machine and thread count: the batch of step s and its dropout masks are
+// pure functions of (seed, s), so a resumed run follows the same curve.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/token_cache.h"
+#include "store/run_store.h"
+#include "tokenizer/tokenizer.h"
+#include "train/evaluate.h"
+#include "train/train_settings.h"
+
+namespace itera {
+
+struct TrainData {
+    std::shared_ptr<const TokenStream> train, validation;
+    std::shared_ptr<const Tokenizer> tokenizer;
+    std::uint64_t validation_bytes = 0;  ///< UTF-8 bytes of the whole validation split
+};
+
+/// Steers a training run from another thread.
+class TrainControl {
+public:
+    void pause() { paused_ = true; }
+    void resume() { paused_ = false; }
+    /// Finishes the current step, saves a checkpoint and ends the run as `stopped`.
+    void stop() { stop_ = true; }
+    bool paused() const { return paused_; }
+    bool stop_requested() const { return stop_; }
+
+private:
+    std::atomic<bool> paused_{false}, stop_{false};
+};
+
+struct TrainProgress {
+    enum class Kind { Step, Eval, Checkpoint, Planned, Paused, Resumed };
+    Kind kind = Kind::Step;
+    std::int64_t step = 0;
+    std::int64_t total_steps = 0;  ///< 0 while a time budget is not yet planned
+    std::int64_t tokens = 0;
+    double wall_s = 0;
+    double train_loss = 0, aux_loss = 0, lr = 0, grad_norm = 0;
+    double tokens_per_s = 0;  ///< recent steps, including evaluation and checkpoint time
+    double eta_s = 0;
+    std::optional<EvalResult> eval;          ///< the latest evaluation
+    std::vector<std::vector<double>> expert_load;  ///< per MoE layer, fraction per expert
+    std::string message;                     ///< for Checkpoint (path) and Planned
+};
+
+struct TrainResult {
+    RunStatus status = RunStatus::Finished;
+    std::string message;
+    std::int64_t steps = 0, tokens = 0;
+    double wall_s = 0;
+    double train_loss = 0;
+    double tokens_per_s = 0;  ///< tokens of this session / its wall time, all overheads included
+    std::optional<EvalResult> final_eval;
+    std::optional<double> best_val_loss;
+    std::filesystem::path best_checkpoint, latest_checkpoint;
+};
+
+/// Trains run `run_id` of `store` with `settings` (resuming from the run's
+/// latest checkpoint when it has one) until it finishes, is stopped, fails or
+/// stops early. Sets the run's status; a failure is also rethrown as itera::Error.
+TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settings,
+                      const TrainData& data, TrainControl* control = nullptr,
+                      const std::function<void(const TrainProgress&)>& progress = {});
+
+}  // namespace itera

@@ -1,0 +1,220 @@
+// The run store: schema, runs, batched metrics and the latest-value table,
+// checkpoints, deletion, dead-owner detection, and clear errors for files
+// that are not databases. Plus SHA-256 against the FIPS 180-4 examples.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "error_of.h"
+#include "store/run_store.h"
+#include "temp_dir.h"
+#include "util/sha256.h"
+
+namespace itera {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::error_of;
+
+TEST(Sha256, MatchesPublishedDigests) {
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    // One million 'a', fed in uneven pieces through the streaming interface.
+    Sha256 h;
+    const std::string chunk(997, 'a');
+    std::size_t left = 1000000;
+    while (left) {
+        const auto n = std::min(left, chunk.size());
+        h.update(chunk.data(), n);
+        left -= n;
+    }
+    EXPECT_EQ(h.hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+NewRun sample_run(const std::string& name) {
+    NewRun r;
+    r.name = name;
+    r.config_json = "{\"steps\": 10}";
+    r.preset = "micro";
+    r.dataset = "{\"corpus\": \"x\"}";
+    r.tokenizer = "abc123";
+    r.seed = 7;
+    r.library_versions = "test";
+    r.git_revision = "deadbeef";
+    return r;
+}
+
+TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
+    testing::TempDir dir;
+    RunStore store(dir.path() / "runs.sqlite");
+    EXPECT_EQ(store.schema_version(), 1);
+    EXPECT_EQ(store.integrity_check(), "ok");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / "runs.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "wal");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    // Reopening does not migrate again.
+    RunStore again(dir.path() / "runs.sqlite");
+    EXPECT_EQ(again.schema_version(), 1);
+}
+
+TEST(RunStore, KeepsRunsTagsNotesAndStatus) {
+    testing::TempDir dir;
+    RunStore store(dir.path() / "runs.sqlite");
+    const auto a = store.create_run(sample_run("first"));
+    const auto b = store.create_run(sample_run("second"));
+    EXPECT_NE(a, b);
+    auto r = store.run(a);
+    EXPECT_EQ(r.name, "first");
+    EXPECT_EQ(r.status, RunStatus::Queued);
+    EXPECT_EQ(r.seed, 7u);
+    EXPECT_EQ(r.git_revision, "deadbeef");
+    EXPECT_FALSE(r.created_at.empty());
+    EXPECT_TRUE(r.started_at.empty());
+
+    store.start_run(a);
+    EXPECT_EQ(store.run(a).status, RunStatus::Running);
+    EXPECT_FALSE(store.run(a).started_at.empty());
+    store.set_status(a, RunStatus::Finished, "done");
+    r = store.run(a);
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    EXPECT_EQ(r.message, "done");
+    EXPECT_FALSE(r.ended_at.empty());
+
+    store.add_tag(a, "baseline");
+    store.add_tag(a, "baseline");  // idempotent
+    store.add_tag(a, "bpe");
+    store.set_notes(a, "lr too high?");
+    r = store.run(a);
+    EXPECT_EQ(r.tags, (std::vector<std::string>{"baseline", "bpe"}));
+    EXPECT_EQ(r.notes, "lr too high?");
+    auto all = store.list_runs();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].tags.size(), 2u);
+    EXPECT_TRUE(all[1].tags.empty());
+
+    EXPECT_NE(error_of([&] { store.run(99); }).find("no run 99"), std::string::npos);
+    EXPECT_NE(error_of([&] { store.add_tag(99, "x"); }).find("no run 99"), std::string::npos);
+    EXPECT_NE(error_of([&] { store.add_tag(a, ""); }).find("empty"), std::string::npos);
+}
+
+TEST(RunStore, MetricsKeepEveryPointAndTheLatestValue) {
+    testing::TempDir dir;
+    RunStore store(dir.path() / "runs.sqlite");
+    const auto id = store.create_run(sample_run("m"));
+    std::vector<MetricPoint> batch;
+    for (int step = 1; step <= 100; ++step) {
+        batch.push_back({step, step * 64, step * 0.5, "train_loss", 10.0 / step});
+        if (step % 10 == 0) batch.push_back({step, step * 64, step * 0.5, "val_loss", 5.0 / step});
+    }
+    store.append_metrics(id, {batch.begin(), batch.begin() + 50});
+    store.append_metrics(id, {batch.begin() + 50, batch.end()});
+    EXPECT_EQ(store.metrics(id).size(), 110u);
+    auto loss = store.metrics(id, "train_loss");
+    ASSERT_EQ(loss.size(), 100u);
+    EXPECT_EQ(loss.front().step, 1);
+    EXPECT_DOUBLE_EQ(loss.back().value, 0.1);
+    auto latest = store.latest_metrics(id);
+    ASSERT_EQ(latest.size(), 2u);
+    EXPECT_EQ(latest["train_loss"].step, 100);
+    EXPECT_DOUBLE_EQ(latest["val_loss"].value, 0.05);
+
+    // A resumed run drops what came after its checkpoint.
+    store.truncate_metrics(id, 55);
+    EXPECT_EQ(store.metrics(id, "train_loss").size(), 55u);
+    latest = store.latest_metrics(id);
+    EXPECT_EQ(latest["train_loss"].step, 55);
+    EXPECT_EQ(latest["val_loss"].step, 50);
+}
+
+TEST(RunStore, CheckpointsAndDeletionRemoveRowsAndFiles) {
+    testing::TempDir dir;
+    RunStore store(dir.path() / "runs.sqlite");
+    const auto id = store.create_run(sample_run("c"));
+    fs::create_directories(store.run_dir(id));
+    const auto file = store.run_dir(id) / "best.safetensors";
+    std::ofstream(file) << "x";
+    store.add_checkpoint({id, 10, "best", file.string(), 1, sha256_hex("x"), 2.5});
+    store.add_checkpoint({id, 20, "latest", "/elsewhere", 3, "00", std::nullopt});
+    auto c = store.checkpoints(id);
+    ASSERT_EQ(c.size(), 2u);
+    EXPECT_EQ(c[0].kind, "best");
+    EXPECT_DOUBLE_EQ(*c[0].val_loss, 2.5);
+    EXPECT_FALSE(c[1].val_loss.has_value());
+    store.forget_checkpoint(id, "/elsewhere");
+    EXPECT_EQ(store.checkpoints(id).size(), 1u);
+    store.append_metrics(id, {{1, 1, 1, "train_loss", 1}});
+
+    store.start_run(id);
+    EXPECT_NE(error_of([&] { store.delete_run(id); }).find("stop it"), std::string::npos);
+    store.set_status(id, RunStatus::Stopped);
+    store.delete_run(id);
+    EXPECT_FALSE(store.find_run(id).has_value());
+    EXPECT_FALSE(fs::exists(store.run_dir(id)));
+    EXPECT_TRUE(store.metrics(id).empty());
+    EXPECT_TRUE(store.checkpoints(id).empty());
+}
+
+TEST(RunStore, ARunWhoseProcessDiedIsInterruptedOnOpen) {
+    testing::TempDir dir;
+    const auto path = dir.path() / "runs.sqlite";
+    std::int64_t mine, dead;
+    {
+        RunStore store(path);
+        mine = store.create_run(sample_run("alive"));
+        dead = store.create_run(sample_run("dead"));
+        store.start_run(mine);
+        store.start_run(dead);
+    }
+    {
+        // Make `dead` look owned by a process that no longer exists.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(db,
+                               ("UPDATE runs SET owner_pid = 2147483646 WHERE id = " +
+                                std::to_string(dead))
+                                   .c_str(),
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK);
+        sqlite3_close(db);
+    }
+    RunStore store(path);
+    EXPECT_EQ(store.run(mine).status, RunStatus::Running);  // this process is alive
+    auto r = store.run(dead);
+    EXPECT_EQ(r.status, RunStatus::Interrupted);
+    EXPECT_FALSE(r.ended_at.empty());
+}
+
+TEST(RunStore, RejectsFilesThatAreNotDatabases) {
+    testing::TempDir dir;
+    const auto path = dir.path() / "notes.txt";
+    std::ofstream(path) << std::string(4096, 'z');
+    const auto e = error_of([&] { RunStore store(path); });
+    EXPECT_NE(e.find(path.string()), std::string::npos) << e;
+    EXPECT_NE(e.find("not an SQLite database"), std::string::npos) << e;
+    EXPECT_NE(error_of([&] { RunStore store("/proc/no/such/dir/runs.sqlite"); }), "");
+}
+
+TEST(RunStore, RejectsADatabaseFromANewerBuild) {
+    testing::TempDir dir;
+    const auto path = dir.path() / "runs.sqlite";
+    { RunStore store(path); }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    EXPECT_NE(error_of([&] { RunStore store(path); }).find("schema version 99"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace itera

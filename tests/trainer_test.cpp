@@ -1,0 +1,328 @@
+// The trainer: schedule, settings, evaluation against a plain per-window
+// reference, bit-exact resume, divergence, early stopping, pause/stop from
+// another thread, time budgets and clear errors for unusable data.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/safetensors.h"
+#include "data/dataset.h"
+#include "error_of.h"
+#include "temp_dir.h"
+#include "train/trainer.h"
+
+namespace itera {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::error_of;
+
+// A small corpus of made-up sentences, tokenised with the byte tokenizer.
+struct Fixture {
+    testing::TempDir dir;
+    TrainData data;
+    std::unique_ptr<RunStore> store;
+
+    Fixture() {
+        const auto corpus = dir.path() / "corpus";
+        fs::create_directories(corpus);
+        std::mt19937 rng(5);
+        const char* words[] = {"the", "whale", "sea", "ship", "captain", "white", "deep",
+                               "harpoon", "sailor", "wind"};
+        for (int d = 0; d < 40; ++d) {
+            std::ofstream out(corpus / ("doc" + std::to_string(d) + ".txt"));
+            for (int w = 0; w < 120; ++w) out << words[rng() % 10] << (w % 12 == 11 ? ".\n" : " ");
+        }
+        CacheBuildOptions o;
+        o.split.validation_fraction = 0.15;
+        auto prepared = prepare_dataset({corpus.string(), CorpusFormat::Text, TokenizerKind::Byte, 0},
+                                        dir.path() / "dataset", o);
+        data.tokenizer = prepared.tokenizer;
+        data.train = TokenStream::open(dir.path() / "dataset", Split::Train);
+        data.validation = TokenStream::open(dir.path() / "dataset", Split::Validation);
+        data.validation_bytes = prepared.cache.validation.bytes;
+        store = std::make_unique<RunStore>(dir.path() / "runs.sqlite");
+    }
+
+    TrainSettings settings() const {
+        TrainSettings s;
+        s.model = ModelConfig::preset("micro", data.tokenizer->vocab_size());
+        s.batch_size = 4;
+        s.seq_len = 32;
+        s.steps = 12;
+        s.warmup_steps = 3;
+        s.adam.lr = 3e-3;
+        s.eval_every = 4;
+        s.eval_tokens = 4096;
+        s.checkpoint_every = 5;
+        s.seed = 11;
+        s.threads = 2;
+        return s;
+    }
+
+    std::int64_t new_run(const TrainSettings& s) {
+        NewRun r;
+        r.name = "test";
+        r.config_json = s.to_json();
+        return store->create_run(r);
+    }
+
+    std::vector<double> values(std::int64_t run, const std::string& name) {
+        std::vector<double> out;
+        for (const auto& p : store->metrics(run, name)) out.push_back(p.value);
+        return out;
+    }
+};
+
+TEST(LearningRate, WarmsUpLinearlyThenDecaysByCosineToTheFloor) {
+    TrainSettings s;
+    s.adam.lr = 1e-3;
+    s.warmup_steps = 10;
+    s.min_lr_ratio = 0.1;
+    EXPECT_NEAR(learning_rate(s, 0, 100), 1e-3 / 11, 1e-15);
+    for (int i = 1; i < 10; ++i) EXPECT_GT(learning_rate(s, i, 100), learning_rate(s, i - 1, 100));
+    EXPECT_DOUBLE_EQ(learning_rate(s, 10, 100), 1e-3);
+    EXPECT_NEAR(learning_rate(s, 55, 100), 1e-4 + 0.9e-3 * 0.5, 1e-12);  // half way
+    for (int i = 11; i <= 100; ++i) EXPECT_LE(learning_rate(s, i, 100), learning_rate(s, i - 1, 100));
+    EXPECT_DOUBLE_EQ(learning_rate(s, 100, 100), 1e-4);
+    EXPECT_DOUBLE_EQ(learning_rate(s, 150, 100), 1e-4);
+    EXPECT_DOUBLE_EQ(learning_rate(s, 50, 0), 1e-3);  // not planned yet: the peak
+}
+
+TEST(TrainSettings, RoundTripsThroughJsonAndNamesBadValues) {
+    TrainSettings s;
+    s.model = ModelConfig::preset("micro", 300);
+    s.steps = 77;
+    s.adam.lr = 2e-3;
+    s.patience = 3;
+    s.seed = 9;
+    const auto back = TrainSettings::from_json(s.to_json());
+    EXPECT_EQ(back.to_json(), s.to_json());
+    EXPECT_EQ(back.steps, 77);
+    EXPECT_TRUE(back.model == s.model.resolved());
+
+    EXPECT_NE(error_of([&] { TrainSettings::from_json("{\"stepz\": 3}"); }).find("\"stepz\""),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { TrainSettings::from_json("[1"); }).find("invalid JSON"),
+              std::string::npos);
+    auto bad = s;
+    bad.adam.lr = -1;
+    EXPECT_NE(error_of([&] { bad.validate(); }).find("lr"), std::string::npos);
+    bad = s;
+    bad.steps = 0;
+    bad.minutes = 0;
+    EXPECT_NE(error_of([&] { bad.validate(); }).find("length"), std::string::npos);
+    bad = s;
+    bad.batch_size = 0;
+    EXPECT_NE(error_of([&] { bad.validate(); }).find("batch_size"), std::string::npos);
+}
+
+// Evaluation equals the obvious computation: every token predicted once, from
+// windows of seq_len that start with an EOS, summed log-softmax in double.
+TEST(Evaluate, MatchesAPlainPerWindowReference) {
+    Fixture f;
+    auto s = f.settings();
+    IteraModel model(s.model);
+    model->initialize(3);
+    const auto& val = *f.data.validation;
+    const std::int64_t n = static_cast<std::int64_t>(val.size());
+    const std::int64_t T = 32;
+    auto r = evaluate(model, val, *f.data.tokenizer, f.data.validation_bytes, {1 << 20, 3, T});
+    EXPECT_EQ(r.tokens, n);
+    EXPECT_EQ(r.bytes, f.data.validation_bytes);
+
+    std::vector<std::int64_t> ids(n + 1);
+    ids[0] = f.data.tokenizer->eos_id();
+    val.copy(0, n, ids.data() + 1);
+    torch::NoGradGuard no_grad;
+    model->eval();
+    double nats = 0;
+    for (std::int64_t start = 0; start < n; start += T) {
+        const auto len = std::min(T, n - start);
+        auto in = torch::tensor(std::vector<std::int64_t>(ids.begin() + start,
+                                                          ids.begin() + start + len))
+                      .unsqueeze(0);
+        auto logp = torch::log_softmax(model->forward(in).logits.to(torch::kDouble), -1)[0];
+        for (std::int64_t t = 0; t < len; ++t) nats -= logp[t][ids[start + t + 1]].item<double>();
+    }
+    EXPECT_NEAR(r.loss, nats / n, 1e-5 * nats / n);
+    EXPECT_NEAR(r.perplexity, std::exp(nats / n), 1e-4 * std::exp(nats / n));
+    EXPECT_NEAR(r.bits_per_byte, nats / std::log(2.0) / f.data.validation_bytes,
+                1e-5 * r.bits_per_byte);
+
+    // A cap stops at a document end and counts the bytes of those documents.
+    auto capped = evaluate(model, val, *f.data.tokenizer, f.data.validation_bytes, {1500, 3, T});
+    ASSERT_LE(capped.tokens, 1500);
+    EXPECT_GT(capped.tokens, 700);  // documents are ~700 bytes
+    EXPECT_EQ(val[capped.tokens - 1], static_cast<std::uint32_t>(f.data.tokenizer->eos_id()));
+    std::uint64_t eos_count = 0;
+    for (std::int64_t i = 0; i < capped.tokens; ++i)
+        eos_count += val[i] == static_cast<std::uint32_t>(f.data.tokenizer->eos_id());
+    EXPECT_EQ(capped.bytes, capped.tokens - eos_count);  // byte tokens: one byte each
+}
+
+std::vector<std::uint8_t> file_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Tensors of two checkpoints, byte for byte (metadata such as run_id may differ).
+void expect_same_tensors(const fs::path& a, const fs::path& b) {
+    auto fa = SafetensorsFile::read(a), fb = SafetensorsFile::read(b);
+    ASSERT_EQ(fa.tensors().size(), fb.tensors().size());
+    for (const auto& t : fa.tensors()) {
+        const auto& u = fb.get(t.name);
+        ASSERT_EQ(t.nbytes, u.nbytes) << t.name;
+        EXPECT_EQ(std::memcmp(t.data, u.data, t.nbytes), 0) << t.name;
+    }
+}
+
+TEST(Trainer, AStoppedAndResumedRunMatchesAnUninterruptedOneBitForBit) {
+    Fixture f;
+    auto s = f.settings();
+    s.model.dropout = 0.1;  // its masks must be reproducible too
+    const auto whole = f.new_run(s);
+    auto full = train_run(*f.store, whole, s, f.data);
+    EXPECT_EQ(full.status, RunStatus::Finished);
+    EXPECT_EQ(full.steps, 12);
+
+    const auto split = f.new_run(s);
+    TrainControl control;
+    auto first = train_run(*f.store, split, s, f.data, &control, [&](const TrainProgress& p) {
+        if (p.kind == TrainProgress::Kind::Step && p.step == 7) control.stop();
+    });
+    EXPECT_EQ(first.status, RunStatus::Stopped);
+    EXPECT_EQ(first.steps, 7);
+    EXPECT_EQ(f.store->run(split).status, RunStatus::Stopped);
+    auto second = train_run(*f.store, split, s, f.data);
+    EXPECT_EQ(second.status, RunStatus::Finished);
+    EXPECT_EQ(second.steps, 12);
+
+    EXPECT_EQ(f.values(whole, "train_loss"), f.values(split, "train_loss"));
+    EXPECT_EQ(f.values(whole, "grad_norm"), f.values(split, "grad_norm"));
+    EXPECT_EQ(f.values(whole, "val_loss"), f.values(split, "val_loss"));
+    EXPECT_EQ(f.values(split, "train_loss").size(), 12u);
+    expect_same_tensors(full.latest_checkpoint, second.latest_checkpoint);
+    expect_same_tensors(full.best_checkpoint, second.best_checkpoint);
+    EXPECT_EQ(second.final_eval->loss, full.final_eval->loss);
+    EXPECT_LT(full.final_eval->loss, f.values(whole, "val_loss").front());  // it learned
+
+    // The store knows the checkpoints it keeps, with their sizes and hashes.
+    int latest = 0, best = 0;
+    for (const auto& c : f.store->checkpoints(whole)) {
+        EXPECT_TRUE(fs::exists(c.path)) << c.path;
+        EXPECT_EQ(c.bytes, static_cast<std::int64_t>(fs::file_size(c.path)));
+        latest += c.kind == "latest";
+        best += c.kind == "best";
+    }
+    EXPECT_EQ(latest, 2);  // steps 5 and 12; step 10 was pruned (two are kept)
+    EXPECT_EQ(best, 1);
+}
+
+TEST(Trainer, ADivergingRunFailsAndKeepsTheLastGoodCheckpoint) {
+    Fixture f;
+    auto s = f.settings();
+    s.steps = 4;
+    const auto id = f.new_run(s);
+    auto done = train_run(*f.store, id, s, f.data);
+    ASSERT_EQ(done.status, RunStatus::Finished);
+    // Poison the saved weights so the resumed run's first step is NaN.
+    auto ckpt = load_checkpoint(done.latest_checkpoint);
+    {
+        torch::NoGradGuard no_grad;
+        ckpt.model->embed->weight.fill_(std::nanf(""));
+    }
+    save_checkpoint(ckpt.model, ckpt.tokenizer, done.latest_checkpoint);
+    const auto poisoned = file_bytes(done.latest_checkpoint);
+    s.steps = 8;
+    auto r = train_run(*f.store, id, s, f.data);
+    EXPECT_EQ(r.status, RunStatus::Failed);
+    EXPECT_NE(r.message.find("diverged at step 5"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find(done.latest_checkpoint.string()), std::string::npos) << r.message;
+    EXPECT_EQ(f.store->run(id).status, RunStatus::Failed);
+    EXPECT_EQ(file_bytes(done.latest_checkpoint), poisoned);  // not overwritten
+}
+
+TEST(Trainer, StopsEarlyWhenValidationLossStopsImproving) {
+    Fixture f;
+    auto s = f.settings();
+    s.adam.lr = 1e-30;  // updates vanish below float precision: val loss stays put
+    s.adam.weight_decay = 0;
+    s.steps = 40;
+    s.patience = 2;
+    const auto id = f.new_run(s);
+    auto r = train_run(*f.store, id, s, f.data);
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    EXPECT_NE(r.message.find("stopped early"), std::string::npos) << r.message;
+    EXPECT_EQ(r.steps, 8);  // evaluations at 0 (best), 4 and 8 (no improvement)
+}
+
+TEST(Trainer, PausesAndResumesFromAnotherThread) {
+    Fixture f;
+    auto s = f.settings();
+    const auto id = f.new_run(s);
+    TrainControl control;
+    std::thread watcher;
+    RunStatus seen = RunStatus::Queued;
+    auto r = train_run(*f.store, id, s, f.data, &control, [&](const TrainProgress& p) {
+        if (p.kind == TrainProgress::Kind::Step && p.step == 3) {
+            control.pause();
+            watcher = std::thread([&] {
+                RunStore mine(f.store->path());  // a connection of this thread
+                for (int i = 0; i < 200 && seen != RunStatus::Paused; ++i) {
+                    seen = mine.run(id).status;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                }
+                control.resume();
+            });
+        }
+    });
+    watcher.join();
+    EXPECT_EQ(seen, RunStatus::Paused);
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    EXPECT_EQ(r.steps, 12);
+}
+
+TEST(Trainer, PlansATimeBudgetAsAStepCount) {
+    Fixture f;
+    auto s = f.settings();
+    s.steps = 0;
+    s.minutes = 0.04;  // 2.4 s
+    const auto id = f.new_run(s);
+    std::string planned;
+    auto r = train_run(*f.store, id, s, f.data, nullptr, [&](const TrainProgress& p) {
+        if (p.kind == TrainProgress::Kind::Planned) planned = p.message;
+    });
+    EXPECT_EQ(r.status, RunStatus::Finished);
+    EXPECT_NE(planned.find("planned"), std::string::npos);
+    const auto stored = TrainSettings::from_json(f.store->run(id).config_json);
+    EXPECT_GT(stored.steps, 12);
+    EXPECT_LE(r.steps, stored.steps);
+    EXPECT_LT(r.wall_s, 2.4 + 1.5);
+}
+
+TEST(Trainer, NamesUnusableDataAndSettings) {
+    Fixture f;
+    auto s = f.settings();
+    s.seq_len = 1 << 20;
+    auto id = f.new_run(s);
+    EXPECT_NE(error_of([&] { train_run(*f.store, id, s, f.data); })
+                  .find("one training sequence needs seq_len + 1 = 1048577"),
+              std::string::npos);
+    s = f.settings();
+    s.model.vocab_size = 1000;
+    EXPECT_NE(error_of([&] { train_run(*f.store, id, s, f.data); }).find("tokenizer has"),
+              std::string::npos);
+    s = f.settings();
+    s.grad_accum = 0;
+    EXPECT_NE(error_of([&] { train_run(*f.store, id, s, f.data); }).find("grad_accum"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace itera
