@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include <cmath>
+
 #include "util/error.h"
 
 namespace itera::cli {
@@ -77,6 +79,24 @@ std::optional<std::int64_t> Args::integer(const std::string& name, std::int64_t 
 std::int64_t Args::integer_or(const std::string& name, std::int64_t fallback, std::int64_t min,
                               std::int64_t max) {
     return integer(name, min, max).value_or(fallback);
+}
+
+std::optional<double> Args::real(const std::string& name, double min, double max) {
+    auto v = text(name);
+    if (!v) return std::nullopt;
+    std::size_t used = 0;
+    double x = 0;
+    try {
+        x = std::stod(*v, &used);
+    } catch (...) {
+        used = 0;
+    }
+    if (used == 0 || used != v->size() || !std::isfinite(x))
+        throw Error("--" + name + " expects a number, got \"" + *v + "\"");
+    if (x < min || x > max)
+        throw Error("--" + name + " must be between " + std::to_string(min) + " and " +
+                    std::to_string(max) + ", got " + *v);
+    return x;
 }
 
 void Args::finish() const {

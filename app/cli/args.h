@@ -24,6 +24,8 @@ public:
                             std::int64_t max);
     std::optional<std::int64_t> integer(const std::string& name, std::int64_t min,
                                         std::int64_t max);
+    /// A finite number in [min, max], or nullopt when the option is absent.
+    std::optional<double> real(const std::string& name, double min, double max);
     const std::vector<std::string>& positional() const { return positional_; }
 
     /// Throws if an option was given that no getter asked for (a typo).

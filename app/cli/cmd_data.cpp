@@ -46,16 +46,7 @@ Examples:
 // --validation-fraction and --seed, shared by inspect and prepare.
 SplitSettings split_settings(Args& a) {
     SplitSettings split;
-    if (auto f = a.text("validation-fraction")) {
-        std::size_t used = 0;
-        try {
-            split.validation_fraction = std::stod(*f, &used);
-        } catch (...) {
-            used = 0;
-        }
-        if (used == 0 || used != f->size())
-            throw Error("--validation-fraction expects a number, got \"" + *f + "\"");
-    }
+    split.validation_fraction = a.real("validation-fraction", 0, 1).value_or(split.validation_fraction);
     split.seed = static_cast<std::uint64_t>(a.integer_or("seed", 0, 0, INT64_MAX));
     return split;
 }

@@ -10,6 +10,8 @@ namespace itera::cli {
 int model_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
 int data_command(const std::vector<std::string>& args);
+int train_command(const std::vector<std::string>& args);
+int runs_command(const std::vector<std::string>& args);
 
 /// Formats 1624320 as "1,624,320".
 std::string with_commas(long long n);

@@ -18,6 +18,8 @@ Commands:
   data inspect  read a corpus as training will: format, files, documents per split
   data prepare  train a tokenizer and build the token cache of a corpus
   data corpora  the built-in corpora and where they are installed
+  train         train a model on a corpus; every run is kept in the run store
+  runs          list, show, export, tag, note and delete stored runs
 
 Options:
   --help        show help (also after a command: itera model --help)
@@ -28,6 +30,8 @@ Examples:
   itera model init --preset micro --vocab-size 512 --seed 1 --out micro.safetensors
   itera bench train --preset quality --vocab-size 4096 --batch-size 16 --seq-len 128
   itera data inspect --data moby-dick
+  itera train --preset quality --data moby-dick --minutes 10
+  itera runs list
 )";
 
 }  // namespace
@@ -48,6 +52,8 @@ int main(int argc, char** argv) {
         if (command == "model") return itera::cli::model_command(rest);
         if (command == "bench") return itera::cli::bench_command(rest);
         if (command == "data") return itera::cli::data_command(rest);
+        if (command == "train") return itera::cli::train_command(rest);
+        if (command == "runs") return itera::cli::runs_command(rest);
         std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
         return 2;
     } catch (const itera::Error& e) {

@@ -1,0 +1,348 @@
+// `itera train`: train a model on a corpus, keeping the run in the run store.
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "args.h"
+#include "commands.h"
+#include "data/xz_baseline.h"
+#include "store/run_store.h"
+#include "train/run_launch.h"
+#include "util/atomic_file.h"
+#include "util/error.h"
+
+namespace itera::cli {
+namespace {
+
+constexpr const char* kTrainUsage = R"(usage:
+  itera train [--preset quality] [--data moby-dick] [--tokenizer bpe] [--vocab-size 4096]
+              (--steps N | --minutes M) [options]
+  itera train --resume RUN_ID [--threads N] [--db PATH] [--json]
+
+Trains a model and keeps the run (settings, every metric, checkpoints) in the
+run store. Ctrl-C stops after the current step and saves a checkpoint; resume
+with --resume. A time budget (--minutes) is turned into a step count once the
+step time is measured, so the learning-rate schedule ends on time.
+
+Data:
+  --data PATH|moby-dick|sotu      corpus (default moby-dick)
+  --format F                      auto|text|tinystories-txt|tinystories-json|wikitext
+  --tokenizer bpe|unigram|byte|word   (default bpe)   --vocab-size N (default 4096)
+  --validation-fraction F (0.05)  --split-seed S (0)  --replace-invalid-utf8
+  --dataset-dir DIR               where tokenizer and token cache live
+                                  (default: the data directory's datasets/)
+Model and length:
+  --preset micro|quality|small|medium (quality)   --dropout P
+  --steps N | --minutes M
+Optimisation:
+  --batch-size 16  --seq-len 128  --grad-accum 1  --lr 0.002  --min-lr-ratio 0.1
+  --warmup 100  --weight-decay 0.1  --max-grad-norm 1.0  --seed 0  --threads (all cores)
+Evaluation and checkpoints:
+  --eval-every 200  --eval-tokens 262144  --checkpoint-every 500  --patience 0 (off)
+Other:
+  --config FILE   settings as JSON (as `itera runs show` prints; a "data" object
+                  may hold the data options); options given on the line win
+  --name NAME     --db PATH (default: the data directory's runs.sqlite)
+  --json          print a JSON summary on stdout at the end
+  --no-baseline   skip the xz -9e baseline (bits/byte of a classic compressor)
+
+Examples:
+  itera train --preset quality --data moby-dick --minutes 10
+  itera train --preset micro --data sotu --tokenizer byte --steps 500 --json
+  itera train --resume 3
+)";
+
+TrainControl* g_control = nullptr;
+
+extern "C" void on_interrupt(int) {
+    if (g_control) g_control->stop();  // lock-free atomic store: async-signal-safe
+    std::signal(SIGINT, SIG_DFL);      // a second Ctrl-C ends the process at once
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(path + ": cannot open");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string duration(double s) {
+    if (!(s >= 0)) return "?";
+    const auto t = static_cast<long long>(s + 0.5);
+    char buf[32];
+    if (t >= 3600)
+        std::snprintf(buf, sizeof buf, "%lldh%02lldm", t / 3600, t / 60 % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lldm%02llds", t / 60, t % 60);
+    return buf;
+}
+
+// Data options: from the config's "data" object, then the command line.
+DataSpec data_spec(Args& a, const nlohmann::json& config_data) {
+    DataSpec d;
+    d.request.corpus = config_data.value("corpus", std::string("moby-dick"));
+    d.request.format = parse_corpus_format(config_data.value("format", std::string("auto")));
+    d.request.tokenizer = parse_tokenizer_kind(config_data.value("tokenizer", std::string("bpe")));
+    d.request.vocab_size = config_data.value("vocab_size", 4096);
+    d.split.validation_fraction = config_data.value("validation_fraction", 0.05);
+    d.split.seed = config_data.value("split_seed", std::uint64_t{0});
+    d.read.replace_invalid_utf8 = config_data.value("replace_invalid_utf8", false);
+    d.dir = config_data.value("dir", std::string());
+
+    if (auto v = a.text("data")) d.request.corpus = *v;
+    if (auto v = a.text("format")) d.request.format = parse_corpus_format(*v);
+    if (auto v = a.text("tokenizer")) d.request.tokenizer = parse_tokenizer_kind(*v);
+    if (auto v = a.integer("vocab-size", 5, 1 << 20)) d.request.vocab_size = static_cast<int>(*v);
+    if (auto v = a.real("validation-fraction", 0, 0.9)) d.split.validation_fraction = *v;
+    if (auto v = a.integer("split-seed", 0, INT64_MAX)) d.split.seed = static_cast<std::uint64_t>(*v);
+    if (a.flag("replace-invalid-utf8")) d.read.replace_invalid_utf8 = true;
+    if (auto v = a.text("dataset-dir")) d.dir = *v;
+    return d;
+}
+
+// Settings: defaults (or --config), then options given on the line.
+TrainSettings train_settings(Args& a, const nlohmann::json& config, bool& have_model) {
+    TrainSettings s;
+    s.adam.lr = 2e-3;
+    have_model = config.contains("model");
+    if (!config.empty()) {
+        auto c = config;
+        c.erase("data");
+        if (!c.contains("steps") && !c.contains("minutes")) c["steps"] = 1;  // length from flags
+        s = TrainSettings::from_json(c.dump());
+        if (!config.contains("steps") && !config.contains("minutes")) s.steps = 0;
+    }
+    if (auto v = a.text("preset")) {
+        s.preset = *v;
+        have_model = false;
+    }
+    if (s.preset.empty()) s.preset = "quality";
+    if (auto v = a.integer("steps", 1, std::int64_t{1} << 40)) s.steps = *v, s.minutes = 0;
+    if (auto v = a.real("minutes", 1e-3, 525600)) s.minutes = *v, s.steps = 0;
+    if (auto v = a.integer("batch-size", 1, 65536)) s.batch_size = *v;
+    if (auto v = a.integer("seq-len", 1, 1 << 20)) s.seq_len = *v;
+    if (auto v = a.integer("grad-accum", 1, 4096)) s.grad_accum = *v;
+    if (auto v = a.real("lr", 1e-12, 10)) s.adam.lr = *v;
+    if (auto v = a.real("min-lr-ratio", 0, 1)) s.min_lr_ratio = *v;
+    if (auto v = a.integer("warmup", 0, std::int64_t{1} << 40)) s.warmup_steps = *v;
+    if (auto v = a.real("weight-decay", 0, 9.99)) s.adam.weight_decay = *v;
+    if (auto v = a.real("max-grad-norm", -1, 1e9)) s.max_grad_norm = *v;
+    if (auto v = a.integer("seed", 0, INT64_MAX)) s.seed = static_cast<std::uint64_t>(*v);
+    if (auto v = a.integer("threads", 0, 4096)) s.threads = static_cast<int>(*v);
+    if (auto v = a.integer("eval-every", 1, std::int64_t{1} << 40)) s.eval_every = *v;
+    if (auto v = a.integer("eval-tokens", 2, std::int64_t{1} << 40)) s.eval_tokens = *v;
+    if (auto v = a.integer("checkpoint-every", 1, std::int64_t{1} << 40)) s.checkpoint_every = *v;
+    if (auto v = a.integer("patience", 0, 1 << 20)) s.patience = *v;
+    if (auto v = a.real("dropout", 0, 0.99)) s.model.dropout = *v;
+    if (s.steps == 0 && s.minutes == 0)
+        throw Error("give the run a length: --steps N or --minutes M");
+    return s;
+}
+
+// The xz baseline of the dataset, cached beside the token cache.
+std::optional<XzBaseline> baseline_for(const ReadyData& ready, const DataSpec& spec) {
+    const auto path = ready.dir / "xz_baseline.json";
+    try {
+        const auto j = nlohmann::json::parse(read_file(path.string()));
+        if (j.at("identity") == nlohmann::json::parse(ready.prepared.identity)) {
+            XzBaseline b;
+            b.bits_per_byte = j.at("bits_per_byte");
+            b.train_bytes = j.at("train_bytes");
+            b.validation_bytes = j.at("validation_bytes");
+            b.train_truncated = j.at("train_truncated");
+            return b;
+        }
+    } catch (const std::exception&) {
+        // missing or stale: compute
+    }
+    std::fprintf(stderr, "computing the xz -9e baseline ...\n");
+    auto b = xz_baseline(ready.prepared.source, spec.read, spec.split);
+    nlohmann::json j = {{"identity", nlohmann::json::parse(ready.prepared.identity)},
+                        {"bits_per_byte", b.bits_per_byte},
+                        {"train_bytes", b.train_bytes},
+                        {"validation_bytes", b.validation_bytes},
+                        {"train_truncated", b.train_truncated},
+                        {"train_compressed", b.train_compressed},
+                        {"both_compressed", b.both_compressed}};
+    write_file_atomically(path, j.dump(2));
+    return b;
+}
+
+class ProgressPrinter {
+public:
+    void operator()(const TrainProgress& p) {
+        using K = TrainProgress::Kind;
+        if (p.kind == K::Planned || p.kind == K::Paused || p.kind == K::Resumed) {
+            line(p.kind == K::Planned ? p.message : p.kind == K::Paused ? "paused" : "resumed");
+            return;
+        }
+        if (p.kind == K::Checkpoint) return;
+        const bool eval = p.kind == K::Eval;
+        const auto now = std::chrono::steady_clock::now();
+        if (!eval && std::chrono::duration<double>(now - last_).count() < (tty_ ? 0.25 : 1e9))
+            return;
+        last_ = now;
+        char buf[256];
+        std::string total = p.total_steps ? "/" + std::to_string(p.total_steps) : "";
+        int n = std::snprintf(buf, sizeof buf, "step %lld%s", (long long)p.step, total.c_str());
+        if (p.step > 0) n += std::snprintf(buf + n, sizeof buf - n, "  loss %.4f", p.train_loss);
+        if (p.eval)
+            n += std::snprintf(buf + n, sizeof buf - n, "  val %.4f ppl %.2f bpb %.3f",
+                               p.eval->loss, p.eval->perplexity, p.eval->bits_per_byte);
+        if (p.tokens_per_s > 0)
+            n += std::snprintf(buf + n, sizeof buf - n, "  %s tok/s",
+                               with_commas(static_cast<long long>(p.tokens_per_s)).c_str());
+        if (p.eta_s > 0)
+            std::snprintf(buf + n, sizeof buf - n, "  ETA %s", duration(p.eta_s).c_str());
+        if (eval)
+            line(buf);
+        else if (tty_)
+            std::fprintf(stderr, "\r%-100s", buf);
+    }
+    void line(const std::string& text) {
+        std::fprintf(stderr, tty_ ? "\r%-100s\n" : "%s\n", text.c_str());
+    }
+
+private:
+    bool tty_ = isatty(2);
+    std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
+int train_command(const std::vector<std::string>& args) {
+    Args a(args, {"help", "json", "no-baseline", "replace-invalid-utf8"});
+    if (a.flag("help")) {
+        std::cout << kTrainUsage;
+        return 0;
+    }
+    const bool json = a.flag("json");
+    const bool baseline = !a.flag("no-baseline");
+    RunStore store(a.text("db") ? std::filesystem::path(*a.text("db")) : RunStore::default_path());
+
+    std::int64_t run_id = 0;
+    TrainSettings settings;
+    DataSpec spec;
+    std::optional<ReadyData> ready;
+    CacheBuildOptions prep;
+    prep.progress = [](std::uint64_t done, std::uint64_t total) {
+        std::fprintf(stderr, "\rtokenising %5.1f%%", total ? 100.0 * done / total : 100.0);
+    };
+    if (auto resume = a.integer("resume", 1, INT64_MAX)) {
+        run_id = *resume;
+        const auto run = store.run(run_id);
+        if (run.status == RunStatus::Running || run.status == RunStatus::Paused)
+            throw Error("run " + std::to_string(run_id) + " is " + run_status_name(run.status) +
+                        " in another process");
+        settings = TrainSettings::from_json(run.config_json);
+        if (auto v = a.integer("threads", 0, 4096)) settings.threads = static_cast<int>(*v);
+        spec = stored_data_spec(run);
+        a.finish();
+        prep.threads = settings.threads;
+        ready = prepare_train_data(spec, prep);
+        verify_run_data(run, *ready);
+    } else {
+        nlohmann::json config = nlohmann::json::object();
+        if (auto path = a.text("config")) {
+            try {
+                config = nlohmann::json::parse(read_file(*path));
+            } catch (const nlohmann::json::exception& e) {
+                throw Error(*path + ": invalid JSON: " + e.what());
+            }
+            if (!config.is_object()) throw Error(*path + ": expected a JSON object");
+        }
+        spec = data_spec(a, config.value("data", nlohmann::json::object()));
+        bool have_model = false;
+        settings = train_settings(a, config, have_model);
+        const auto name = a.text("name");
+        a.finish();
+        prep.threads = settings.threads;
+        std::fprintf(stderr, "preparing %s ...\n", spec.request.corpus.c_str());
+        ready = prepare_train_data(spec, prep);
+        const auto dropout = settings.model.dropout;
+        if (!have_model) {
+            settings.model = ModelConfig::preset(settings.preset, ready->data.tokenizer->vocab_size());
+            settings.model.dropout = dropout;
+        }
+        run_id = create_training_run(
+            store, name.value_or(settings.preset + " on " + spec.request.corpus), settings, spec,
+            *ready);
+    }
+    std::fprintf(stderr, "\r%*s\r", 20, "");
+    std::fprintf(stderr, "run %lld: %s, %s training tokens, folder %s\n", (long long)run_id,
+                 settings.preset.c_str(),
+                 with_commas(static_cast<long long>(ready->data.train->size())).c_str(),
+                 store.run_dir(run_id).string().c_str());
+
+    TrainControl control;
+    g_control = &control;
+    std::signal(SIGINT, on_interrupt);
+    ProgressPrinter printer;
+    TrainResult r;
+    try {
+        r = train_run(store, run_id, settings, ready->data, &control, std::ref(printer));
+    } catch (...) {
+        std::signal(SIGINT, SIG_DFL);
+        g_control = nullptr;
+        throw;
+    }
+    std::signal(SIGINT, SIG_DFL);
+    g_control = nullptr;
+
+    std::optional<XzBaseline> xz;
+    if (baseline && r.status != RunStatus::Failed) xz = baseline_for(*ready, spec);
+
+    const auto& e = r.final_eval;
+    if (json) {
+        nlohmann::ordered_json j;
+        j["run_id"] = run_id;
+        j["status"] = run_status_name(r.status);
+        j["message"] = r.message;
+        j["steps"] = r.steps;
+        j["tokens"] = r.tokens;
+        j["wall_s"] = r.wall_s;
+        j["train_loss"] = r.train_loss;
+        j["val_loss"] = e ? nlohmann::json(e->loss) : nlohmann::json();
+        j["val_perplexity"] = e ? nlohmann::json(e->perplexity) : nlohmann::json();
+        j["bits_per_byte"] = e ? nlohmann::json(e->bits_per_byte) : nlohmann::json();
+        j["best_val_loss"] = r.best_val_loss ? nlohmann::json(*r.best_val_loss) : nlohmann::json();
+        j["best_checkpoint"] = r.best_checkpoint.string();
+        j["latest_checkpoint"] = r.latest_checkpoint.string();
+        j["tokens_per_s"] = r.tokens_per_s;
+        j["xz_bits_per_byte"] = xz ? nlohmann::json(xz->bits_per_byte) : nlohmann::json();
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::printf("run %lld %s%s%s\n", (long long)run_id, run_status_name(r.status).c_str(),
+                    r.message.empty() ? "" : ": ", r.message.c_str());
+        std::printf("steps       %s (%s tokens) in %s, %s tokens/s overall\n",
+                    with_commas(r.steps).c_str(), with_commas(r.tokens).c_str(),
+                    duration(r.wall_s).c_str(),
+                    with_commas(static_cast<long long>(r.tokens_per_s)).c_str());
+        if (e)
+            std::printf("validation  loss %.4f  perplexity %.2f  %.4f bits/byte (%s tokens, %s bytes)\n",
+                        e->loss, e->perplexity, e->bits_per_byte, with_commas(e->tokens).c_str(),
+                        with_commas(static_cast<long long>(e->bytes)).c_str());
+        if (xz)
+            std::printf("xz -9e      %.4f bits/byte on the same validation text, given the "
+                        "training text%s\n",
+                        xz->bits_per_byte, xz->train_truncated ? " (its last 64 MiB)" : "");
+        if (!r.best_checkpoint.empty())
+            std::printf("best        %s\n", r.best_checkpoint.string().c_str());
+        if (!r.latest_checkpoint.empty())
+            std::printf("latest      %s\n", r.latest_checkpoint.string().c_str());
+        if (r.status == RunStatus::Stopped)
+            std::printf("resume with: itera train --resume %lld%s\n", (long long)run_id,
+                        a.text("db") ? (" --db " + *a.text("db")).c_str() : "");
+    }
+    if (r.status == RunStatus::Failed) return 1;
+    return r.status == RunStatus::Stopped ? 130 : 0;
+}
+
+}  // namespace itera::cli

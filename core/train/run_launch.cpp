@@ -1,0 +1,93 @@
+#include "train/run_launch.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/build_info.h"
+#include "util/error.h"
+
+namespace itera {
+
+std::string DataSpec::to_json() const {
+    nlohmann::ordered_json j;
+    j["corpus"] = request.corpus;
+    j["format"] = corpus_format_name(request.format);
+    j["tokenizer"] = tokenizer_kind_name(request.tokenizer);
+    j["vocab_size"] = request.vocab_size;
+    j["validation_fraction"] = split.validation_fraction;
+    j["split_seed"] = split.seed;
+    j["replace_invalid_utf8"] = read.replace_invalid_utf8;
+    j["dir"] = dir.string();
+    return j.dump();
+}
+
+DataSpec DataSpec::from_json(const std::string& text) {
+    DataSpec s;
+    try {
+        const auto j = nlohmann::json::parse(text);
+        s.request.corpus = j.at("corpus").get<std::string>();
+        s.request.format = parse_corpus_format(j.at("format").get<std::string>());
+        s.request.tokenizer = parse_tokenizer_kind(j.at("tokenizer").get<std::string>());
+        s.request.vocab_size = j.at("vocab_size").get<std::int32_t>();
+        s.split.validation_fraction = j.at("validation_fraction").get<double>();
+        s.split.seed = j.at("split_seed").get<std::uint64_t>();
+        s.read.replace_invalid_utf8 = j.value("replace_invalid_utf8", false);
+        s.dir = j.value("dir", std::string());
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(std::string("run data description: ") + e.what());
+    }
+    return s;
+}
+
+ReadyData prepare_train_data(const DataSpec& spec, const CacheBuildOptions& options) {
+    auto o = options;
+    o.split = spec.split;
+    o.read = spec.read;
+    ReadyData r;
+    r.dir = spec.dir.empty() ? default_dataset_dir(spec.request, o) : spec.dir;
+    r.prepared = prepare_dataset(spec.request, r.dir, o);
+    r.data.tokenizer = r.prepared.tokenizer;
+    r.data.train = TokenStream::open(r.dir, Split::Train);
+    r.data.validation = TokenStream::open(r.dir, Split::Validation);
+    r.data.validation_bytes = r.prepared.cache.validation.bytes;
+    return r;
+}
+
+std::int64_t create_training_run(RunStore& store, const std::string& name,
+                                 const TrainSettings& settings, const DataSpec& spec,
+                                 const ReadyData& ready) {
+    settings.validate();
+    auto stored = spec;
+    stored.dir = ready.dir;
+    NewRun r;
+    r.name = name;
+    r.config_json = settings.to_json();
+    r.preset = settings.preset;
+    nlohmann::ordered_json data = nlohmann::ordered_json::parse(stored.to_json());
+    data["identity"] = nlohmann::ordered_json::parse(ready.prepared.identity);
+    data["train_tokens"] = ready.prepared.cache.train.tokens;
+    data["validation_tokens"] = ready.prepared.cache.validation.tokens;
+    data["validation_bytes"] = ready.prepared.cache.validation.bytes;
+    r.dataset = data.dump();
+    r.tokenizer = ready.prepared.tokenizer->fingerprint();
+    r.seed = settings.seed;
+    r.library_versions = library_versions();
+    r.git_revision = git_revision();
+    return store.create_run(r);
+}
+
+DataSpec stored_data_spec(const RunRecord& run) {
+    if (run.dataset.empty())
+        throw Error("run " + std::to_string(run.id) + " has no stored data description");
+    return DataSpec::from_json(run.dataset);
+}
+
+void verify_run_data(const RunRecord& run, const ReadyData& ready) {
+    const auto now = ready.prepared.tokenizer->fingerprint();
+    if (now != run.tokenizer)
+        throw Error("run " + std::to_string(run.id) + " was trained with tokenizer " +
+                    run.tokenizer + ", but its data now gives tokenizer " + now +
+                    " (the corpus or the dataset folder " + ready.dir.string() +
+                    " changed); it cannot be resumed on different tokens");
+}
+
+}  // namespace itera

@@ -1,0 +1,49 @@
+#pragma once
+// What the CLI and the GUI share to start or resume a stored run: the data a
+// run trains on (stored with it as JSON), turning it into token streams, and
+// creating the run record with everything needed to trace or resume it.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "data/dataset.h"
+#include "store/run_store.h"
+#include "train/train_settings.h"
+#include "train/trainer.h"
+
+namespace itera {
+
+struct DataSpec {
+    DatasetRequest request;
+    SplitSettings split;
+    ReadOptions read;
+    std::filesystem::path dir;  ///< where tokenizer and cache live; empty = default_dataset_dir
+
+    std::string to_json() const;
+    static DataSpec from_json(const std::string& text);
+};
+
+struct ReadyData {
+    PreparedDataset prepared;
+    TrainData data;
+    std::filesystem::path dir;
+};
+
+/// Trains or reuses the tokenizer and token cache, then maps both splits.
+ReadyData prepare_train_data(const DataSpec& spec, const CacheBuildOptions& options);
+
+/// Creates the run record: settings, data (with the corpus identity), tokenizer
+/// fingerprint, seed, library versions and git revision.
+std::int64_t create_training_run(RunStore& store, const std::string& name,
+                                 const TrainSettings& settings, const DataSpec& spec,
+                                 const ReadyData& ready);
+
+/// The DataSpec stored with run `run`.
+DataSpec stored_data_spec(const RunRecord& run);
+
+/// Throws if the tokenizer prepared for a resumed run is not the one it
+/// started with (the corpus or tokenizer files changed since).
+void verify_run_data(const RunRecord& run, const ReadyData& ready);
+
+}  // namespace itera
