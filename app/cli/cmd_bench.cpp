@@ -1,13 +1,18 @@
-// `itera bench train`.
+// `itera bench train` and `itera bench tokenize`.
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 
 #include "args.h"
 #include "commands.h"
+#include "data/tokenize_bench.h"
 #include "train/train_bench.h"
 #include "util/error.h"
 
@@ -22,8 +27,18 @@ Times full training steps (forward + backward + gradient clipping + AdamW) on
 random tokens and prints tokens/s, the thread count, and how a step splits into
 the selective scan, GEMMs, the causal conv and everything else.
 
-Example:
+  itera bench tokenize [--size-mb 1024] [--source moby-dick] [--vocab-size 4096]
+                       [--threads 1,2] [--work-dir DIR] [--keep] [--json]
+
+`tokenize` generates an English corpus of the given size from random paragraphs
+of a built-in corpus, trains a BPE tokenizer on that corpus's text, then builds
+the token cache once per thread count and prints MB/s, the speed-up over the
+first thread count and the process's peak RSS. The corpus and caches go to a
+temporary folder (removed afterwards unless --keep).
+
+Examples:
   itera bench train --preset quality --vocab-size 4096 --batch-size 16 --seq-len 128
+  itera bench tokenize --size-mb 1024
 )";
 
 int train(Args& a) {
@@ -80,6 +95,88 @@ int train(Args& a) {
     return 0;
 }
 
+std::vector<int> thread_list(const std::string& text) {
+    std::vector<int> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        const auto item = text.substr(start, end - start);
+        std::size_t used = 0;
+        int n = 0;
+        try {
+            n = std::stoi(item, &used);
+        } catch (...) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size() || n < 1 || n > 4096)
+            throw Error("--threads expects a list like 1,2, got \"" + text + "\"");
+        out.push_back(n);
+        start = end + 1;
+    }
+    return out;
+}
+
+int tokenize(Args& a) {
+    TokenizeBenchOptions o;
+    o.corpus_bytes = static_cast<std::uint64_t>(a.integer_or("size-mb", 1024, 1, 1 << 20)) << 20;
+    o.source = a.text_or("source", "moby-dick");
+    o.vocab_size = static_cast<std::int32_t>(a.integer_or("vocab-size", 4096, 300, 1 << 20));
+    o.thread_counts = thread_list(a.text_or("threads", "1,2"));
+    const bool keep = a.flag("keep");
+    const bool json_out = a.flag("json");
+    o.work_dir = a.text_or("work-dir", (std::filesystem::temp_directory_path() /
+                                        ("itera-bench-tokenize-" + std::to_string(getpid())))
+                                           .string());
+    a.finish();
+    const auto t0 = std::chrono::steady_clock::now();
+    o.progress = [&](const std::string& phase, std::uint64_t done, std::uint64_t total) {
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(stderr, "\r%-24s %5.1f%%  (%.0f s)   ", phase.c_str(),
+                     total ? 100.0 * done / total : 100.0, s);
+    };
+    TokenizeBenchResult r;
+    try {
+        r = run_tokenize_bench(o);
+    } catch (...) {
+        if (!keep) std::filesystem::remove_all(o.work_dir);
+        throw;
+    }
+    std::fprintf(stderr, "\r%60s\r", "");
+    if (!keep) std::filesystem::remove_all(o.work_dir);
+    const double base = r.runs.front().mb_per_s;
+    if (json_out) {
+        nlohmann::json runs = nlohmann::json::array();
+        for (const auto& run : r.runs)
+            runs.push_back({{"threads", run.threads},
+                            {"seconds", run.seconds},
+                            {"mb_per_s", run.mb_per_s},
+                            {"speedup", run.mb_per_s / base},
+                            {"tokens", run.tokens},
+                            {"peak_rss_mb", run.peak_rss_kb / 1024.0}});
+        nlohmann::json j = {{"corpus_bytes", r.corpus_bytes},
+                            {"source", o.source},
+                            {"vocab_size", o.vocab_size},
+                            {"generate_seconds", r.generate_seconds},
+                            {"tokenizer_seconds", r.tokenizer_seconds},
+                            {"rss_before_mb", r.rss_before_kb / 1024.0},
+                            {"runs", runs}};
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::printf("corpus        %s bytes generated from %s in %.1f s\n",
+                with_commas(static_cast<long long>(r.corpus_bytes)).c_str(), o.source.c_str(),
+                r.generate_seconds);
+    std::printf("tokenizer     BPE %d trained in %.1f s; peak RSS before tokenising %.0f MB\n",
+                o.vocab_size, r.tokenizer_seconds, r.rss_before_kb / 1024.0);
+    for (const auto& run : r.runs)
+        std::printf("threads %-4d  %7.2f MB/s  %6.1f s  %s tokens  speed-up %.2fx  peak RSS %.0f MB\n",
+                    run.threads, run.mb_per_s, run.seconds,
+                    with_commas(static_cast<long long>(run.tokens)).c_str(), run.mb_per_s / base,
+                    run.peak_rss_kb / 1024.0);
+    return 0;
+}
+
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
@@ -88,13 +185,14 @@ int bench_command(const std::vector<std::string>& args) {
         return args.empty() ? 2 : 0;
     }
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    Args a(rest, {"json", "help"});
+    Args a(rest, {"json", "help", "keep"});
     if (a.flag("help")) {
         std::cout << kBenchUsage;
         return 0;
     }
     if (args[0] == "train") return train(a);
-    throw Error("unknown bench \"" + args[0] + "\" (expected train)");
+    if (args[0] == "tokenize") return tokenize(a);
+    throw Error("unknown bench \"" + args[0] + "\" (expected train or tokenize)");
 }
 
 }  // namespace itera::cli

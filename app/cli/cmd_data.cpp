@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "progress.h"
 #include "data/builtin.h"
 #include "data/dataset.h"
 #include "data/documents.h"
@@ -98,11 +99,9 @@ int prepare(Args& a) {
     a.finish();
 
     const auto t0 = std::chrono::steady_clock::now();
-    o.progress = [&](std::uint64_t done, std::uint64_t total) {
-        std::fprintf(stderr, "\rtokenising %5.1f%%", total ? 100.0 * done / total : 100.0);
-    };
+    o.progress = byte_progress("tokenising");
     auto d = prepare_dataset({spec, format, kind, vocab}, out, o);
-    std::fprintf(stderr, "\r%*s\r", 20, "");
+    clear_progress();
     const double total_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto& src = d.source;

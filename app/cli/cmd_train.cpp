@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "progress.h"
 #include "data/xz_baseline.h"
 #include "store/run_store.h"
 #include "train/run_launch.h"
@@ -73,17 +75,6 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-std::string duration(double s) {
-    if (!(s >= 0)) return "?";
-    const auto t = static_cast<long long>(s + 0.5);
-    char buf[32];
-    if (t >= 3600)
-        std::snprintf(buf, sizeof buf, "%lldh%02lldm", t / 3600, t / 60 % 60);
-    else
-        std::snprintf(buf, sizeof buf, "%lldm%02llds", t / 60, t % 60);
-    return buf;
-}
-
 // Data options: from the config's "data" object, then the command line.
 DataSpec data_spec(Args& a, const nlohmann::json& config_data) {
     DataSpec d;
@@ -116,6 +107,9 @@ TrainSettings train_settings(Args& a, const nlohmann::json& config, bool& have_m
         auto c = config;
         c.erase("data");
         if (!c.contains("steps") && !c.contains("minutes")) c["steps"] = 1;  // length from flags
+        // Without a "model" the preset's is used, sized once the tokenizer is known.
+        if (!have_model)
+            c["model"] = nlohmann::json::parse(ModelConfig::preset("micro", 256).to_json());
         s = TrainSettings::from_json(c.dump());
         if (!config.contains("steps") && !config.contains("minutes")) s.steps = 0;
     }
@@ -186,7 +180,7 @@ public:
         if (p.kind == K::Checkpoint) return;
         const bool eval = p.kind == K::Eval;
         const auto now = std::chrono::steady_clock::now();
-        if (!eval && std::chrono::duration<double>(now - last_).count() < (tty_ ? 0.25 : 1e9))
+        if (!eval && std::chrono::duration<double>(now - last_).count() < (tty_ ? 0.25 : 30.0))
             return;
         last_ = now;
         char buf[256];
@@ -200,10 +194,10 @@ public:
             n += std::snprintf(buf + n, sizeof buf - n, "  %s tok/s",
                                with_commas(static_cast<long long>(p.tokens_per_s)).c_str());
         if (p.eta_s > 0)
-            std::snprintf(buf + n, sizeof buf - n, "  ETA %s", duration(p.eta_s).c_str());
-        if (eval)
-            line(buf);
-        else if (tty_)
+            std::snprintf(buf + n, sizeof buf - n, "  ETA %s", duration_text(p.eta_s).c_str());
+        if (eval || !tty_)
+            line(buf);  // a log gets a line every 30 s, a terminal one line redrawn
+        else
             std::fprintf(stderr, "\r%-100s", buf);
     }
     void line(const std::string& text) {
@@ -232,9 +226,7 @@ int train_command(const std::vector<std::string>& args) {
     DataSpec spec;
     std::optional<ReadyData> ready;
     CacheBuildOptions prep;
-    prep.progress = [](std::uint64_t done, std::uint64_t total) {
-        std::fprintf(stderr, "\rtokenising %5.1f%%", total ? 100.0 * done / total : 100.0);
-    };
+    prep.progress = byte_progress("tokenising");
     if (auto resume = a.integer("resume", 1, INT64_MAX)) {
         run_id = *resume;
         const auto run = store.run(run_id);
@@ -275,7 +267,7 @@ int train_command(const std::vector<std::string>& args) {
             store, name.value_or(settings.preset + " on " + spec.request.corpus), settings, spec,
             *ready);
     }
-    std::fprintf(stderr, "\r%*s\r", 20, "");
+    clear_progress();
     std::fprintf(stderr, "run %lld: %s, %s training tokens, folder %s\n", (long long)run_id,
                  settings.preset.c_str(),
                  with_commas(static_cast<long long>(ready->data.train->size())).c_str(),
@@ -313,6 +305,10 @@ int train_command(const std::vector<std::string>& args) {
         j["val_perplexity"] = e ? nlohmann::json(e->perplexity) : nlohmann::json();
         j["bits_per_byte"] = e ? nlohmann::json(e->bits_per_byte) : nlohmann::json();
         j["best_val_loss"] = r.best_val_loss ? nlohmann::json(*r.best_val_loss) : nlohmann::json();
+        j["best_bits_per_byte"] = r.best_val_loss && e && e->bytes
+                                      ? nlohmann::json(*r.best_val_loss * e->tokens /
+                                                       std::log(2.0) / e->bytes)
+                                      : nlohmann::json();
         j["best_checkpoint"] = r.best_checkpoint.string();
         j["latest_checkpoint"] = r.latest_checkpoint.string();
         j["tokens_per_s"] = r.tokens_per_s;
@@ -323,20 +319,24 @@ int train_command(const std::vector<std::string>& args) {
                     r.message.empty() ? "" : ": ", r.message.c_str());
         std::printf("steps       %s (%s tokens) in %s, %s tokens/s overall\n",
                     with_commas(r.steps).c_str(), with_commas(r.tokens).c_str(),
-                    duration(r.wall_s).c_str(),
+                    duration_text(r.wall_s).c_str(),
                     with_commas(static_cast<long long>(r.tokens_per_s)).c_str());
         if (e)
             std::printf("validation  loss %.4f  perplexity %.2f  %.4f bits/byte (%s tokens, %s bytes)\n",
                         e->loss, e->perplexity, e->bits_per_byte, with_commas(e->tokens).c_str(),
                         with_commas(static_cast<long long>(e->bytes)).c_str());
+        if (e && r.best_val_loss && e->bytes)
+            std::printf("best        loss %.4f  perplexity %.2f  %.4f bits/byte\n", *r.best_val_loss,
+                        std::exp(*r.best_val_loss),
+                        *r.best_val_loss * e->tokens / std::log(2.0) / e->bytes);
         if (xz)
             std::printf("xz -9e      %.4f bits/byte on the same validation text, given the "
                         "training text%s\n",
                         xz->bits_per_byte, xz->train_truncated ? " (its last 64 MiB)" : "");
         if (!r.best_checkpoint.empty())
-            std::printf("best        %s\n", r.best_checkpoint.string().c_str());
+            std::printf("best model  %s\n", r.best_checkpoint.string().c_str());
         if (!r.latest_checkpoint.empty())
-            std::printf("latest      %s\n", r.latest_checkpoint.string().c_str());
+            std::printf("last model  %s\n", r.latest_checkpoint.string().c_str());
         if (r.status == RunStatus::Stopped)
             std::printf("resume with: itera train --resume %lld%s\n", (long long)run_id,
                         a.text("db") ? (" --db " + *a.text("db")).c_str() : "");

@@ -24,15 +24,19 @@ XzBaseline xz_baseline(const CorpusSource& source, const ReadOptions& read,
                        const SplitSettings& split, std::uint64_t max_train_bytes) {
     const auto t0 = std::chrono::steady_clock::now();
     std::string train, validation;
+    bool truncated = false;
     for_each_document(source, read, split, [&](Split s, std::string&& doc) {
         auto& into = s == Split::Train ? train : validation;
         into += doc;
         into += '\n';
-        if (s == Split::Train && train.size() > 2 * max_train_bytes)
+        if (s == Split::Train && train.size() > 2 * max_train_bytes) {
             train.erase(0, train.size() - max_train_bytes);
+            truncated = true;
+        }
     });
     if (validation.empty()) throw Error("xz baseline: the validation split is empty");
     XzBaseline b;
+    b.train_truncated = truncated;
     if (train.size() > max_train_bytes) {
         train.erase(0, train.size() - max_train_bytes);
         b.train_truncated = true;

@@ -56,6 +56,7 @@ std::int64_t create_training_run(RunStore& store, const std::string& name,
                                  const TrainSettings& settings, const DataSpec& spec,
                                  const ReadyData& ready) {
     settings.validate();
+    check_train_data(settings, ready.data);  // a run that cannot start is not recorded
     auto stored = spec;
     stored.dir = ready.dir;
     NewRun r;

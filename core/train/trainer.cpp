@@ -73,7 +73,9 @@ private:
     Clock::time_point last_ = Clock::now();
 };
 
-void check_data(const TrainSettings& s, const TrainData& d) {
+}  // namespace
+
+void check_train_data(const TrainSettings& s, const TrainData& d) {
     if (!d.train || !d.validation || !d.tokenizer)
         throw Error("training data: train and validation streams and a tokenizer are required");
     if (d.tokenizer->vocab_size() != s.model.vocab_size)
@@ -88,6 +90,8 @@ void check_data(const TrainSettings& s, const TrainData& d) {
         throw Error("the validation split has no tokens (use a larger validation fraction)");
 }
 
+namespace {
+
 std::string describe_step(const std::string& what, std::int64_t step) {
     return what + " at step " + std::to_string(step);
 }
@@ -98,7 +102,7 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
                       const TrainData& data, TrainControl* control,
                       const std::function<void(const TrainProgress&)>& progress) {
     settings.validate();
-    check_data(settings, data);
+    check_train_data(settings, data);
     set_thread_count(settings.threads);
     const fs::path run_dir = store.run_dir(run_id);
     fs::create_directories(run_dir);

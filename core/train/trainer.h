@@ -69,6 +69,10 @@ struct TrainResult {
     std::filesystem::path best_checkpoint, latest_checkpoint;
 };
 
+/// Throws itera::Error if `data` cannot train `settings`: vocabulary mismatch,
+/// a training split shorter than one sequence, an empty validation split.
+void check_train_data(const TrainSettings& settings, const TrainData& data);
+
 /// Trains run `run_id` of `store` with `settings` (resuming from the run's
 /// latest checkpoint when it has one) until it finishes, is stopped, fails or
 /// stops early. Sets the run's status; a failure is also rethrown as itera::Error.

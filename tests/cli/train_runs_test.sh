@@ -49,6 +49,28 @@ echo "not a database" > "$d/bad.sqlite"
 msg=$("$itera" runs list --db "$d/bad.sqlite" 2>&1) && fail "bad database accepted"
 echo "$msg" | grep -q "not an SQLite database" || fail "bad-database message: $msg"
 
+# Everything from a config file, including the data.
+cat > "$d/run.json" <<JSON
+{"data": {"corpus": "$d/corpus.txt", "tokenizer": "byte"}, "preset": "micro", "steps": 6,
+ "batch_size": 2, "seq_len": 16, "eval_every": 3, "lr": 0.001}
+JSON
+"$itera" train --config "$d/run.json" --db "$db" --no-baseline --json 2>/dev/null | grep -q '"steps": 6' ||
+  fail "config run"
+"$itera" runs show 2 --db "$db" | grep -q '"lr": 0.001' || fail "config lr not stored"
+
+# Ctrl-C (SIGINT) stops after the current step with a checkpoint; exit code 130.
+"$itera" train --preset micro --data "$d/corpus.txt" --tokenizer byte --steps 1000000 --batch-size 2 \
+  --seq-len 16 --db "$db" --no-baseline > "$d/int.out" 2>&1 &
+pid=$!
+sleep 3
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 130 ] || fail "exit code after Ctrl-C: $rc ($(cat "$d/int.out"))"
+grep -q "resume with: itera train --resume 3" "$d/int.out" || fail "no resume hint: $(cat "$d/int.out")"
+"$itera" runs show 3 --db "$db" | grep -q '^status *stopped' || fail "not stopped"
+"$itera" runs show 3 --db "$db" | grep -q 'latest *step' || fail "no checkpoint after Ctrl-C"
+
 "$itera" runs delete 1 --db "$db" | grep -q "deleted run 1" || fail "delete"
 [ ! -e "$(dirname "$(dirname "$latest")")" ] || fail "run folder left behind"
 echo ok
