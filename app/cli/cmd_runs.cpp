@@ -59,17 +59,16 @@ int list(RunStore& store) {
         const auto m = store.latest_metrics(r.id);
         auto steps = m.count("train_loss") ? std::to_string(m.at("train_loss").step) : "0";
         std::string name = r.name.size() > 24 ? r.name.substr(0, 23) + "~" : r.name;
+        std::string tags;
+        for (const auto& t : r.tags) tags += (tags.empty() ? "  [" : ", ") + t;
+        if (!tags.empty()) tags += "]";
         std::printf("%-5lld %-12s %-24s %-8s %9s %8s %8s %9s %7s  %s%s\n", (long long)r.id,
                     run_status_name(r.status).c_str(), name.c_str(), r.preset.c_str(),
                     steps.c_str(), value_or_dash(m, "train_loss", "%.4f").c_str(),
                     value_or_dash(m, "val_loss", "%.4f").c_str(),
                     value_or_dash(m, "val_perplexity", "%.2f").c_str(),
                     value_or_dash(m, "val_bits_per_byte", "%.3f").c_str(), r.created_at.c_str(),
-                    r.tags.empty() ? "" : ("  [" + [&] {
-                        std::string t;
-                        for (const auto& x : r.tags) t += (t.empty() ? "" : ", ") + x;
-                        return t;
-                    }() + "]").c_str());
+                    tags.c_str());
     }
     return 0;
 }
@@ -94,13 +93,12 @@ int show(RunStore& store, std::int64_t id) {
     std::printf("data        %s\n", r.dataset.c_str());
     std::printf("settings    %s\n", r.config_json.c_str());
     std::printf("latest metrics:\n");
-    for (const auto& [name, p] : store.latest_metrics(id))
-        if (name.rfind("expert_load.", 0) != 0)
-            std::printf("  %-20s %-12.6g (step %lld)\n", name.c_str(), p.value, (long long)p.step);
-    const auto m = store.latest_metrics(id);
-    for (const auto& [name, p] : m)
-        if (name.rfind("expert_load.", 0) == 0)
-            std::printf("  %-20s %-12.4f (step %lld)\n", name.c_str(), p.value, (long long)p.step);
+    const auto latest = store.latest_metrics(id);
+    for (const bool experts : {false, true})  // expert loads last
+        for (const auto& [name, p] : latest)
+            if ((name.rfind("expert_load.", 0) == 0) == experts)
+                std::printf("  %-20s %-12.6g (step %lld)\n", name.c_str(), p.value,
+                            (long long)p.step);
     std::printf("checkpoints:\n");
     for (const auto& c : store.checkpoints(id)) {
         char val[32] = "-";

@@ -1,6 +1,5 @@
 #include "data/token_cache.h"
 
-#include <ATen/Parallel.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -8,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <exception>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -158,11 +158,21 @@ TokenCacheInfo prepare_token_cache(const CorpusSource& source, const Tokenizer& 
         auto flush = [&] {
             if (o.cancel && o.cancel->load()) throw Error("token cache: cancelled");
             std::vector<std::vector<std::int32_t>> ids(batch.size());
-            // Documents are independent: tokenise them in parallel, write in order.
-            at::parallel_for(0, static_cast<std::int64_t>(batch.size()), 1,
-                             [&](std::int64_t b, std::int64_t e) {
-                                 for (auto i = b; i < e; ++i) ids[i] = tok.encode(batch[i].second);
-                             });
+            // Documents are independent: tokenise them in parallel, write in order. The
+            // thread count is explicit (not LibTorch's global setting, which callers may
+            // not have raised from its default of 1 here).
+            const auto n = static_cast<std::int64_t>(batch.size());
+            std::exception_ptr failure;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+            for (std::int64_t i = 0; i < n; ++i) {
+                try {
+                    ids[i] = tok.encode(batch[i].second);
+                } catch (...) {  // exceptions must not leave an OpenMP region
+#pragma omp critical(itera_token_cache_failure)
+                    if (!failure) failure = std::current_exception();
+                }
+            }
+            if (failure) std::rethrow_exception(failure);
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 ids[i].push_back(tok.eos_id());  // end of document
                 auto& counts = batch[i].first == Split::Train ? info.train : info.validation;
