@@ -179,11 +179,11 @@ TEST(RunStore, ARunWhoseProcessDiedIsInterruptedOnOpen) {
         // Make `dead` look owned by a process that no longer exists.
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-        ASSERT_EQ(sqlite3_exec(db,
-                               ("UPDATE runs SET owner_pid = 2147483646 WHERE id = " +
-                                std::to_string(dead))
-                                   .c_str(),
-                               nullptr, nullptr, nullptr),
+        ASSERT_EQ(sqlite3_exec(
+                      db,
+                      ("UPDATE runs SET owner_pid = 2147483646 WHERE id = " + std::to_string(dead))
+                          .c_str(),
+                      nullptr, nullptr, nullptr),
                   SQLITE_OK);
         sqlite3_close(db);
     }
@@ -212,8 +212,7 @@ TEST(RunStore, RejectsADatabaseFromANewerBuild) {
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
     sqlite3_close(db);
-    EXPECT_NE(error_of([&] { RunStore store(path); }).find("schema version 99"),
-              std::string::npos);
+    EXPECT_NE(error_of([&] { RunStore store(path); }).find("schema version 99"), std::string::npos);
 }
 
 }  // namespace

@@ -32,16 +32,17 @@ struct Fixture {
         const auto corpus = dir.path() / "corpus";
         fs::create_directories(corpus);
         std::mt19937 rng(5);
-        const char* words[] = {"the", "whale", "sea", "ship", "captain", "white", "deep",
-                               "harpoon", "sailor", "wind"};
+        const char* words[] = {"the",   "whale", "sea",     "ship",   "captain",
+                               "white", "deep",  "harpoon", "sailor", "wind"};
         for (int d = 0; d < 40; ++d) {
             std::ofstream out(corpus / ("doc" + std::to_string(d) + ".txt"));
             for (int w = 0; w < 120; ++w) out << words[rng() % 10] << (w % 12 == 11 ? ".\n" : " ");
         }
         CacheBuildOptions o;
         o.split.validation_fraction = 0.15;
-        auto prepared = prepare_dataset({corpus.string(), CorpusFormat::Text, TokenizerKind::Byte, 0},
-                                        dir.path() / "dataset", o);
+        auto prepared =
+            prepare_dataset({corpus.string(), CorpusFormat::Text, TokenizerKind::Byte, 0},
+                            dir.path() / "dataset", o);
         data.tokenizer = prepared.tokenizer;
         data.train = TokenStream::open(dir.path() / "dataset", Split::Train);
         data.validation = TokenStream::open(dir.path() / "dataset", Split::Validation);
@@ -88,7 +89,8 @@ TEST(LearningRate, WarmsUpLinearlyThenDecaysByCosineToTheFloor) {
     for (int i = 1; i < 10; ++i) EXPECT_GT(learning_rate(s, i, 100), learning_rate(s, i - 1, 100));
     EXPECT_DOUBLE_EQ(learning_rate(s, 10, 100), 1e-3);
     EXPECT_NEAR(learning_rate(s, 55, 100), 1e-4 + 0.9e-3 * 0.5, 1e-12);  // half way
-    for (int i = 11; i <= 100; ++i) EXPECT_LE(learning_rate(s, i, 100), learning_rate(s, i - 1, 100));
+    for (int i = 11; i <= 100; ++i)
+        EXPECT_LE(learning_rate(s, i, 100), learning_rate(s, i - 1, 100));
     EXPECT_DOUBLE_EQ(learning_rate(s, 100, 100), 1e-4);
     EXPECT_DOUBLE_EQ(learning_rate(s, 150, 100), 1e-4);
     EXPECT_DOUBLE_EQ(learning_rate(s, 50, 0), 1e-3);  // not planned yet: the peak
@@ -144,9 +146,9 @@ TEST(Evaluate, MatchesAPlainPerWindowReference) {
     double nats = 0;
     for (std::int64_t start = 0; start < n; start += T) {
         const auto len = std::min(T, n - start);
-        auto in = torch::tensor(std::vector<std::int64_t>(ids.begin() + start,
-                                                          ids.begin() + start + len))
-                      .unsqueeze(0);
+        auto in =
+            torch::tensor(std::vector<std::int64_t>(ids.begin() + start, ids.begin() + start + len))
+                .unsqueeze(0);
         auto logp = torch::log_softmax(model->forward(in).logits.to(torch::kDouble), -1)[0];
         for (std::int64_t t = 0; t < len; ++t) nats -= logp[t][ids[start + t + 1]].item<double>();
     }
@@ -311,8 +313,9 @@ TEST(Trainer, NamesUnusableDataAndSettings) {
     auto s = f.settings();
     s.seq_len = 1 << 20;
     auto id = f.new_run(s);
-    EXPECT_NE(error_of([&] { train_run(*f.store, id, s, f.data); })
-                  .find("one training sequence needs seq_len + 1 = 1048577"),
+    EXPECT_NE(error_of([&] {
+                  train_run(*f.store, id, s, f.data);
+              }).find("one training sequence needs seq_len + 1 = 1048577"),
               std::string::npos);
     s = f.settings();
     s.model.vocab_size = 1000;

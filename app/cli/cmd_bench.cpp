@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "args.h"
@@ -131,7 +131,8 @@ int tokenize(Args& a) {
     a.finish();
     const auto t0 = std::chrono::steady_clock::now();
     o.progress = [&](const std::string& phase, std::uint64_t done, std::uint64_t total) {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::fprintf(stderr, "\r%-24s %5.1f%%  (%.0f s)   ", phase.c_str(),
                      total ? 100.0 * done / total : 100.0, s);
     };
@@ -170,10 +171,11 @@ int tokenize(Args& a) {
     std::printf("tokenizer     BPE %d trained in %.1f s; peak RSS before tokenising %.0f MB\n",
                 o.vocab_size, r.tokenizer_seconds, r.rss_before_kb / 1024.0);
     for (const auto& run : r.runs)
-        std::printf("threads %-4d  %7.2f MB/s  %6.1f s  %s tokens  speed-up %.2fx  peak RSS %.0f MB\n",
-                    run.threads, run.mb_per_s, run.seconds,
-                    with_commas(static_cast<long long>(run.tokens)).c_str(), run.mb_per_s / base,
-                    run.peak_rss_kb / 1024.0);
+        std::printf(
+            "threads %-4d  %7.2f MB/s  %6.1f s  %s tokens  speed-up %.2fx  peak RSS %.0f MB\n",
+            run.threads, run.mb_per_s, run.seconds,
+            with_commas(static_cast<long long>(run.tokens)).c_str(), run.mb_per_s / base,
+            run.peak_rss_kb / 1024.0);
     return 0;
 }
 

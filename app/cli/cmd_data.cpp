@@ -8,11 +8,11 @@
 
 #include "args.h"
 #include "commands.h"
-#include "progress.h"
 #include "data/builtin.h"
 #include "data/dataset.h"
 #include "data/documents.h"
 #include "data/token_cache.h"
+#include "progress.h"
 #include "tokenizer/tokenizer.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -47,7 +47,8 @@ Examples:
 // --validation-fraction and --seed, shared by inspect and prepare.
 SplitSettings split_settings(Args& a) {
     SplitSettings split;
-    split.validation_fraction = a.real("validation-fraction", 0, 1).value_or(split.validation_fraction);
+    split.validation_fraction =
+        a.real("validation-fraction", 0, 1).value_or(split.validation_fraction);
     split.seed = static_cast<std::uint64_t>(a.integer_or("seed", 0, 0, INT64_MAX));
     return split;
 }

@@ -53,8 +53,8 @@ int list(RunStore& store) {
         std::printf("no runs in %s (start one with itera train)\n", store.path().c_str());
         return 0;
     }
-    std::printf("%-5s %-12s %-24s %-8s %9s %8s %8s %9s %7s  %s\n", "id", "status", "name",
-                "preset", "steps", "train", "val", "val ppl", "bpb", "created");
+    std::printf("%-5s %-12s %-24s %-8s %9s %8s %8s %9s %7s  %s\n", "id", "status", "name", "preset",
+                "steps", "train", "val", "val ppl", "bpb", "created");
     for (const auto& r : runs) {
         const auto m = store.latest_metrics(r.id);
         auto steps = m.count("train_loss") ? std::to_string(m.at("train_loss").step) : "0";
@@ -81,8 +81,7 @@ int show(RunStore& store, std::int64_t id) {
     std::printf("created     %s\nstarted     %s\nended       %s\n", r.created_at.c_str(),
                 r.started_at.empty() ? "-" : r.started_at.c_str(),
                 r.ended_at.empty() ? "-" : r.ended_at.c_str());
-    std::printf("preset      %s\nseed        %llu\n", r.preset.c_str(),
-                (unsigned long long)r.seed);
+    std::printf("preset      %s\nseed        %llu\n", r.preset.c_str(), (unsigned long long)r.seed);
     std::printf("tokenizer   %s\n", r.tokenizer.c_str());
     std::printf("built with  %s (git %s)\n", r.library_versions.c_str(), r.git_revision.c_str());
     std::string tags;

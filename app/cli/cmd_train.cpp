@@ -1,7 +1,7 @@
 // `itera train`: train a model on a corpus, keeping the run in the run store.
 
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <csignal>
@@ -12,8 +12,8 @@
 
 #include "args.h"
 #include "commands.h"
-#include "progress.h"
 #include "data/xz_baseline.h"
+#include "progress.h"
 #include "store/run_store.h"
 #include "train/run_launch.h"
 #include "util/atomic_file.h"
@@ -92,7 +92,8 @@ DataSpec data_spec(Args& a, const nlohmann::json& config_data) {
     if (auto v = a.text("tokenizer")) d.request.tokenizer = parse_tokenizer_kind(*v);
     if (auto v = a.integer("vocab-size", 5, 1 << 20)) d.request.vocab_size = static_cast<int>(*v);
     if (auto v = a.real("validation-fraction", 0, 0.9)) d.split.validation_fraction = *v;
-    if (auto v = a.integer("split-seed", 0, INT64_MAX)) d.split.seed = static_cast<std::uint64_t>(*v);
+    if (auto v = a.integer("split-seed", 0, INT64_MAX))
+        d.split.seed = static_cast<std::uint64_t>(*v);
     if (a.flag("replace-invalid-utf8")) d.read.replace_invalid_utf8 = true;
     if (auto v = a.text("dataset-dir")) d.dir = *v;
     return d;
@@ -260,12 +261,13 @@ int train_command(const std::vector<std::string>& args) {
         ready = prepare_train_data(spec, prep);
         const auto dropout = settings.model.dropout;
         if (!have_model) {
-            settings.model = ModelConfig::preset(settings.preset, ready->data.tokenizer->vocab_size());
+            settings.model =
+                ModelConfig::preset(settings.preset, ready->data.tokenizer->vocab_size());
             settings.model.dropout = dropout;
         }
-        run_id = create_training_run(
-            store, name.value_or(settings.preset + " on " + spec.request.corpus), settings, spec,
-            *ready);
+        run_id = create_training_run(store,
+                                     name.value_or(settings.preset + " on " + spec.request.corpus),
+                                     settings, spec, *ready);
     }
     clear_progress();
     std::fprintf(stderr, "run %lld: %s, %s training tokens, folder %s\n", (long long)run_id,
@@ -305,10 +307,10 @@ int train_command(const std::vector<std::string>& args) {
         j["val_perplexity"] = e ? nlohmann::json(e->perplexity) : nlohmann::json();
         j["bits_per_byte"] = e ? nlohmann::json(e->bits_per_byte) : nlohmann::json();
         j["best_val_loss"] = r.best_val_loss ? nlohmann::json(*r.best_val_loss) : nlohmann::json();
-        j["best_bits_per_byte"] = r.best_val_loss && e && e->bytes
-                                      ? nlohmann::json(*r.best_val_loss * e->tokens /
-                                                       std::log(2.0) / e->bytes)
-                                      : nlohmann::json();
+        j["best_bits_per_byte"] =
+            r.best_val_loss && e && e->bytes
+                ? nlohmann::json(*r.best_val_loss * e->tokens / std::log(2.0) / e->bytes)
+                : nlohmann::json();
         j["best_checkpoint"] = r.best_checkpoint.string();
         j["latest_checkpoint"] = r.latest_checkpoint.string();
         j["tokens_per_s"] = r.tokens_per_s;
@@ -322,17 +324,19 @@ int train_command(const std::vector<std::string>& args) {
                     duration_text(r.wall_s).c_str(),
                     with_commas(static_cast<long long>(r.tokens_per_s)).c_str());
         if (e)
-            std::printf("validation  loss %.4f  perplexity %.2f  %.4f bits/byte (%s tokens, %s bytes)\n",
-                        e->loss, e->perplexity, e->bits_per_byte, with_commas(e->tokens).c_str(),
-                        with_commas(static_cast<long long>(e->bytes)).c_str());
+            std::printf(
+                "validation  loss %.4f  perplexity %.2f  %.4f bits/byte (%s tokens, %s bytes)\n",
+                e->loss, e->perplexity, e->bits_per_byte, with_commas(e->tokens).c_str(),
+                with_commas(static_cast<long long>(e->bytes)).c_str());
         if (e && r.best_val_loss && e->bytes)
-            std::printf("best        loss %.4f  perplexity %.2f  %.4f bits/byte\n", *r.best_val_loss,
-                        std::exp(*r.best_val_loss),
+            std::printf("best        loss %.4f  perplexity %.2f  %.4f bits/byte\n",
+                        *r.best_val_loss, std::exp(*r.best_val_loss),
                         *r.best_val_loss * e->tokens / std::log(2.0) / e->bytes);
         if (xz)
-            std::printf("xz -9e      %.4f bits/byte on the same validation text, given the "
-                        "training text%s\n",
-                        xz->bits_per_byte, xz->train_truncated ? " (its last 64 MiB)" : "");
+            std::printf(
+                "xz -9e      %.4f bits/byte on the same validation text, given the "
+                "training text%s\n",
+                xz->bits_per_byte, xz->train_truncated ? " (its last 64 MiB)" : "");
         if (!r.best_checkpoint.empty())
             std::printf("best model  %s\n", r.best_checkpoint.string().c_str());
         if (!r.latest_checkpoint.empty())

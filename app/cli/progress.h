@@ -29,16 +29,17 @@ inline std::function<void(std::uint64_t, std::uint64_t)> byte_progress(const std
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::string eta;
         if (done > 0 && total > done)
-            eta = "  ETA " + duration_text(s * static_cast<double>(total - done) /
-                                           static_cast<double>(done));
+            eta = "  ETA " +
+                  duration_text(s * static_cast<double>(total - done) / static_cast<double>(done));
         std::fprintf(stderr, "\r%s %5.1f%%%s   ", label.c_str(),
-                     total ? 100.0 * static_cast<double>(done) / static_cast<double>(total)
-                           : 100.0,
+                     total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0,
                      eta.c_str());
     };
 }
 
 /// Clears a progress line.
-inline void clear_progress() { std::fprintf(stderr, "\r%60s\r", ""); }
+inline void clear_progress() {
+    std::fprintf(stderr, "\r%60s\r", "");
+}
 
 }  // namespace itera::cli

@@ -29,8 +29,8 @@ struct PreparedDataset {
     CorpusSource source;
     std::shared_ptr<const Tokenizer> tokenizer;
     TokenCacheInfo cache;
-    std::string identity;            ///< corpus_identity() of the text
-    double tokenizer_seconds = 0;    ///< 0 when the tokenizer was reused
+    std::string identity;          ///< corpus_identity() of the text
+    double tokenizer_seconds = 0;  ///< 0 when the tokenizer was reused
     bool tokenizer_reused = false;
 };
 

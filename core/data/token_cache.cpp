@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <exception>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <sstream>
 

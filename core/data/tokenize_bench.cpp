@@ -92,8 +92,8 @@ TokenizeBenchResult run_tokenize_bench(const TokenizeBenchOptions& o) {
     for (int threads : o.thread_counts) {
         CacheBuildOptions c;
         c.threads = threads;
-        const std::string phase = "tokenising, " + std::to_string(threads) + " thread" +
-                                  (threads == 1 ? "" : "s");
+        const std::string phase =
+            "tokenising, " + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s");
         if (o.progress)
             c.progress = [&](std::uint64_t done, std::uint64_t total) {
                 o.progress(phase, done, total);

@@ -12,10 +12,9 @@ namespace itera {
 std::uint64_t xz_compressed_size(const std::string& bytes) {
     std::vector<std::uint8_t> out(lzma_stream_buffer_bound(bytes.size()));
     std::size_t used = 0;
-    const auto rc = lzma_easy_buffer_encode(
-        9 | LZMA_PRESET_EXTREME, LZMA_CHECK_CRC64, nullptr,
-        reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), out.data(), &used,
-        out.size());
+    const auto rc = lzma_easy_buffer_encode(9 | LZMA_PRESET_EXTREME, LZMA_CHECK_CRC64, nullptr,
+                                            reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                            bytes.size(), out.data(), &used, out.size());
     if (rc != LZMA_OK) throw Error("xz baseline: liblzma failed (code " + std::to_string(rc) + ")");
     return used;
 }
@@ -45,10 +44,9 @@ XzBaseline xz_baseline(const CorpusSource& source, const ReadOptions& read,
     b.validation_bytes = validation.size();
     b.train_compressed = xz_compressed_size(train);
     b.both_compressed = xz_compressed_size(train + validation);
-    b.bits_per_byte = 8.0 *
-                      (static_cast<double>(b.both_compressed) -
-                       static_cast<double>(b.train_compressed)) /
-                      static_cast<double>(b.validation_bytes);
+    b.bits_per_byte =
+        8.0 * (static_cast<double>(b.both_compressed) - static_cast<double>(b.train_compressed)) /
+        static_cast<double>(b.validation_bytes);
     b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return b;
 }

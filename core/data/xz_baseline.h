@@ -17,10 +17,10 @@ namespace itera {
 
 struct XzBaseline {
     double bits_per_byte = 0;
-    std::uint64_t train_bytes = 0;       ///< training text used as context (its tail, if capped)
+    std::uint64_t train_bytes = 0;  ///< training text used as context (its tail, if capped)
     std::uint64_t validation_bytes = 0;
     std::uint64_t train_compressed = 0, both_compressed = 0;
-    bool train_truncated = false;        ///< only the last `max_train_bytes` were used
+    bool train_truncated = false;  ///< only the last `max_train_bytes` were used
     double seconds = 0;
 };
 

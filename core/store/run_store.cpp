@@ -16,7 +16,7 @@
 namespace itera {
 namespace {
 
-constexpr const char* kStatusNames[] = {"queued", "running",  "paused",     "finished",
+constexpr const char* kStatusNames[] = {"queued", "running", "paused",     "finished",
                                         "failed", "stopped", "interrupted"};
 
 std::string now_iso() {
@@ -76,7 +76,9 @@ constexpr const char* kRunColumns =
 
 }  // namespace
 
-std::string run_status_name(RunStatus s) { return kStatusNames[static_cast<int>(s)]; }
+std::string run_status_name(RunStatus s) {
+    return kStatusNames[static_cast<int>(s)];
+}
 
 RunStatus parse_run_status(const std::string& name) {
     for (int i = 0; i < 7; ++i)
@@ -84,7 +86,9 @@ RunStatus parse_run_status(const std::string& name) {
     throw Error("unknown run status \"" + name + "\"");
 }
 
-std::filesystem::path RunStore::default_path() { return user_data_dir() / "runs.sqlite"; }
+std::filesystem::path RunStore::default_path() {
+    return user_data_dir() / "runs.sqlite";
+}
 
 RunStore::RunStore(const std::filesystem::path& path) : path_(path) {
     std::error_code ec;
@@ -116,7 +120,9 @@ RunStore::RunStore(const std::filesystem::path& path) : path_(path) {
     }
 }
 
-RunStore::~RunStore() { sqlite3_close(db_); }
+RunStore::~RunStore() {
+    sqlite3_close(db_);
+}
 
 void RunStore::exec(const std::string& q) {
     char* err = nullptr;
@@ -327,11 +333,10 @@ RunRecord RunStore::run(std::int64_t id) {
 }
 
 std::vector<MetricPoint> RunStore::metrics(std::int64_t id, const std::string& name) {
-    sql::Statement s(db_, name.empty()
-                              ? "SELECT step, tokens, wall_s, name, value FROM metrics "
-                                "WHERE run_id = ?1 ORDER BY step, rowid"
-                              : "SELECT step, tokens, wall_s, name, value FROM metrics "
-                                "WHERE run_id = ?1 AND name = ?2 ORDER BY step, rowid");
+    sql::Statement s(db_, name.empty() ? "SELECT step, tokens, wall_s, name, value FROM metrics "
+                                         "WHERE run_id = ?1 ORDER BY step, rowid"
+                                       : "SELECT step, tokens, wall_s, name, value FROM metrics "
+                                         "WHERE run_id = ?1 AND name = ?2 ORDER BY step, rowid");
     s.bind(1, id);
     if (!name.empty()) s.bind(2, name);
     std::vector<MetricPoint> out;
@@ -345,8 +350,7 @@ std::map<std::string, MetricPoint> RunStore::latest_metrics(std::int64_t id) {
                      "WHERE run_id = ?1");
     s.bind(1, id);
     std::map<std::string, MetricPoint> out;
-    while (s.step())
-        out[s.text(3)] = {s.integer(0), s.integer(1), s.real(2), s.text(3), s.real(4)};
+    while (s.step()) out[s.text(3)] = {s.integer(0), s.integer(1), s.real(2), s.text(3), s.real(4)};
     return out;
 }
 
@@ -357,8 +361,8 @@ std::vector<CheckpointRecord> RunStore::checkpoints(std::int64_t id) {
     s.bind(1, id);
     std::vector<CheckpointRecord> out;
     while (s.step()) {
-        CheckpointRecord c{s.integer(0), s.integer(1), s.text(2), s.text(3), s.integer(4),
-                           s.text(5),    std::nullopt};
+        CheckpointRecord c{s.integer(0), s.integer(1), s.text(2),   s.text(3),
+                           s.integer(4), s.text(5),    std::nullopt};
         if (!s.null(6)) c.val_loss = s.real(6);
         out.push_back(c);
     }

@@ -37,26 +37,27 @@ std::string number(double v) {
     return buf;
 }
 
-std::int64_t integer_meta(const SafetensorsFile& f, const std::string& key) {
+// Metadata value `key` parsed whole as T (std::stoll or std::stod).
+template <class T, class Parse>
+T number_meta(const SafetensorsFile& f, const std::string& key, Parse parse) {
     const auto& s = f.meta(key);
     try {
         std::size_t used = 0;
-        const auto v = std::stoll(s, &used);
-        if (used == s.size()) return v;
-    } catch (...) {
-    }
-    throw Error(f.origin() + ": metadata \"" + key + "\" is not an integer");
-}
-
-double real_meta(const SafetensorsFile& f, const std::string& key) {
-    const auto& s = f.meta(key);
-    try {
-        std::size_t used = 0;
-        const auto v = std::stod(s, &used);
+        const T v = parse(s, &used);
         if (used == s.size()) return v;
     } catch (...) {
     }
     throw Error(f.origin() + ": metadata \"" + key + "\" is not a number");
+}
+
+std::int64_t integer_meta(const SafetensorsFile& f, const std::string& key) {
+    return number_meta<std::int64_t>(
+        f, key, [](const std::string& s, std::size_t* used) { return std::stoll(s, used); });
+}
+
+double real_meta(const SafetensorsFile& f, const std::string& key) {
+    return number_meta<double>(
+        f, key, [](const std::string& s, std::size_t* used) { return std::stod(s, used); });
 }
 
 }  // namespace
@@ -87,7 +88,8 @@ CheckpointPaths write_checkpoint_pair(const fs::path& run_dir, const IteraModel&
     w.set_metadata("optimizer_steps", std::to_string(optimizer.steps_taken()));
     for (const auto& [name, t] : optimizer.state()) {
         auto c = t.contiguous();
-        w.add(name, DType::F32, c.sizes().vec(), c.data_ptr(), static_cast<std::size_t>(c.nbytes()));
+        w.add(name, DType::F32, c.sizes().vec(), c.data_ptr(),
+              static_cast<std::size_t>(c.nbytes()));
     }
     w.write(tmp / "state.safetensors");
 

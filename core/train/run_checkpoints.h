@@ -37,9 +37,9 @@ struct CheckpointPaths {
 };
 
 /// Writes step folder `state.step` under `run_dir`. Returns the final paths.
-CheckpointPaths write_checkpoint_pair(const std::filesystem::path& run_dir,
-                                      const IteraModel& model, const AdamW& optimizer,
-                                      const TrainerState& state, const std::string& tokenizer,
+CheckpointPaths write_checkpoint_pair(const std::filesystem::path& run_dir, const IteraModel& model,
+                                      const AdamW& optimizer, const TrainerState& state,
+                                      const std::string& tokenizer,
                                       const std::map<std::string, std::string>& metadata);
 
 struct LoadedTrainerState {

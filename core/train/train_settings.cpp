@@ -18,8 +18,8 @@ void require(bool ok, const std::string& message) {
 
 void TrainSettings::validate() const {
     model.validate();
-    require(batch_size >= 1 && batch_size <= 65536, "batch_size must be in 1..65536, got " +
-                                                        std::to_string(batch_size));
+    require(batch_size >= 1 && batch_size <= 65536,
+            "batch_size must be in 1..65536, got " + std::to_string(batch_size));
     require(seq_len >= 1 && seq_len <= (1 << 20),
             "seq_len must be in 1..1048576, got " + std::to_string(seq_len));
     require(grad_accum >= 1 && grad_accum <= 4096,
@@ -46,29 +46,39 @@ void TrainSettings::validate() const {
     require(threads >= 0 && threads <= 4096, "threads must be in 0..4096");
 }
 
+namespace {
+
+// Every setting but the model, by its JSON key: one list for writing and reading.
+template <class Settings, class Visit>
+void for_each_field(Settings& s, Visit&& visit) {
+    visit("preset", s.preset);
+    visit("batch_size", s.batch_size);
+    visit("seq_len", s.seq_len);
+    visit("grad_accum", s.grad_accum);
+    visit("steps", s.steps);
+    visit("minutes", s.minutes);
+    visit("lr", s.adam.lr);
+    visit("beta1", s.adam.beta1);
+    visit("beta2", s.adam.beta2);
+    visit("eps", s.adam.eps);
+    visit("weight_decay", s.adam.weight_decay);
+    visit("min_lr_ratio", s.min_lr_ratio);
+    visit("warmup_steps", s.warmup_steps);
+    visit("max_grad_norm", s.max_grad_norm);
+    visit("eval_every", s.eval_every);
+    visit("eval_tokens", s.eval_tokens);
+    visit("checkpoint_every", s.checkpoint_every);
+    visit("patience", s.patience);
+    visit("seed", s.seed);
+    visit("threads", s.threads);
+}
+
+}  // namespace
+
 std::string TrainSettings::to_json() const {
     nlohmann::ordered_json j;
     j["model"] = nlohmann::ordered_json::parse(model.to_json());
-    j["preset"] = preset;
-    j["batch_size"] = batch_size;
-    j["seq_len"] = seq_len;
-    j["grad_accum"] = grad_accum;
-    j["steps"] = steps;
-    j["minutes"] = minutes;
-    j["lr"] = adam.lr;
-    j["beta1"] = adam.beta1;
-    j["beta2"] = adam.beta2;
-    j["eps"] = adam.eps;
-    j["weight_decay"] = adam.weight_decay;
-    j["min_lr_ratio"] = min_lr_ratio;
-    j["warmup_steps"] = warmup_steps;
-    j["max_grad_norm"] = max_grad_norm;
-    j["eval_every"] = eval_every;
-    j["eval_tokens"] = eval_tokens;
-    j["checkpoint_every"] = checkpoint_every;
-    j["patience"] = patience;
-    j["seed"] = seed;
-    j["threads"] = threads;
+    for_each_field(*this, [&](const char* key, const auto& value) { j[key] = value; });
     return j.dump(2);
 }
 
@@ -80,40 +90,16 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
         throw Error(std::string("training settings: invalid JSON: ") + e.what());
     }
     require(j.is_object(), "expected a JSON object");
-    static const std::set<std::string> known = {
-        "model",      "preset",       "batch_size",   "seq_len",       "grad_accum",
-        "steps",      "minutes",      "lr",           "beta1",         "beta2",
-        "eps",        "weight_decay", "min_lr_ratio", "warmup_steps",  "max_grad_norm",
-        "eval_every", "eval_tokens",  "checkpoint_every", "patience",  "seed",
-        "threads"};
+    TrainSettings s;
+    std::set<std::string> known = {"model"};
+    for_each_field(s, [&](const char* key, auto&) { known.insert(key); });
     for (const auto& [key, value] : j.items())
         require(known.count(key), "unknown key \"" + key + "\"");
-    TrainSettings s;
     try {
         if (j.contains("model")) s.model = ModelConfig::from_json(j["model"].dump());
-        auto get = [&](const char* key, auto& into) {
+        for_each_field(s, [&](const char* key, auto& into) {
             if (j.contains(key)) j.at(key).get_to(into);
-        };
-        get("preset", s.preset);
-        get("batch_size", s.batch_size);
-        get("seq_len", s.seq_len);
-        get("grad_accum", s.grad_accum);
-        get("steps", s.steps);
-        get("minutes", s.minutes);
-        get("lr", s.adam.lr);
-        get("beta1", s.adam.beta1);
-        get("beta2", s.adam.beta2);
-        get("eps", s.adam.eps);
-        get("weight_decay", s.adam.weight_decay);
-        get("min_lr_ratio", s.min_lr_ratio);
-        get("warmup_steps", s.warmup_steps);
-        get("max_grad_norm", s.max_grad_norm);
-        get("eval_every", s.eval_every);
-        get("eval_tokens", s.eval_tokens);
-        get("checkpoint_every", s.checkpoint_every);
-        get("patience", s.patience);
-        get("seed", s.seed);
-        get("threads", s.threads);
+        });
     } catch (const nlohmann::json::exception& e) {
         throw Error(std::string("training settings: wrong type: ") + e.what());
     }

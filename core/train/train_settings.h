@@ -26,18 +26,18 @@ struct TrainSettings {
     std::int64_t steps = 0;
     double minutes = 0;
 
-    AdamWSettings adam;              ///< adam.lr is the peak learning rate
-    double min_lr_ratio = 0.1;       ///< cosine decays to adam.lr · min_lr_ratio
-    std::int64_t warmup_steps = 100; ///< linear from 0 to the peak
-    double max_grad_norm = 1.0;      ///< <= 0: no clipping
+    AdamWSettings adam;               ///< adam.lr is the peak learning rate
+    double min_lr_ratio = 0.1;        ///< cosine decays to adam.lr · min_lr_ratio
+    std::int64_t warmup_steps = 100;  ///< linear from 0 to the peak
+    double max_grad_norm = 1.0;       ///< <= 0: no clipping
 
-    std::int64_t eval_every = 200;       ///< steps between evaluations (and at the end)
-    std::int64_t eval_tokens = 1 << 18;  ///< cap on validation tokens per evaluation
-    std::int64_t checkpoint_every = 500; ///< steps between `latest` checkpoints (and at the end)
-    std::int64_t patience = 0;           ///< early stop after this many evaluations without
-                                         ///< improvement (0: never)
-    std::uint64_t seed = 0;  ///< model init, data order and dropout
-    int threads = 0;         ///< 0 = all cores
+    std::int64_t eval_every = 200;        ///< steps between evaluations (and at the end)
+    std::int64_t eval_tokens = 1 << 18;   ///< cap on validation tokens per evaluation
+    std::int64_t checkpoint_every = 500;  ///< steps between `latest` checkpoints (and at the end)
+    std::int64_t patience = 0;            ///< early stop after this many evaluations without
+                                          ///< improvement (0: never)
+    std::uint64_t seed = 0;               ///< model init, data order and dropout
+    int threads = 0;                      ///< 0 = all cores
 
     /// Throws itera::Error naming the first invalid setting.
     void validate() const;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <thread>
 
@@ -80,8 +81,7 @@ void check_train_data(const TrainSettings& s, const TrainData& d) {
         throw Error("training data: train and validation streams and a tokenizer are required");
     if (d.tokenizer->vocab_size() != s.model.vocab_size)
         throw Error("the model's vocab_size is " + std::to_string(s.model.vocab_size) +
-                    " but the tokenizer has " + std::to_string(d.tokenizer->vocab_size()) +
-                    " ids");
+                    " but the tokenizer has " + std::to_string(d.tokenizer->vocab_size()) + " ids");
     if (d.train->size() < static_cast<std::uint64_t>(s.seq_len + 1))
         throw Error("the training split has " + std::to_string(d.train->size()) +
                     " tokens; one training sequence needs seq_len + 1 = " +
@@ -141,8 +141,8 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
     if (st.step > 0) store.truncate_metrics(run_id, st.step);
     if (st.best_step >= 0) result.best_checkpoint = run_dir / "best.safetensors";
     if (st.step == 0 && !skipped.empty())
-        throw Error("run " + std::to_string(run_id) + " has checkpoints, but none could be read: " +
-                    skipped);
+        throw Error("run " + std::to_string(run_id) +
+                    " has checkpoints, but none could be read: " + skipped);
     if (settings.steps > 0 && st.step >= settings.steps) {
         result.status = RunStatus::Finished;
         result.message = "the run had already reached its last step";
@@ -161,6 +161,8 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
     std::int64_t last_eval_step = -1, last_checkpoint_step = st.step;
     std::deque<std::pair<double, std::int64_t>> recent;  // (wall, step) of recent steps
     std::vector<double> step_times;                      // this session, for planning
+    std::int64_t plan_step = -1;                         // when the time budget was planned
+    double plan_wall = 0;
 
     auto emit = [&](TrainProgress::Kind kind, const std::string& message = {}) {
         if (!progress) return;
@@ -177,7 +179,8 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             const double dt = recent.back().first - recent.front().first;
             const double ds = static_cast<double>(recent.back().second - recent.front().second);
             if (dt > 0 && ds > 0) {
-                p.tokens_per_s = ds * settings.batch_size * settings.seq_len * settings.grad_accum / dt;
+                p.tokens_per_s =
+                    ds * settings.batch_size * settings.seq_len * settings.grad_accum / dt;
                 if (settings.steps > 0) p.eta_s = (settings.steps - st.step) * dt / ds;
             }
         }
@@ -186,8 +189,8 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
 
     EvalOptions eval_options{settings.eval_tokens, settings.batch_size, settings.seq_len};
     auto run_eval = [&] {
-        last_eval = evaluate(model, *data.validation, *data.tokenizer, data.validation_bytes,
-                             eval_options);
+        last_eval =
+            evaluate(model, *data.validation, *data.tokenizer, data.validation_bytes, eval_options);
         last_eval_step = st.step;
         const auto& e = *last_eval;
         metrics.add(st.step, st.tokens, wall_now(), "val_loss", e.loss);
@@ -203,8 +206,8 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             save_checkpoint(model, tokenizer_json, best, m);
             store.forget_checkpoint(run_id, best.string());
             store.add_checkpoint({run_id, st.step, "best", best.string(),
-                                  static_cast<std::int64_t>(fs::file_size(best)),
-                                  sha256_file(best), e.loss});
+                                  static_cast<std::int64_t>(fs::file_size(best)), sha256_file(best),
+                                  e.loss});
             result.best_checkpoint = best;
         } else {
             ++st.evals_without_improvement;
@@ -232,6 +235,10 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
         const double budget_s = settings.minutes * 60;
         if (st.step == 0 && result.message.empty()) run_eval();
         const double eval_seconds = last_eval ? last_eval->seconds : 0;
+        if (budget_s > 0 && settings.steps > 0) {  // a resumed, already planned budget
+            plan_step = st.step;
+            plan_wall = wall_now();
+        }
         while (result.message.empty()) {
             if (settings.steps > 0 && st.step >= settings.steps) break;
             if (control && control->stop_requested()) {
@@ -257,7 +264,9 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
                 continue;
             }
             if (budget_s > 0 && wall_now() >= budget_s) {
-                result.message = "time budget of " + std::to_string(settings.minutes) +
+                char minutes[32];
+                std::snprintf(minutes, sizeof minutes, "%g", settings.minutes);
+                result.message = std::string("time budget of ") + minutes +
                                  " minutes reached at step " + std::to_string(st.step);
                 break;
             }
@@ -324,24 +333,40 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             p.lr = lr;
             p.grad_norm = norm;
 
-            // A time budget becomes a step count once the step time is known.
+            // A time budget becomes a step count once the step time is known, and is
+            // re-planned at each evaluation from the pace since (evaluations and
+            // checkpoints included), so the schedule ends on time on a noisy machine.
             constexpr std::size_t kPlanAfter = 12, kPlanSkip = 2;
+            auto replan = [&](std::int64_t steps, const std::string& how, double tokens_per_s) {
+                settings.steps = std::max(st.step, steps);
+                st.total_steps = settings.steps;
+                store.set_config(run_id, settings.to_json());
+                emit(TrainProgress::Kind::Planned,
+                     how + " " + std::to_string(settings.steps) + " steps from " +
+                         std::to_string(static_cast<long long>(tokens_per_s)) + " tokens/s");
+            };
+            const double tokens_per_step =
+                static_cast<double>(settings.batch_size * settings.seq_len * settings.grad_accum);
             if (budget_s > 0 && settings.steps == 0 && step_times.size() == kPlanAfter) {
                 double mean = 0;
                 for (std::size_t i = kPlanSkip; i < kPlanAfter; ++i) mean += step_times[i];
                 mean /= static_cast<double>(kPlanAfter - kPlanSkip);
                 const double per_step = mean + eval_seconds / settings.eval_every;
                 const double left = std::max(0.0, budget_s - wall_now() - eval_seconds);
-                settings.steps = st.step + static_cast<std::int64_t>(0.97 * left / per_step);
-                st.total_steps = settings.steps;
-                store.set_config(run_id, settings.to_json());
-                emit(TrainProgress::Kind::Planned,
-                     "planned " + std::to_string(settings.steps) + " steps from " +
-                         std::to_string(static_cast<long long>(
-                             settings.batch_size * settings.seq_len * settings.grad_accum / mean)) +
-                         " tokens/s");
+                plan_step = st.step;
+                plan_wall = wall_now();
+                replan(st.step + static_cast<std::int64_t>(0.97 * left / per_step), "planned",
+                       tokens_per_step / mean);
             }
 
+            if (budget_s > 0 && plan_step >= 0 && st.step < settings.steps &&
+                st.step % settings.eval_every == 0 && st.step >= plan_step + 20) {
+                const double per_step = (wall_now() - plan_wall) / (st.step - plan_step);
+                const double left = std::max(0.0, budget_s - wall_now() - eval_seconds);
+                const auto steps = st.step + static_cast<std::int64_t>(0.98 * left / per_step);
+                if (std::abs(static_cast<double>(steps - settings.steps)) > 0.01 * settings.steps)
+                    replan(steps, "re-planned", tokens_per_step / per_step);
+            }
             const bool last = settings.steps > 0 && st.step >= settings.steps;
             if (st.step % settings.eval_every == 0 || last) {
                 run_eval();

@@ -52,9 +52,9 @@ struct TrainProgress {
     double train_loss = 0, aux_loss = 0, lr = 0, grad_norm = 0;
     double tokens_per_s = 0;  ///< recent steps, including evaluation and checkpoint time
     double eta_s = 0;
-    std::optional<EvalResult> eval;          ///< the latest evaluation
+    std::optional<EvalResult> eval;                ///< the latest evaluation
     std::vector<std::vector<double>> expert_load;  ///< per MoE layer, fraction per expert
-    std::string message;                     ///< for Checkpoint (path) and Planned
+    std::string message;                           ///< for Checkpoint (path) and Planned
 };
 
 struct TrainResult {

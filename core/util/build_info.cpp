@@ -12,6 +12,8 @@ std::string library_versions() {
            sqlite3_libversion();
 }
 
-std::string git_revision() { return ITERA_GIT_REVISION; }
+std::string git_revision() {
+    return ITERA_GIT_REVISION;
+}
 
 }  // namespace itera
