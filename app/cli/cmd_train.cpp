@@ -28,8 +28,8 @@ constexpr const char* kTrainUsage = R"(usage:
   itera train --resume RUN_ID [--threads N] [--db PATH] [--json]
 
 Trains a model and keeps the run (settings, every metric, checkpoints) in the
-run store. Ctrl-C stops after the current step and saves a checkpoint; resume
-with --resume. A time budget (--minutes) is turned into a step count once the
+run store. Ctrl-C (or SIGTERM) stops after the current step and saves a
+checkpoint (exit code 130); resume with --resume. A time budget (--minutes) is turned into a step count once the
 step time is measured, so the learning-rate schedule ends on time.
 
 Data:
@@ -62,9 +62,15 @@ Examples:
 
 TrainControl* g_control = nullptr;
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_interrupt(int signal) {
     if (g_control) g_control->stop();  // lock-free atomic store: async-signal-safe
-    std::signal(SIGINT, SIG_DFL);      // a second Ctrl-C ends the process at once
+    std::signal(signal, SIG_DFL);      // a second Ctrl-C ends the process at once
+}
+
+// Ctrl-C and SIGTERM stop the run cleanly (checkpoint, status `stopped`).
+void catch_stop_signals(TrainControl* control) {
+    g_control = control;
+    for (int s : {SIGINT, SIGTERM}) std::signal(s, control ? on_interrupt : SIG_DFL);
 }
 
 std::string read_file(const std::string& path) {
@@ -276,19 +282,16 @@ int train_command(const std::vector<std::string>& args) {
                  store.run_dir(run_id).string().c_str());
 
     TrainControl control;
-    g_control = &control;
-    std::signal(SIGINT, on_interrupt);
+    catch_stop_signals(&control);
     ProgressPrinter printer;
     TrainResult r;
     try {
         r = train_run(store, run_id, settings, ready->data, &control, std::ref(printer));
     } catch (...) {
-        std::signal(SIGINT, SIG_DFL);
-        g_control = nullptr;
+        catch_stop_signals(nullptr);
         throw;
     }
-    std::signal(SIGINT, SIG_DFL);
-    g_control = nullptr;
+    catch_stop_signals(nullptr);
 
     std::optional<XzBaseline> xz;
     if (baseline && r.status != RunStatus::Failed) xz = baseline_for(*ready, spec);
