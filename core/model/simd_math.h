@@ -8,7 +8,10 @@
 namespace itera::simd {
 
 /// exp(x) for x in float range; relative error below 2e-7 (Cephes polynomial).
-inline float exp(float x) {
+/// NaN in, NaN out (selected, so the integer arithmetic never sees it).
+inline float exp(float x_in) {
+    const bool nan = x_in != x_in;
+    float x = nan ? 0.0f : x_in;
     x = x < -87.33654f ? -87.33654f : x;
     x = x > 88.72283f ? 88.72283f : x;
     // k = round(x / ln 2) by the 1.5*2^23 trick: no rounding instruction needed.
@@ -22,10 +25,10 @@ inline float exp(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    std::int32_t bits = (static_cast<std::int32_t>(k) + 127) << 23;
+    std::int32_t bits = (static_cast<std::int32_t>(k) + 127) << 23;  // k in [-126, 128]
     float scale;
     std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return nan ? x_in : p * scale;
 }
 
 /// log(x) for x > 0 (normal range); relative error below 3e-7 (Cephes polynomial).
