@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
+#include "util/read_file.h"
 
 namespace itera::cli {
 namespace {
@@ -27,14 +28,6 @@ Examples:
   itera model init --preset micro --vocab-size 512 --seed 1 --out micro.safetensors
 )";
 
-std::string read_text_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw Error(path + ": cannot open");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 ModelConfig config_from_args(Args& a) {
     auto preset = a.text("preset");
     auto config_path = a.text("config");
@@ -44,7 +37,7 @@ ModelConfig config_from_args(Args& a) {
         if (vocab)
             throw Error("--vocab-size goes with --preset; a --config file sets vocab_size itself");
         try {
-            return ModelConfig::from_json(read_text_file(*config_path));
+            return ModelConfig::from_json(read_file(*config_path));
         } catch (const Error& e) {
             throw Error(*config_path + ": " + e.what());
         }

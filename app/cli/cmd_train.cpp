@@ -6,9 +6,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "args.h"
 #include "commands.h"
@@ -18,6 +16,7 @@
 #include "train/run_launch.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/read_file.h"
 
 namespace itera::cli {
 namespace {
@@ -73,26 +72,9 @@ void catch_stop_signals(TrainControl* control) {
     for (int s : {SIGINT, SIGTERM}) std::signal(s, control ? on_interrupt : SIG_DFL);
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path + ": cannot open");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // Data options: from the config's "data" object, then the command line.
 DataSpec data_spec(Args& a, const nlohmann::json& config_data) {
-    DataSpec d;
-    d.request.corpus = config_data.value("corpus", std::string("moby-dick"));
-    d.request.format = parse_corpus_format(config_data.value("format", std::string("auto")));
-    d.request.tokenizer = parse_tokenizer_kind(config_data.value("tokenizer", std::string("bpe")));
-    d.request.vocab_size = config_data.value("vocab_size", 4096);
-    d.split.validation_fraction = config_data.value("validation_fraction", 0.05);
-    d.split.seed = config_data.value("split_seed", std::uint64_t{0});
-    d.read.replace_invalid_utf8 = config_data.value("replace_invalid_utf8", false);
-    d.dir = config_data.value("dir", std::string());
-
+    auto d = DataSpec::from_json(config_data.dump());
     if (auto v = a.text("data")) d.request.corpus = *v;
     if (auto v = a.text("format")) d.request.format = parse_corpus_format(*v);
     if (auto v = a.text("tokenizer")) d.request.tokenizer = parse_tokenizer_kind(*v);
@@ -151,7 +133,7 @@ TrainSettings train_settings(Args& a, const nlohmann::json& config, bool& have_m
 std::optional<XzBaseline> baseline_for(const ReadyData& ready, const DataSpec& spec) {
     const auto path = ready.dir / "xz_baseline.json";
     try {
-        const auto j = nlohmann::json::parse(read_file(path.string()));
+        const auto j = nlohmann::json::parse(read_file(path));
         if (j.at("identity") == nlohmann::json::parse(ready.prepared.identity)) {
             XzBaseline b;
             b.bits_per_byte = j.at("bits_per_byte");

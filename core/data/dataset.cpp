@@ -2,24 +2,16 @@
 
 #include <cctype>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include "data/builtin.h"
 #include "data/documents.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/read_file.h"
 #include "util/sha256.h"
 
 namespace itera {
 namespace {
-
-std::string read_text(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 std::string request_label(const DatasetRequest& r) {
     return tokenizer_kind_name(r.tokenizer) +
@@ -50,18 +42,17 @@ PreparedDataset prepare_dataset(const DatasetRequest& r, const std::filesystem::
     // text and the same request (training is deterministic, but takes time).
     const auto path = dir / "tokenizer.json";
     const auto source_path = dir / "tokenizer.source.json";
-    if (std::filesystem::exists(path) && std::filesystem::exists(source_path) &&
-        read_text(source_path) == d.identity) {
-        try {
-            auto t = Tokenizer::deserialize(read_text(path));
+    try {
+        if (std::filesystem::exists(source_path) && read_file(source_path) == d.identity) {
+            auto t = Tokenizer::deserialize(read_file(path));
             if (t->kind() == r.tokenizer &&
                 (r.tokenizer == TokenizerKind::Byte || t->vocab_size() == r.vocab_size)) {
                 d.tokenizer = t;
                 d.tokenizer_reused = true;
             }
-        } catch (const Error&) {
-            // unreadable: train it again
         }
+    } catch (const Error&) {
+        // missing or unreadable: train it again
     }
     if (!d.tokenizer) {
         const auto t0 = std::chrono::steady_clock::now();

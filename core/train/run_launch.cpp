@@ -22,14 +22,16 @@ std::string DataSpec::to_json() const {
 
 DataSpec DataSpec::from_json(const std::string& text) {
     DataSpec s;
+    s.request.corpus = "moby-dick";
     try {
         const auto j = nlohmann::json::parse(text);
-        s.request.corpus = j.at("corpus").get<std::string>();
-        s.request.format = parse_corpus_format(j.at("format").get<std::string>());
-        s.request.tokenizer = parse_tokenizer_kind(j.at("tokenizer").get<std::string>());
-        s.request.vocab_size = j.at("vocab_size").get<std::int32_t>();
-        s.split.validation_fraction = j.at("validation_fraction").get<double>();
-        s.split.seed = j.at("split_seed").get<std::uint64_t>();
+        if (!j.is_object()) throw Error("run data description: expected a JSON object");
+        s.request.corpus = j.value("corpus", s.request.corpus);
+        s.request.format = parse_corpus_format(j.value("format", std::string("auto")));
+        s.request.tokenizer = parse_tokenizer_kind(j.value("tokenizer", std::string("bpe")));
+        s.request.vocab_size = j.value("vocab_size", s.request.vocab_size);
+        s.split.validation_fraction = j.value("validation_fraction", s.split.validation_fraction);
+        s.split.seed = j.value("split_seed", s.split.seed);
         s.read.replace_invalid_utf8 = j.value("replace_invalid_utf8", false);
         s.dir = j.value("dir", std::string());
     } catch (const nlohmann::json::exception& e) {

@@ -21,6 +21,7 @@ struct DataSpec {
     std::filesystem::path dir;  ///< where tokenizer and cache live; empty = default_dataset_dir
 
     std::string to_json() const;
+    /// Missing keys take the defaults: moby-dick, auto format, BPE 4096, 5 % validation.
     static DataSpec from_json(const std::string& text);
 };
 
