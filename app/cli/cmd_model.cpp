@@ -36,8 +36,9 @@ ModelConfig config_from_args(Args& a) {
     if (config_path) {
         if (vocab)
             throw Error("--vocab-size goes with --preset; a --config file sets vocab_size itself");
+        const auto text = read_file(*config_path);  // its error names the file already
         try {
-            return ModelConfig::from_json(read_file(*config_path));
+            return ModelConfig::from_json(text);
         } catch (const Error& e) {
             throw Error(*config_path + ": " + e.what());
         }
