@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "model/simd_math.h"
@@ -24,6 +25,22 @@ TEST(SimdMath, ExpAndLogMatchLibmWithinTheirStatedError) {
     }
     EXPECT_LT(worst_exp, 2e-7);
     EXPECT_LT(worst_log, 3e-7);
+}
+
+TEST(SimdMath, ErfAndGeluMatchLibmWithinTheirStatedError) {
+    double worst_erf = 0, worst_gelu = 0;
+    for (float x = -9.0f; x <= 9.0f; x += 0.00731f) {
+        const double xd = x;
+        worst_erf = std::max(worst_erf, std::abs(simd::erf(x) - std::erf(xd)));
+        const double gelu = 0.5 * xd * (1.0 + std::erf(xd / std::sqrt(2.0)));
+        worst_gelu =
+            std::max(worst_gelu, std::abs(simd::gelu(x) - gelu) / std::max(1.0, std::abs(xd)));
+    }
+    std::printf("max |erf error| %.3g, max GELU error (relative beyond |x| = 1) %.3g\n", worst_erf,
+                worst_gelu);
+    EXPECT_LT(worst_erf, 1e-6);
+    EXPECT_LT(worst_gelu, 1e-6);
+    EXPECT_TRUE(std::isnan(simd::erf(std::numeric_limits<float>::quiet_NaN())));
 }
 
 TEST(SimdMath, ExpOfSpecialValues) {

@@ -1,4 +1,4 @@
-// `itera bench train` and `itera bench tokenize`.
+// `itera bench train`, `itera bench tokenize` and `itera bench decode`.
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +13,7 @@
 #include "args.h"
 #include "commands.h"
 #include "data/tokenize_bench.h"
+#include "infer/decode_bench.h"
 #include "train/train_bench.h"
 #include "util/error.h"
 
@@ -36,9 +37,20 @@ the token cache once per thread count and prints MB/s, the speed-up over the
 first thread count and the process's peak RSS. The corpus and caches go to a
 temporary folder (removed afterwards unless --keep).
 
+  itera bench decode [CHECKPOINT] [--preset quality --vocab-size 4096] [--tokens 1024]
+                     [--prompt-tokens 512] [--batch 8] [--threads N] [--repeats 3] [--json]
+
+`decode` times greedy decoding of a checkpoint (or of a freshly initialised
+preset when no checkpoint is given): single-stream on one thread and on all
+threads, `--batch` streams on one thread, and the prefill of a prompt; each is
+the median of --repeats runs. Also prints the active weights a token reads and
+the process's peak RSS.
+
 Examples:
   itera bench train --preset quality --vocab-size 4096 --batch-size 16 --seq-len 128
   itera bench tokenize --size-mb 1024
+  itera bench decode run.safetensors
+  itera bench decode --preset quality --vocab-size 4096 --json
 )";
 
 int train(Args& a) {
@@ -179,6 +191,67 @@ int tokenize(Args& a) {
     return 0;
 }
 
+int decode(Args& a) {
+    DecodeBenchOptions o;
+    const auto& pos = a.positional();
+    if (pos.size() > 1) throw Error("bench decode takes at most one checkpoint");
+    auto preset = a.text("preset");
+    auto vocab = a.integer("vocab-size", 2, 1 << 24);
+    o.decode_tokens = a.integer_or("tokens", 1024, 1, 1 << 24);
+    o.prompt_tokens = a.integer_or("prompt-tokens", 512, 1, 1 << 24);
+    o.batch = a.integer_or("batch", 8, 1, 4096);
+    o.threads = static_cast<int>(a.integer_or("threads", 0, 0, 4096));
+    o.repeats = static_cast<int>(a.integer_or("repeats", 3, 1, 1000));
+    const bool json_out = a.flag("json");
+    a.finish();
+    if (!pos.empty() && (preset || vocab))
+        throw Error("bench decode: give a checkpoint or --preset/--vocab-size, not both");
+    std::shared_ptr<const InferenceModel> model;
+    std::string what;
+    if (!pos.empty()) {
+        model = InferenceModel::load(pos[0]);
+        what = pos[0];
+    } else {
+        model = InferenceModel::initialised(
+            ModelConfig::preset(preset.value_or("quality"), vocab.value_or(4096)), 1);
+        what = "preset " + preset.value_or("quality") + " (freshly initialised), vocab " +
+               std::to_string(vocab.value_or(4096));
+    }
+    auto r = run_decode_bench(*model, o, [&](const std::string& phase) {
+        if (!json_out) std::fprintf(stderr, "\r\033[K%s ...", phase.c_str());
+    });
+    if (!json_out) std::fprintf(stderr, "\r\033[K");
+    const double rss_mb = static_cast<double>(r.peak_rss_kb) / 1024.0;
+    if (json_out) {
+        nlohmann::json j = {{"model", what},
+                            {"threads", r.threads},
+                            {"decode_tokens", o.decode_tokens},
+                            {"prompt_tokens", o.prompt_tokens},
+                            {"batch", o.batch},
+                            {"decode_tokens_per_s_1t", r.decode_tokens_per_s_1t},
+                            {"decode_tokens_per_s", r.decode_tokens_per_s},
+                            {"batch_tokens_per_s_1t", r.batch_tokens_per_s_1t},
+                            {"prefill_tokens_per_s", r.prefill_tokens_per_s},
+                            {"active_weight_bytes", r.active_weight_bytes},
+                            {"weight_gb_per_s_1t", r.weight_gb_per_s_1t},
+                            {"peak_rss_mb", rss_mb}};
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::printf("model              %s\n", what.c_str());
+    std::printf("active weights     %.2f MB read per token (FP32)\n",
+                static_cast<double>(r.active_weight_bytes) / 1e6);
+    std::printf("decode, 1 thread   %.0f tokens/s (%.1f us/token, %.1f GB/s of weights)\n",
+                r.decode_tokens_per_s_1t, 1e6 / r.decode_tokens_per_s_1t, r.weight_gb_per_s_1t);
+    std::printf("decode, %d threads  %.0f tokens/s\n", r.threads, r.decode_tokens_per_s);
+    std::printf("batch of %lld, 1 thread  %.0f tokens/s in all\n", static_cast<long long>(o.batch),
+                r.batch_tokens_per_s_1t);
+    std::printf("prefill, %d threads %.0f tokens/s (%lld-token prompt)\n", r.threads,
+                r.prefill_tokens_per_s, static_cast<long long>(o.prompt_tokens));
+    std::printf("peak RSS           %.0f MB\n", rss_mb);
+    return 0;
+}
+
 }  // namespace
 
 int bench_command(const std::vector<std::string>& args) {
@@ -194,7 +267,8 @@ int bench_command(const std::vector<std::string>& args) {
     }
     if (args[0] == "train") return train(a);
     if (args[0] == "tokenize") return tokenize(a);
-    throw Error("unknown bench \"" + args[0] + "\" (expected train or tokenize)");
+    if (args[0] == "decode") return decode(a);
+    throw Error("unknown bench \"" + args[0] + "\" (expected train, tokenize or decode)");
 }
 
 }  // namespace itera::cli

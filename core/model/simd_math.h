@@ -81,4 +81,30 @@ inline float silu(float x) {
     return x * sigmoid(x);
 }
 
+/// erf(x) as a rational function on [-4, 4] (erf is ±1 in float beyond);
+/// absolute error below 1e-6 (the minimax fit used by Eigen and XLA).
+inline float erf(float x_in) {
+    float x = x_in < -4.0f ? -4.0f : (x_in > 4.0f ? 4.0f : x_in);
+    float x2 = x * x;
+    float p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    p = p * x;
+    float q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return p / q;
+}
+
+/// The exact (erf) GELU of the spec: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)).
+inline float gelu(float x) {
+    return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f));
+}
+
 }  // namespace itera::simd

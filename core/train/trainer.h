@@ -17,7 +17,7 @@
 #include "data/token_cache.h"
 #include "store/run_store.h"
 #include "tokenizer/tokenizer.h"
-#include "train/evaluate.h"
+#include "eval/evaluate.h"
 #include "train/train_settings.h"
 
 namespace itera {

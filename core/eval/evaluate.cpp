@@ -1,4 +1,4 @@
-#include "train/evaluate.h"
+#include "eval/evaluate.h"
 
 #include <chrono>
 #include <cmath>
@@ -48,6 +48,7 @@ EvalResult evaluate(IteraModel& model, const TokenStream& stream, const Tokenize
     model->eval();
     torch::NoGradGuard no_grad;
     double nats = 0;
+    std::int64_t done = 0;
     const std::int64_t T = o.seq_len;
     const std::int64_t full = n / T;  // windows of exactly T targets
     auto run = [&](std::int64_t first_window, std::int64_t windows, std::int64_t len) {
@@ -57,6 +58,12 @@ EvalResult evaluate(IteraModel& model, const TokenStream& stream, const Tokenize
             std::copy_n(ids.data() + (first_window + w) * T, len + 1, p + w * (len + 1));
         auto out = model->loss(batch);
         nats += out.ce.item<double>() * static_cast<double>(out.target_tokens);
+        done += out.target_tokens;
+        if (o.progress) o.progress(done, n);
+        if (o.cancel && o.cancel->load()) {
+            if (was_training) model->train();
+            throw Error("cancelled");
+        }
     };
     for (std::int64_t w = 0; w < full; w += o.batch_size)
         run(w, std::min(o.batch_size, full - w), T);

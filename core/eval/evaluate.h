@@ -4,7 +4,9 @@
 // token is predicted exactly once (the first from an EOS, as after a document
 // boundary). The MoE auxiliary loss is never part of these figures.
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 
 #include "data/token_cache.h"
 #include "model/itera_model.h"
@@ -25,6 +27,9 @@ struct EvalOptions {
     std::int64_t max_tokens = 1 << 18;  ///< cap; the whole stream when it is shorter
     std::int64_t batch_size = 16;
     std::int64_t seq_len = 128;
+    /// Called after each batch with (tokens evaluated, tokens to evaluate).
+    std::function<void(std::int64_t done, std::int64_t total)> progress;
+    const std::atomic<bool>* cancel = nullptr;  ///< set to stop; throws itera::Error("cancelled")
 };
 
 /// Evaluates `model` on the first tokens of `stream`. When the whole stream

@@ -1,0 +1,37 @@
+#pragma once
+// The decode benchmark behind `itera bench decode`: single-stream greedy
+// decoding on one thread and on all threads, batched decoding, and the
+// prefill of a prompt, each timed several times (the median is reported).
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "infer/inference_model.h"
+
+namespace itera {
+
+struct DecodeBenchOptions {
+    std::int64_t decode_tokens = 1024;  ///< tokens per timed decode run
+    std::int64_t prompt_tokens = 512;   ///< tokens of the prefilled prompt
+    std::int64_t batch = 8;             ///< sequences of the batched run
+    int threads = 0;                    ///< 0 = all cores
+    int repeats = 3;
+};
+
+struct DecodeBenchResult {
+    int threads = 1;
+    double decode_tokens_per_s_1t = 0;  ///< single stream, one thread
+    double decode_tokens_per_s = 0;     ///< single stream, `threads` threads
+    double batch_tokens_per_s_1t = 0;   ///< `batch` streams, one thread, tokens of all streams
+    double prefill_tokens_per_s = 0;    ///< `threads` threads
+    std::size_t active_weight_bytes = 0;
+    double weight_gb_per_s_1t = 0;  ///< active weights read per second, single stream, one thread
+    long peak_rss_kb = 0;
+};
+
+/// `progress` receives a line describing the phase about to run.
+DecodeBenchResult run_decode_bench(const InferenceModel& model, const DecodeBenchOptions& options,
+                                   const std::function<void(const std::string&)>& progress = {});
+
+}  // namespace itera

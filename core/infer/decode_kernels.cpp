@@ -1,0 +1,104 @@
+#include "infer/decode_kernels.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "model/simd_math.h"
+#include "util/cpu_dispatch.h"
+
+namespace itera::decode {
+
+ITERA_KERNEL_CLONES
+void layer_norm(const float* x, std::int64_t n, const float* w, const float* b, float eps,
+                float* out) {
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (std::int64_t i = 0; i < n; ++i) sum += x[i];
+    const float mean = sum / static_cast<float>(n);
+    float sq = 0;
+#pragma omp simd reduction(+ : sq)
+    for (std::int64_t i = 0; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
+    const float rstd = 1.0f / std::sqrt(sq / static_cast<float>(n) + eps);
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) out[i] = (x[i] - mean) * rstd * w[i] + b[i];
+}
+
+ITERA_KERNEL_CLONES
+void conv_silu_step(const float* in, float* tail, const float* w, const float* bias, std::int64_t C,
+                    std::int64_t K, float* out) {
+    const float* w_last = w + (K - 1) * C;
+#pragma omp simd
+    for (std::int64_t c = 0; c < C; ++c) out[c] = bias[c] + w_last[c] * in[c];
+    for (std::int64_t j = 0; j < K - 1; ++j) {
+        const float* wj = w + j * C;
+        const float* tj = tail + j * C;
+#pragma omp simd
+        for (std::int64_t c = 0; c < C; ++c) out[c] += wj[c] * tj[c];
+    }
+#pragma omp simd
+    for (std::int64_t c = 0; c < C; ++c) out[c] = simd::silu(out[c]);
+    for (std::int64_t j = 0; j + 1 < K - 1; ++j)
+        std::memcpy(tail + j * C, tail + (j + 1) * C, static_cast<std::size_t>(C) * sizeof(float));
+    if (K > 1) std::memcpy(tail + (K - 2) * C, in, static_cast<std::size_t>(C) * sizeof(float));
+}
+
+ITERA_KERNEL_CLONES
+void scan_step(const float* xs, float* dt, const float* dt_bias, const float* A, const float* B,
+               const float* C, const float* D, const float* z, float* h, std::int64_t di,
+               std::int64_t N, float* y) {
+    // y accumulates D ⊙ xs + Σ_n h_n ⊙ C_n, then takes the gate.
+#pragma omp simd
+    for (std::int64_t c = 0; c < di; ++c) {
+        dt[c] = simd::softplus(dt[c] + dt_bias[c]);
+        y[c] = D[c] * xs[c];
+    }
+    for (std::int64_t n = 0; n < N; ++n) {
+        float* hn = h + n * di;
+        const float* An = A + n * di;
+        const float Bn = B[n], Cn = C[n];
+#pragma omp simd
+        for (std::int64_t c = 0; c < di; ++c) {
+            const float v = simd::exp(dt[c] * An[c]) * hn[c] + dt[c] * Bn * xs[c];
+            hn[c] = v;
+            y[c] += v * Cn;
+        }
+    }
+#pragma omp simd
+    for (std::int64_t c = 0; c < di; ++c) y[c] *= simd::silu(z[c]);
+}
+
+ITERA_KERNEL_CLONES
+void gelu_inplace(float* x, std::int64_t n) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) x[i] = simd::gelu(x[i]);
+}
+
+ITERA_KERNEL_CLONES
+void add_scaled(float* x, const float* y, float s, std::int64_t n) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) x[i] += s * y[i];
+}
+
+ITERA_KERNEL_CLONES
+std::int64_t argmax(const float* x, std::int64_t n) {
+    float top = -INFINITY;
+#pragma omp simd reduction(max : top)
+    for (std::int64_t i = 0; i < n; ++i) top = x[i] > top ? x[i] : top;
+    for (std::int64_t i = 0; i < n; ++i)
+        if (x[i] == top) return i;
+    return 0;  // every value NaN
+}
+
+ITERA_KERNEL_CLONES
+float log_sum_exp(const float* x, std::int64_t n) {
+    float top = -INFINITY;
+#pragma omp simd reduction(max : top)
+    for (std::int64_t i = 0; i < n; ++i) top = x[i] > top ? x[i] : top;
+    if (!std::isfinite(top)) return top;
+    float total = 0;
+#pragma omp simd reduction(+ : total)
+    for (std::int64_t i = 0; i < n; ++i) total += simd::exp(x[i] - top);
+    return top + std::log(total);
+}
+
+}  // namespace itera::decode

@@ -1,0 +1,43 @@
+#pragma once
+// The per-token pieces of the recurrent step that are not matrix products,
+// written as plain loops over contiguous floats that the compiler vectorises
+// (built -O3 for several x86-64 levels). Each works on one sequence.
+
+#include <cstdint>
+
+namespace itera::decode {
+
+/// out = LayerNorm(x) over n values with weight w, bias b (biased variance).
+void layer_norm(const float* x, std::int64_t n, const float* w, const float* b, float eps,
+                float* out);
+
+/// One step of the causal depthwise conv + SiLU: out[c] = silu(bias[c] +
+/// Σ_{j<K-1} w[j, c] · tail[j, c] + w[K-1, c] · in[c]) with the kernel stored
+/// transposed, (K, C); then the tail (K-1, C), oldest first, drops its oldest
+/// row and appends `in`.
+void conv_silu_step(const float* in, float* tail, const float* w, const float* bias,
+                    std::int64_t channels, std::int64_t K, float* out);
+
+/// One step of the selective scan for one sequence, gated:
+///   dt = softplus(dt_raw + dt_bias); h = exp(dt·A) ⊙ h + dt·B·xs;
+///   y = (h·C + D ⊙ xs) ⊙ silu(z).
+/// Vectorised over channels: h and A are stored transposed, (N, di), A
+/// already negative; B, C are (N). `dt` holds dt_raw on entry and
+/// softplus(dt_raw + dt_bias) on return.
+void scan_step(const float* xs, float* dt, const float* dt_bias, const float* A, const float* B,
+               const float* C, const float* D, const float* z, float* h, std::int64_t di,
+               std::int64_t N, float* y);
+
+/// x = gelu(x) (exact erf form) over n values.
+void gelu_inplace(float* x, std::int64_t n);
+
+/// x += s · y over n values.
+void add_scaled(float* x, const float* y, float s, std::int64_t n);
+
+/// Index of the largest of n values (the lowest index among equals).
+std::int64_t argmax(const float* x, std::int64_t n);
+
+/// log Σ exp(x[i]) over n values, computed stably (max subtracted first).
+float log_sum_exp(const float* x, std::int64_t n);
+
+}  // namespace itera::decode

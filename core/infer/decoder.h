@@ -1,0 +1,56 @@
+#pragma once
+// Recurrent decoding of a batch of independent sequences: per layer a conv
+// tail (K-1, di) and a scan state h (N, di) per sequence, O(1) work per new
+// token whatever the length so far. Torch-free; the prompt is absorbed by the
+// batched LibTorch forward (InferenceModel::prefill) and handed over here.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "infer/decode_model.h"
+
+namespace itera {
+
+class Decoder {
+public:
+    /// `threads` splits each matrix product's rows (1 = the calling thread only).
+    Decoder(std::shared_ptr<const DecodeModel> model, std::int64_t batch, int threads = 1);
+
+    std::int64_t batch() const { return batch_; }
+    const DecodeModel& model() const { return *model_; }
+    std::int64_t vocab_size() const { return model_->config.vocab_size; }
+
+    /// Zeroes sequence b's state (an empty prefix).
+    void reset(std::int64_t b);
+
+    /// Sequence b's conv tail of `layer`: (K-1, di) floats, oldest row first.
+    float* conv_tail(std::int64_t layer, std::int64_t b);
+    /// Sequence b's scan state of `layer`: (N, di) floats (channel-last, unlike
+    /// the model's (di, N), so the step vectorises over channels).
+    float* scan_state(std::int64_t layer, std::int64_t b);
+    /// Tokens absorbed by sequence b.
+    std::int64_t position(std::int64_t b) const { return positions_[static_cast<std::size_t>(b)]; }
+    void set_position(std::int64_t b, std::int64_t p) {
+        positions_[static_cast<std::size_t>(b)] = p;
+    }
+
+    /// Feeds tokens[b] to every sequence b and returns the next-token logits,
+    /// (batch, V) row-major, valid until the next call. Ids must be in [0, V).
+    const float* step(const std::int32_t* tokens);
+
+private:
+    void multiply(const Matrix& m, const float* x, std::int64_t batch, float* y) const;
+    void feed_forward(const DecodeFfn& ffn);
+
+    std::shared_ptr<const DecodeModel> model_;
+    std::int64_t batch_;
+    int threads_;
+    std::vector<std::int64_t> positions_;
+    std::vector<float> conv_, h_;  // (L, B, K-1, di), (L, B, N, di)
+    // Activations, (B, ·) each.
+    std::vector<float> x_, u_, xz_, xs_, dbc_, dtl_, dt_, y_, o_, a_, g_, logits_;
+    std::vector<float> ue_, oe_;  // rows gathered for one expert
+};
+
+}  // namespace itera

@@ -1,0 +1,186 @@
+#include "infer/inference_model.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "checkpoint/checkpoint.h"
+#include "model/itera_model.h"
+#include "util/error.h"
+#include "util/read_file.h"
+
+namespace itera {
+
+struct InferenceModel::Impl {
+    IteraModel model{nullptr};
+    ModelConfig config;
+    std::shared_ptr<const Tokenizer> tokenizer;
+    std::shared_ptr<const DecodeModel> decode;
+    std::map<std::string, std::string> metadata;
+    std::filesystem::path path;
+};
+
+namespace {
+
+constexpr std::int64_t kPrefillChunk = 4096;  // tokens per forward: bounds activation memory
+
+std::shared_ptr<const DecodeModel> layout_for_decoding(const IteraModel& model) {
+    std::map<std::string, torch::Tensor> named;
+    for (auto& [name, t] : model->spec_parameters()) named[name] = t.detach().contiguous();
+    auto find = [&](const std::string& name, std::int64_t numel) -> const torch::Tensor& {
+        auto it = named.find(name);
+        if (it == named.end()) throw Error("decode layout: the model has no tensor " + name);
+        if (it->second.numel() != numel || it->second.scalar_type() != torch::kFloat)
+            throw Error("decode layout: " + name + " is not " + std::to_string(numel) + " floats");
+        return it->second;
+    };
+    DecodeTensorSource src;
+    src.matrix = [&](const std::string& name, std::int64_t rows, std::int64_t cols) {
+        return make_f32_matrix(find(name, rows * cols).data_ptr<float>(), rows, cols);
+    };
+    src.vector = [&](const std::string& name, std::int64_t n) {
+        const float* p = find(name, n).data_ptr<float>();
+        return std::vector<float>(p, p + n);
+    };
+    return build_decode_model(model->config(), src);
+}
+
+/// The spec allows the tokenizer metadata to be a path relative to the checkpoint.
+std::string tokenizer_text(const std::string& value, const std::filesystem::path& checkpoint) {
+    const auto first = value.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && value[first] == '{') return value;
+    return read_file(checkpoint.parent_path() / value);
+}
+
+}  // namespace
+
+InferenceModel::InferenceModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+InferenceModel::~InferenceModel() = default;
+
+std::shared_ptr<const InferenceModel> InferenceModel::load(const std::filesystem::path& path) {
+    auto loaded = load_checkpoint(path);
+    auto impl = std::make_unique<Impl>();
+    impl->model = loaded.model;
+    impl->model->eval();
+    impl->config = loaded.model->config();
+    impl->metadata = loaded.metadata;
+    impl->path = path;
+    try {
+        impl->tokenizer = Tokenizer::deserialize(tokenizer_text(loaded.tokenizer, path));
+    } catch (const Error& e) {
+        // A checkpoint without a tokenizer still decodes ids (benchmarks); the
+        // commands that need text ask require_tokenizer() and report this.
+        if (std::string(e.what()).find("no tokenizer attached") == std::string::npos)
+            throw Error(path.string() + ": " + e.what());
+    }
+    if (impl->tokenizer && impl->tokenizer->vocab_size() > impl->config.vocab_size)
+        throw Error(path.string() + ": the tokenizer has " +
+                    std::to_string(impl->tokenizer->vocab_size()) + " ids but the model only " +
+                    std::to_string(impl->config.vocab_size));
+    impl->decode = layout_for_decoding(impl->model);
+    return std::shared_ptr<const InferenceModel>(new InferenceModel(std::move(impl)));
+}
+
+std::shared_ptr<const InferenceModel> InferenceModel::initialised(const ModelConfig& config,
+                                                                  std::uint64_t seed) {
+    auto impl = std::make_unique<Impl>();
+    impl->model = IteraModel(config);
+    impl->model->initialize(seed);
+    impl->model->eval();
+    impl->config = impl->model->config();
+    impl->decode = layout_for_decoding(impl->model);
+    return std::shared_ptr<const InferenceModel>(new InferenceModel(std::move(impl)));
+}
+
+const ModelConfig& InferenceModel::config() const {
+    return impl_->config;
+}
+const std::shared_ptr<const Tokenizer>& InferenceModel::tokenizer() const {
+    return impl_->tokenizer;
+}
+const std::shared_ptr<const DecodeModel>& InferenceModel::decode_model() const {
+    return impl_->decode;
+}
+const std::map<std::string, std::string>& InferenceModel::metadata() const {
+    return impl_->metadata;
+}
+const std::filesystem::path& InferenceModel::path() const {
+    return impl_->path;
+}
+
+const Tokenizer& InferenceModel::require_tokenizer() const {
+    if (!impl_->tokenizer)
+        throw Error((impl_->path.empty() ? std::string("the model") : impl_->path.string()) +
+                    ": the checkpoint has no tokenizer attached (it was written by `itera model "
+                    "init`); train it or use a checkpoint from a run");
+    return *impl_->tokenizer;
+}
+
+std::vector<float> InferenceModel::prefill(Decoder& decoder, std::int64_t b,
+                                           const std::vector<std::int32_t>& ids) const {
+    const auto& c = impl_->config;
+    if (ids.empty()) throw Error("prefill: no tokens to absorb");
+    if (&decoder.model() != impl_->decode.get())
+        throw Error("prefill: the decoder belongs to another model");
+    for (auto id : ids)
+        if (id < 0 || id >= c.vocab_size)
+            throw Error("prefill: token id " + std::to_string(id) + " is outside [0, " +
+                        std::to_string(c.vocab_size) + ")");
+    torch::NoGradGuard no_grad;
+    const auto L = c.num_layers, di = c.inner_size(), N = c.ssm_state_size, K = c.ssm_conv_kernel;
+    DecodeState state;
+    for (std::int64_t l = 0; l < L;
+         ++l)  // the decoder's state: (1, K-1, di); h (N, di) → (1, di, N)
+        state.layers.push_back(
+            {torch::from_blob(decoder.conv_tail(l, b), {1, K - 1, di}).clone(),
+             torch::from_blob(decoder.scan_state(l, b), {1, N, di}).transpose(1, 2).contiguous()});
+    state.position = decoder.position(b);
+    torch::Tensor last;
+    const auto n = static_cast<std::int64_t>(ids.size());
+    for (std::int64_t start = 0; start < n; start += kPrefillChunk) {
+        const auto len = std::min(kPrefillChunk, n - start);
+        auto tokens = torch::empty({1, len}, torch::kLong);
+        std::copy_n(ids.begin() + start, len, tokens.data_ptr<std::int64_t>());
+        auto hidden = impl_->model->forward_hidden(tokens, &state).hidden;  // (1, len, d)
+        last = hidden.select(1, len - 1);                                   // (1, d)
+    }
+    for (std::int64_t l = 0; l < L; ++l) {
+        auto conv = state.layers[static_cast<std::size_t>(l)].conv_tail.contiguous();
+        auto h =
+            state.layers[static_cast<std::size_t>(l)].h.transpose(1, 2).contiguous();  // (1, N, di)
+        std::memcpy(decoder.conv_tail(l, b), conv.data_ptr<float>(),
+                    static_cast<std::size_t>(conv.numel()) * sizeof(float));
+        std::memcpy(decoder.scan_state(l, b), h.data_ptr<float>(),
+                    static_cast<std::size_t>(h.numel()) * sizeof(float));
+    }
+    decoder.set_position(b, decoder.position(b) + n);
+    auto logits = last.matmul(impl_->model->embed->weight.t()).contiguous();  // (1, V)
+    const float* p = logits.data_ptr<float>();
+    return {p, p + c.vocab_size};
+}
+
+std::vector<float> InferenceModel::log_probs(const std::vector<std::int32_t>& ids) const {
+    const auto& c = impl_->config;
+    if (ids.empty()) throw Error("log_probs: no tokens");
+    for (auto id : ids)
+        if (id < 0 || id >= c.vocab_size)
+            throw Error("log_probs: token id " + std::to_string(id) + " is outside [0, " +
+                        std::to_string(c.vocab_size) + ")");
+    torch::NoGradGuard no_grad;
+    const auto n = static_cast<std::int64_t>(ids.size());
+    std::vector<float> out(static_cast<std::size_t>(n * c.vocab_size));
+    DecodeState state = impl_->model->initial_state(1);
+    for (std::int64_t start = 0; start < n; start += kPrefillChunk) {
+        const auto len = std::min(kPrefillChunk, n - start);
+        auto tokens = torch::empty({1, len}, torch::kLong);
+        std::copy_n(ids.begin() + start, len, tokens.data_ptr<std::int64_t>());
+        auto logits = impl_->model->forward(tokens, &state).logits.squeeze(0);  // (len, V)
+        auto lp = torch::log_softmax(logits, -1).contiguous();
+        std::memcpy(out.data() + start * c.vocab_size, lp.data_ptr<float>(),
+                    static_cast<std::size_t>(lp.numel()) * sizeof(float));
+    }
+    return out;
+}
+
+}  // namespace itera

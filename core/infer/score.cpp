@@ -1,0 +1,33 @@
+#include "infer/score.h"
+
+#include "infer/sampler.h"
+
+namespace itera {
+
+double ScoreResult::total_logprob() const {
+    double total = 0;
+    for (float lp : logprobs) total += lp;
+    return total;
+}
+
+ScoreResult score_text(const InferenceModel& model, const std::string& text, bool bos,
+                       std::size_t top_n) {
+    const Tokenizer& tok = model.require_tokenizer();
+    ScoreResult r;
+    if (bos) r.tokens.push_back(tok.bos_id());
+    const auto ids = tok.encode(text);
+    r.tokens.insert(r.tokens.end(), ids.begin(), ids.end());
+    if (r.tokens.empty()) return r;
+    const std::int64_t V = model.config().vocab_size;
+    const auto lp = model.log_probs(r.tokens);  // (T, V)
+    for (std::size_t i = 0; i < r.tokens.size(); ++i) {
+        const float* row = lp.data() + static_cast<std::int64_t>(i) * V;
+        if (i + 1 < r.tokens.size()) r.logprobs.push_back(row[r.tokens[i + 1]]);
+        std::vector<std::pair<std::int32_t, float>> top;
+        for (auto id : top_ids(row, V, top_n)) top.emplace_back(id, row[id]);
+        r.top.push_back(std::move(top));
+    }
+    return r;
+}
+
+}  // namespace itera
