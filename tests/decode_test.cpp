@@ -192,8 +192,8 @@ TEST(Score, LogProbsAreTheDecodersAndTopIsSorted) {
         const double want = logits[r.tokens[i + 1]] - top - std::log(total);
         worst = std::max(worst, std::abs(want - r.logprobs[i]));
         ASSERT_EQ(r.top[i].size(), 5u);
-        for (std::size_t j = 1; j < 5; ++j) EXPECT_GE(r.top[i][j - 1].second, r.top[i][j].second);
-        EXPECT_GE(r.top[i][0].second, r.logprobs[i]);
+        for (std::size_t j = 1; j < 5; ++j) EXPECT_GE(r.top[i][j - 1].logprob, r.top[i][j].logprob);
+        EXPECT_GE(r.top[i][0].logprob, r.logprobs[i]);
     }
     std::printf("score: max |log p(score) - log p(decoder)| = %.3e\n", worst);
     EXPECT_LT(worst, 1e-4);

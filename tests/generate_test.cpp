@@ -208,7 +208,7 @@ TEST_F(Generation, GreedyFollowsTheFullForwardsArgmax) {
         ASSERT_EQ(r.ids[i], best) << "token " << i;
         EXPECT_NEAR(r.probs[i], std::exp(last[best]), 1e-4);
         ASSERT_EQ(r.top[i].size(), 3u);
-        EXPECT_EQ(r.top[i][0].first, best);
+        EXPECT_EQ(r.top[i][0].id, best);
         seq.push_back(best);
     }
 }

@@ -6,7 +6,8 @@
 
 namespace itera::cli {
 
-Args::Args(std::vector<std::string> argv, std::set<std::string> flags) {
+Args::Args(std::vector<std::string> argv, std::set<std::string> flags,
+           std::set<std::string> repeatable) {
     for (std::size_t i = 0; i < argv.size(); ++i) {
         const auto& a = argv[i];
         if (a.rfind("--", 0) != 0 || a.size() == 2) {
@@ -30,6 +31,10 @@ Args::Args(std::vector<std::string> argv, std::set<std::string> flags) {
             if (i + 1 >= argv.size()) throw Error("--" + name + " needs a value");
             value = argv[++i];
         }
+        if (repeatable.count(name)) {
+            repeated_[name].push_back(value);
+            continue;
+        }
         if (values_.count(name)) throw Error("--" + name + " given twice");
         values_[name] = value;
     }
@@ -45,6 +50,12 @@ std::optional<std::string> Args::text(const std::string& name) {
     auto it = values_.find(name);
     if (it == values_.end()) return std::nullopt;
     return it->second;
+}
+
+std::vector<std::string> Args::texts(const std::string& name) {
+    used_.insert(name);
+    auto it = repeated_.find(name);
+    return it == repeated_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Args::text_or(const std::string& name, const std::string& fallback) {
@@ -103,6 +114,8 @@ void Args::finish() const {
     for (const auto& [name, value] : values_)
         if (!used_.count(name)) throw Error("unknown option --" + name + " (see --help)");
     for (const auto& name : seen_flags_)
+        if (!used_.count(name)) throw Error("unknown option --" + name + " (see --help)");
+    for (const auto& [name, values] : repeated_)
         if (!used_.count(name)) throw Error("unknown option --" + name + " (see --help)");
 }
 

@@ -14,12 +14,16 @@ namespace itera::cli {
 class Args {
 public:
     /// `flags` are the switches that take no value; every other `--x` takes one.
-    Args(std::vector<std::string> argv, std::set<std::string> flags);
+    /// Options in `repeatable` may be given several times (read with `texts`).
+    Args(std::vector<std::string> argv, std::set<std::string> flags,
+         std::set<std::string> repeatable = {});
 
     bool flag(const std::string& name);
     std::optional<std::string> text(const std::string& name);
     std::string text_or(const std::string& name, const std::string& fallback);
     std::string required(const std::string& name);
+    /// Every value of a repeatable option, in order.
+    std::vector<std::string> texts(const std::string& name);
     std::int64_t integer_or(const std::string& name, std::int64_t fallback, std::int64_t min,
                             std::int64_t max);
     std::optional<std::int64_t> integer(const std::string& name, std::int64_t min,
@@ -33,6 +37,7 @@ public:
 
 private:
     std::map<std::string, std::string> values_;
+    std::map<std::string, std::vector<std::string>> repeated_;
     std::set<std::string> seen_flags_;
     std::set<std::string> used_;
     std::vector<std::string> positional_;

@@ -12,6 +12,9 @@ int bench_command(const std::vector<std::string>& args);
 int data_command(const std::vector<std::string>& args);
 int train_command(const std::vector<std::string>& args);
 int runs_command(const std::vector<std::string>& args);
+int generate_command(const std::vector<std::string>& args);
+int score_command(const std::vector<std::string>& args);
+int eval_command(const std::vector<std::string>& args);
 
 /// Formats 1624320 as "1,624,320".
 std::string with_commas(long long n);

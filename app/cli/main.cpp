@@ -20,6 +20,10 @@ Commands:
   data corpora  the built-in corpora and where they are installed
   train         train a model on a corpus; every run is kept in the run store
   runs          list, show, export, tag, note and delete stored runs
+  generate      continue a prompt with a checkpoint, streaming the text
+  score         per-token log-probabilities of a text under a checkpoint
+  eval          perplexity and bits/byte of a checkpoint on held-out text
+  bench decode  decoding and prefill speed of a checkpoint
 
 Options:
   --help        show help (also after a command: itera model --help)
@@ -32,6 +36,8 @@ Examples:
   itera data inspect --data moby-dick
   itera train --preset quality --data moby-dick --minutes 10
   itera runs list
+  itera generate run:1 --prompt "Call me Ishmael." --max-tokens 100
+  itera eval run:1
 )";
 
 }  // namespace
@@ -54,6 +60,9 @@ int main(int argc, char** argv) {
         if (command == "data") return itera::cli::data_command(rest);
         if (command == "train") return itera::cli::train_command(rest);
         if (command == "runs") return itera::cli::runs_command(rest);
+        if (command == "generate") return itera::cli::generate_command(rest);
+        if (command == "score") return itera::cli::score_command(rest);
+        if (command == "eval") return itera::cli::eval_command(rest);
         std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
         return 2;
     } catch (const itera::Error& e) {

@@ -44,27 +44,27 @@ void conv_silu_step(const float* in, float* tail, const float* w, const float* b
 
 ITERA_KERNEL_CLONES
 void scan_step(const float* xs, float* dt, const float* dt_bias, const float* A, const float* B,
-               const float* C, const float* D, const float* z, float* h, std::int64_t di,
-               std::int64_t N, float* y) {
-    // y accumulates D ⊙ xs + Σ_n h_n ⊙ C_n, then takes the gate.
+               const float* C, const float* D, const float* z, float* h, std::int64_t n,
+               std::int64_t N, std::int64_t stride, float* y) {
+    // y accumulates D ⊙ xs + Σ_k h_k ⊙ C_k, then takes the gate.
 #pragma omp simd
-    for (std::int64_t c = 0; c < di; ++c) {
+    for (std::int64_t c = 0; c < n; ++c) {
         dt[c] = simd::softplus(dt[c] + dt_bias[c]);
         y[c] = D[c] * xs[c];
     }
-    for (std::int64_t n = 0; n < N; ++n) {
-        float* hn = h + n * di;
-        const float* An = A + n * di;
-        const float Bn = B[n], Cn = C[n];
+    for (std::int64_t k = 0; k < N; ++k) {
+        float* hk = h + k * stride;
+        const float* Ak = A + k * stride;
+        const float Bk = B[k], Ck = C[k];
 #pragma omp simd
-        for (std::int64_t c = 0; c < di; ++c) {
-            const float v = simd::exp(dt[c] * An[c]) * hn[c] + dt[c] * Bn * xs[c];
-            hn[c] = v;
-            y[c] += v * Cn;
+        for (std::int64_t c = 0; c < n; ++c) {
+            const float v = simd::exp(dt[c] * Ak[c]) * hk[c] + dt[c] * Bk * xs[c];
+            hk[c] = v;
+            y[c] += v * Ck;
         }
     }
 #pragma omp simd
-    for (std::int64_t c = 0; c < di; ++c) y[c] *= simd::silu(z[c]);
+    for (std::int64_t c = 0; c < n; ++c) y[c] *= simd::silu(z[c]);
 }
 
 ITERA_KERNEL_CLONES

@@ -18,15 +18,16 @@ void layer_norm(const float* x, std::int64_t n, const float* w, const float* b, 
 void conv_silu_step(const float* in, float* tail, const float* w, const float* bias,
                     std::int64_t channels, std::int64_t K, float* out);
 
-/// One step of the selective scan for one sequence, gated:
+/// One step of the selective scan for one sequence and the channels
+/// [0, n) of the pointers given, gated:
 ///   dt = softplus(dt_raw + dt_bias); h = exp(dt·A) ⊙ h + dt·B·xs;
 ///   y = (h·C + D ⊙ xs) ⊙ silu(z).
-/// Vectorised over channels: h and A are stored transposed, (N, di), A
+/// Vectorised over channels: h and A are stored transposed, (N, stride), A
 /// already negative; B, C are (N). `dt` holds dt_raw on entry and
-/// softplus(dt_raw + dt_bias) on return.
+/// softplus(dt_raw + dt_bias) on return. Threads split the channels.
 void scan_step(const float* xs, float* dt, const float* dt_bias, const float* A, const float* B,
-               const float* C, const float* D, const float* z, float* h, std::int64_t di,
-               std::int64_t N, float* y);
+               const float* C, const float* D, const float* z, float* h, std::int64_t n,
+               std::int64_t N, std::int64_t stride, float* y);
 
 /// x = gelu(x) (exact erf form) over n values.
 void gelu_inplace(float* x, std::int64_t n);

@@ -1,5 +1,7 @@
 #include "infer/decoder.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -10,9 +12,57 @@
 namespace itera {
 
 namespace {
+
 std::size_t sz(std::int64_t n) {
     return static_cast<std::size_t>(n);
 }
+
+// With several threads a step runs inside one OpenMP parallel region: the
+// matrix products and the scan are split across the team, the small per-token
+// pieces run on thread 0, and barriers separate the phases. (A parallel
+// region per product would cost a fork/join each, ~25 per token.) Outside a
+// region these helpers degrade to the single-thread case.
+
+bool first_thread() {
+    return omp_get_thread_num() == 0;
+}
+
+void sync() {
+#pragma omp barrier
+}
+
+/// This thread's share [begin, end) of n items in blocks of `align`.
+std::pair<std::int64_t, std::int64_t> share(std::int64_t n, std::int64_t align) {
+    const std::int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const std::int64_t chunk = ((n + nt - 1) / nt + align - 1) / align * align;
+    const std::int64_t b = std::min(n, t * chunk);
+    return {b, std::min(n, b + chunk)};
+}
+
+/// y = x · mᵀ for `rows` vectors, split across the team when the product is
+/// large enough to pay for it; `after(y row range)` runs on the rows this
+/// thread produced (e.g. the GELU). Ends with a barrier.
+template <class After>
+void product(const Matrix& m, const float* x, std::int64_t rows, float* y, After after) {
+    const std::int64_t out = m.rows();
+    const bool split = omp_get_num_threads() > 1 && out * m.cols() >= 16384 && out >= 32;
+    if (split) {
+        auto [r0, r1] = share(out, 16);
+        if (r0 < r1) {
+            m.multiply(x, rows, y, r0, r1);
+            for (std::int64_t b = 0; b < rows; ++b) after(y + b * out + r0, r1 - r0);
+        }
+    } else if (first_thread()) {
+        m.multiply(x, rows, y, 0, out);
+        after(y, rows * out);
+    }
+    sync();
+}
+
+void product(const Matrix& m, const float* x, std::int64_t rows, float* y) {
+    product(m, x, rows, y, [](float*, std::int64_t) {});
+}
+
 }  // namespace
 
 Decoder::Decoder(std::shared_ptr<const DecodeModel> model, std::int64_t batch, int threads)
@@ -21,8 +71,9 @@ Decoder::Decoder(std::shared_ptr<const DecodeModel> model, std::int64_t batch, i
     if (batch < 1) throw Error("decoder: batch must be at least 1, got " + std::to_string(batch));
     const auto& c = model_->config;
     const auto L = c.num_layers, d = c.hidden_size, di = c.inner_size(), N = c.ssm_state_size;
-    const auto K = c.ssm_conv_kernel, R = c.ssm_dt_rank;
+    const auto K = c.ssm_conv_kernel, R = c.ssm_dt_rank, k = c.top_k_experts;
     positions_.assign(sz(batch), 0);
+    all_.resize(sz(batch));
     conv_.assign(sz(L * batch * (K - 1) * di), 0.0f);
     h_.assign(sz(L * batch * di * N), 0.0f);
     x_.resize(sz(batch * d));
@@ -34,11 +85,13 @@ Decoder::Decoder(std::shared_ptr<const DecodeModel> model, std::int64_t batch, i
     dt_.resize(sz(batch * di));
     y_.resize(sz(batch * di));
     o_.resize(sz(batch * d));
-    a_.resize(sz(batch * c.expert_size));
+    a_.resize(sz(batch * k * c.expert_size));
     g_.resize(sz(batch * c.num_experts));
     logits_.resize(sz(batch * c.vocab_size));
-    ue_.resize(sz(batch * d));
-    oe_.resize(sz(batch * d));
+    ue_.resize(sz(batch * k * d));
+    oe_.resize(sz(batch * k * d));
+    chosen_.resize(sz(batch * k));
+    weight_.resize(sz(batch * k));
 }
 
 void Decoder::reset(std::int64_t b) {
@@ -62,125 +115,143 @@ float* Decoder::scan_state(std::int64_t layer, std::int64_t b) {
     return h_.data() + (layer * batch_ + b) * n;
 }
 
-void Decoder::multiply(const Matrix& m, const float* x, std::int64_t batch, float* y) const {
-    const std::int64_t rows = m.rows();
-    // Splitting pays only when each thread gets a sizeable share of the weights.
-    const std::int64_t work = rows * m.cols() * batch;
-    if (threads_ == 1 || work < 32768 || rows < 8 * threads_) {
-        m.multiply(x, batch, y, 0, rows);
-        return;
-    }
-    const std::int64_t chunk = ((rows + threads_ - 1) / threads_ + 15) & ~std::int64_t{15};
-#pragma omp parallel for num_threads(threads_) schedule(static, 1)
-    for (int t = 0; t < threads_; ++t) {
-        const std::int64_t r0 = std::min(rows, t * chunk), r1 = std::min(rows, r0 + chunk);
-        if (r0 < r1) m.multiply(x, batch, y, r0, r1);
-    }
+const float* Decoder::step(const std::int32_t* tokens) {
+    for (std::int64_t b = 0; b < batch_; ++b) all_[sz(b)] = b;
+    return step_sequences(all_.data(), tokens, batch_);
 }
 
-const float* Decoder::step(const std::int32_t* tokens) {
-    const auto& m = *model_;
-    const auto& c = m.config;
-    const auto B = batch_, V = c.vocab_size, d = c.hidden_size, di = c.inner_size();
-    const auto N = c.ssm_state_size, K = c.ssm_conv_kernel, R = c.ssm_dt_rank;
-    const auto eps = static_cast<float>(c.norm_eps);
-    for (std::int64_t b = 0; b < B; ++b) {
-        if (tokens[b] < 0 || tokens[b] >= V)
-            throw Error("decoder: token id " + std::to_string(tokens[b]) + " is outside [0, " +
+const float* Decoder::step_sequences(const std::int64_t* seqs, const std::int32_t* tokens,
+                                     std::int64_t n) {
+    const auto V = model_->config.vocab_size;
+    if (n < 1 || n > batch_)
+        throw Error("decoder: " + std::to_string(n) + " sequences in a batch of " +
+                    std::to_string(batch_));
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (seqs[i] < 0 || seqs[i] >= batch_)
+            throw Error("decoder: no sequence " + std::to_string(seqs[i]));
+        for (std::int64_t j = 0; j < i; ++j)
+            if (seqs[j] == seqs[i])
+                throw Error("decoder: sequence " + std::to_string(seqs[i]) + " given twice");
+        if (tokens[i] < 0 || tokens[i] >= V)
+            throw Error("decoder: token id " + std::to_string(tokens[i]) + " is outside [0, " +
                         std::to_string(V) + ")");
-        m.embed->row(tokens[b], x_.data() + b * d);
     }
-    for (std::int64_t l = 0; l < c.num_layers; ++l) {
-        const auto& mx = m.layers[sz(l)].mixer;
-        for (std::int64_t b = 0; b < B; ++b)
-            decode::layer_norm(x_.data() + b * d, d, mx.norm_w.data(), mx.norm_b.data(), eps,
-                               u_.data() + b * d);
-        multiply(*mx.in_proj, u_.data(), B, xz_.data());  // (B, 2·di)
-        for (std::int64_t b = 0; b < B; ++b)
-            decode::conv_silu_step(xz_.data() + b * 2 * di, conv_tail(l, b), mx.conv_w.data(),
-                                   mx.conv_b.data(), di, K, xs_.data() + b * di);
-        multiply(*mx.x_proj, xs_.data(), B, dbc_.data());  // (B, R + 2N)
-        for (std::int64_t b = 0; b < B; ++b)
-            std::copy_n(dbc_.data() + b * (R + 2 * N), R, dtl_.data() + b * R);
-        multiply(*mx.dt_proj, dtl_.data(), B, dt_.data());  // (B, di)
-        for (std::int64_t b = 0; b < B; ++b) {
-            const float* dbc = dbc_.data() + b * (R + 2 * N);
-            decode::scan_step(xs_.data() + b * di, dt_.data() + b * di, mx.dt_bias.data(),
-                              mx.A.data(), dbc + R, dbc + R + N, mx.D.data(),
-                              xz_.data() + b * 2 * di + di, scan_state(l, b), di, N,
-                              y_.data() + b * di);
-        }
-        multiply(*mx.out_proj, y_.data(), B, o_.data());  // (B, d)
-        decode::add_scaled(x_.data(), o_.data(), 1.0f, B * d);
-        feed_forward(m.layers[sz(l)].ffn);
+    if (threads_ == 1) {
+        run(seqs, tokens, n);
+    } else {
+#pragma omp parallel num_threads(threads_)
+        run(seqs, tokens, n);
     }
-    for (std::int64_t b = 0; b < B; ++b) {
-        decode::layer_norm(x_.data() + b * d, d, m.norm_f_w.data(), m.norm_f_b.data(), eps,
-                           u_.data() + b * d);
-        ++positions_[sz(b)];
-    }
-    multiply(*m.embed, u_.data(), B, logits_.data());  // tied head, (B, V)
+    for (std::int64_t i = 0; i < n; ++i) ++positions_[sz(seqs[i])];
     return logits_.data();
 }
 
-void Decoder::feed_forward(const DecodeFfn& ffn) {
-    const auto& c = model_->config;
-    const auto B = batch_, d = c.hidden_size, F = c.expert_size, E = c.num_experts;
+void Decoder::run(const std::int64_t* seqs, const std::int32_t* tokens, std::int64_t B) {
+    const auto& m = *model_;
+    const auto& c = m.config;
+    const auto d = c.hidden_size, di = c.inner_size();
+    const auto N = c.ssm_state_size, K = c.ssm_conv_kernel, R = c.ssm_dt_rank;
     const auto eps = static_cast<float>(c.norm_eps);
-    for (std::int64_t b = 0; b < B; ++b)
-        decode::layer_norm(x_.data() + b * d, d, ffn.norm_w.data(), ffn.norm_b.data(), eps,
-                           u_.data() + b * d);
+    if (first_thread())
+        for (std::int64_t b = 0; b < B; ++b) m.embed->row(tokens[b], x_.data() + b * d);
+    for (std::int64_t l = 0; l < c.num_layers; ++l) {
+        const auto& mx = m.layers[sz(l)].mixer;
+        if (first_thread())
+            for (std::int64_t b = 0; b < B; ++b)
+                decode::layer_norm(x_.data() + b * d, d, mx.norm_w.data(), mx.norm_b.data(), eps,
+                                   u_.data() + b * d);
+        sync();
+        product(*mx.in_proj, u_.data(), B, xz_.data());  // (B, 2·di)
+        if (first_thread()) {  // conv, then the small projections to dt, B, C
+            for (std::int64_t b = 0; b < B; ++b)
+                decode::conv_silu_step(xz_.data() + b * 2 * di, conv_tail(l, seqs[b]),
+                                       mx.conv_w.data(), mx.conv_b.data(), di, K,
+                                       xs_.data() + b * di);
+            mx.x_proj->multiply(xs_.data(), B, dbc_.data(), 0, R + 2 * N);  // (B, R + 2N)
+            for (std::int64_t b = 0; b < B; ++b)
+                std::copy_n(dbc_.data() + b * (R + 2 * N), R, dtl_.data() + b * R);
+            mx.dt_proj->multiply(dtl_.data(), B, dt_.data(), 0, di);  // (B, di)
+        }
+        sync();
+        auto [c0, c1] = share(di, 16);  // the scan, split over channels
+        for (std::int64_t b = 0; c0 < c1 && b < B; ++b) {
+            const float* dbc = dbc_.data() + b * (R + 2 * N);
+            decode::scan_step(xs_.data() + b * di + c0, dt_.data() + b * di + c0,
+                              mx.dt_bias.data() + c0, mx.A.data() + c0, dbc + R, dbc + R + N,
+                              mx.D.data() + c0, xz_.data() + b * 2 * di + di + c0,
+                              scan_state(l, seqs[b]) + c0, c1 - c0, N, di, y_.data() + b * di + c0);
+        }
+        sync();
+        product(*mx.out_proj, y_.data(), B, o_.data());  // (B, d)
+        if (first_thread()) decode::add_scaled(x_.data(), o_.data(), 1.0f, B * d);
+        feed_forward(m.layers[sz(l)].ffn, B);
+    }
+    if (first_thread())
+        for (std::int64_t b = 0; b < B; ++b)
+            decode::layer_norm(x_.data() + b * d, d, m.norm_f_w.data(), m.norm_f_b.data(), eps,
+                               u_.data() + b * d);
+    sync();
+    product(*m.embed, u_.data(), B, logits_.data());  // tied head, (B, V)
+}
+
+void Decoder::feed_forward(const DecodeFfn& ffn, std::int64_t B) {
+    const auto& c = model_->config;
+    const auto d = c.hidden_size, E = c.num_experts, k = c.top_k_experts;
+    const auto eps = static_cast<float>(c.norm_eps);
+    auto gelu = [](float* y, std::int64_t n) { decode::gelu_inplace(y, n); };
+    if (first_thread())
+        for (std::int64_t b = 0; b < B; ++b)
+            decode::layer_norm(x_.data() + b * d, d, ffn.norm_w.data(), ffn.norm_b.data(), eps,
+                               u_.data() + b * d);
+    sync();
     if (!ffn.router) {
         const auto& e = ffn.experts[0];
-        multiply(*e.w1, u_.data(), B, a_.data());  // (B, F)
-        decode::gelu_inplace(a_.data(), B * F);
-        multiply(*e.w2, a_.data(), B, o_.data());  // (B, d)
-        decode::add_scaled(x_.data(), o_.data(), 1.0f, B * d);
-        return;
+        product(*e.w1, u_.data(), B, a_.data(), gelu);  // (B, F)
+        product(*e.w2, a_.data(), B, o_.data());        // (B, d)
+        if (first_thread()) decode::add_scaled(x_.data(), o_.data(), 1.0f, B * d);
+        return;  // the next reader of x_ is thread 0 itself
     }
-    multiply(*ffn.router, u_.data(), B, g_.data());  // (B, E)
-    // Per sequence: the top-k logits (ties to the lower index), softmax over them.
-    const auto k = c.top_k_experts;
-    std::vector<std::int64_t> chosen(sz(B * k));
-    std::vector<float> weight(sz(B * k));
-    for (std::int64_t b = 0; b < B; ++b) {
-        const float* g = g_.data() + b * E;
-        std::vector<bool> taken(sz(E), false);
-        for (std::int64_t j = 0; j < k; ++j) {
-            std::int64_t best = -1;
-            for (std::int64_t e = 0; e < E; ++e)
-                if (!taken[sz(e)] && (best < 0 || g[e] > g[best])) best = e;
-            taken[sz(best)] = true;
-            chosen[sz(b * k + j)] = best;
+    if (first_thread()) {
+        // Per row: the top-k router logits (ties to the lower index), softmax over them.
+        ffn.router->multiply(u_.data(), B, g_.data(), 0, E);  // (B, E)
+        for (std::int64_t b = 0; b < B; ++b) {
+            const float* g = g_.data() + b * E;
+            std::int64_t* chosen = chosen_.data() + b * k;
+            for (std::int64_t j = 0; j < k; ++j) {
+                std::int64_t best = -1;
+                for (std::int64_t e = 0; e < E; ++e)
+                    if (std::find(chosen, chosen + j, e) == chosen + j &&
+                        (best < 0 || g[e] > g[best]))
+                        best = e;
+                chosen[j] = best;
+            }
+            float* w = weight_.data() + b * k;
+            float total = 0;
+            for (std::int64_t j = 0; j < k; ++j) total += w[j] = std::exp(g[chosen[j]] - g[chosen[0]]);
+            for (std::int64_t j = 0; j < k; ++j) w[j] /= total;
         }
-        const float top = g[chosen[sz(b * k)]];
-        float total = 0;
-        for (std::int64_t j = 0; j < k; ++j)
-            total += weight[sz(b * k + j)] = std::exp(g[chosen[sz(b * k + j)]] - top);
-        for (std::int64_t j = 0; j < k; ++j) weight[sz(b * k + j)] /= total;
     }
-    // Per expert: gather the sequences routed to it, one batched product pair.
-    std::vector<std::int64_t> rows;
-    std::vector<float> w;
+    sync();
+    // Per expert: the rows routed to it, gathered into one batched product pair.
     for (std::int64_t e = 0; e < E; ++e) {
-        rows.clear();
-        w.clear();
-        for (std::int64_t b = 0; b < B; ++b)
-            for (std::int64_t j = 0; j < k; ++j)
-                if (chosen[sz(b * k + j)] == e) {
-                    rows.push_back(b);
-                    w.push_back(weight[sz(b * k + j)]);
-                }
-        if (rows.empty()) continue;
-        const auto n = static_cast<std::int64_t>(rows.size());
-        for (std::int64_t i = 0; i < n; ++i)
-            std::copy_n(u_.data() + rows[sz(i)] * d, d, ue_.data() + i * d);
+        std::int64_t n = 0;
+        for (std::int64_t i = 0; i < B * k; ++i) n += chosen_[sz(i)] == e;
+        if (n == 0) continue;  // every thread sees the same routing: same branch
+        if (first_thread()) {
+            std::int64_t r = 0;
+            for (std::int64_t i = 0; i < B * k; ++i)
+                if (chosen_[sz(i)] == e) std::copy_n(u_.data() + (i / k) * d, d, ue_.data() + r++ * d);
+        }
+        sync();
         const auto& ex = ffn.experts[sz(e)];
-        multiply(*ex.w1, ue_.data(), n, a_.data());
-        decode::gelu_inplace(a_.data(), n * F);
-        multiply(*ex.w2, a_.data(), n, oe_.data());
-        for (std::int64_t i = 0; i < n; ++i)
-            decode::add_scaled(x_.data() + rows[sz(i)] * d, oe_.data() + i * d, w[sz(i)], d);
+        product(*ex.w1, ue_.data(), n, a_.data(), gelu);
+        product(*ex.w2, a_.data(), n, oe_.data());
+        if (first_thread()) {
+            std::int64_t r = 0;
+            for (std::int64_t i = 0; i < B * k; ++i)
+                if (chosen_[sz(i)] == e)
+                    decode::add_scaled(x_.data() + (i / k) * d, oe_.data() + r++ * d, weight_[sz(i)], d);
+        }
     }
 }
 

@@ -39,18 +39,26 @@ public:
     /// (batch, V) row-major, valid until the next call. Ids must be in [0, V).
     const float* step(const std::int32_t* tokens);
 
+    /// Feeds tokens[i] to sequence seqs[i] for i < n (distinct sequences; the
+    /// others keep their state) and returns logits (n, V), row i for seqs[i].
+    const float* step_sequences(const std::int64_t* seqs, const std::int32_t* tokens,
+                                std::int64_t n);
+
 private:
-    void multiply(const Matrix& m, const float* x, std::int64_t batch, float* y) const;
-    void feed_forward(const DecodeFfn& ffn);
+    void run(const std::int64_t* seqs, const std::int32_t* tokens, std::int64_t rows);
+    void feed_forward(const DecodeFfn& ffn, std::int64_t rows);
 
     std::shared_ptr<const DecodeModel> model_;
     std::int64_t batch_;
     int threads_;
     std::vector<std::int64_t> positions_;
+    std::vector<std::int64_t> all_;  // 0 .. batch-1
     std::vector<float> conv_, h_;  // (L, B, K-1, di), (L, B, N, di)
     // Activations, (B, ·) each.
     std::vector<float> x_, u_, xz_, xs_, dbc_, dtl_, dt_, y_, o_, a_, g_, logits_;
     std::vector<float> ue_, oe_;  // rows gathered for one expert
+    std::vector<std::int64_t> chosen_;  // (B, k) experts per row
+    std::vector<float> weight_;         // (B, k) their gate weights
 };
 
 }  // namespace itera

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "infer/stop_matcher.h"
 #include "infer/text_stream.h"
@@ -94,8 +95,11 @@ std::vector<GenerateResult> generate_batch(const InferenceModel& model,
         s.result.prefill_seconds = since(t0);
     }
 
-    std::vector<std::int32_t> next(static_cast<std::size_t>(B), tok.eos_id());
-    const float* logits = nullptr;  // row b of the last step; the prefill's for the first token
+    // Only unfinished sequences are stepped; row_of[b] is b's row in `logits`.
+    std::vector<std::int64_t> stepped;
+    std::vector<std::int32_t> fed_now;
+    std::vector<std::int64_t> row_of(static_cast<std::size_t>(B), -1);
+    const float* logits = nullptr;  // the last step's; the prefill's for the first token
     for (std::int64_t step = 0; step < settings.max_tokens; ++step) {
         bool any = false;
         for (std::int64_t b = 0; b < B; ++b) {
@@ -103,17 +107,18 @@ std::vector<GenerateResult> generate_batch(const InferenceModel& model,
             if (s.done) continue;
             if (step == 0) s.started = Clock::now();
             const float* row =
-                step == 0 ? first_logits[static_cast<std::size_t>(b)].data() : logits + b * V;
+                step == 0 ? first_logits[static_cast<std::size_t>(b)].data()
+                          : logits + row_of[static_cast<std::size_t>(b)] * V;
             const std::int32_t id = s.sampler.sample(row, V, s.history, s.rng);
             auto probs = token_probabilities(row, V, id, settings.top_alternatives);
-            s.history.push_back(id);
-            next[static_cast<std::size_t>(b)] = id;
             TokenEvent ev;
             ev.sequence = static_cast<std::size_t>(b);
             ev.index = step;
             ev.id = id;
             ev.p = probs.chosen_p;
-            ev.top = std::move(probs.top);
+            for (const auto& [alt, p] : probs.top)
+                ev.top.push_back({alt, p, std::log(p), token_piece(tok, s.history, alt)});
+            s.history.push_back(id);
             const bool eos = settings.stop_at_eos && id == tok.eos_id();
             if (!eos) {
                 s.result.ids.push_back(id);
@@ -140,7 +145,17 @@ std::vector<GenerateResult> generate_batch(const InferenceModel& model,
             any = any || !s.done;
         }
         if (!any) break;
-        logits = decoder.step(next.data());
+        stepped.clear();
+        fed_now.clear();
+        for (std::int64_t b = 0; b < B; ++b) {
+            const auto& s = seqs[static_cast<std::size_t>(b)];
+            if (s.done) continue;
+            row_of[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(stepped.size());
+            stepped.push_back(b);
+            fed_now.push_back(s.history.back());
+        }
+        logits = decoder.step_sequences(stepped.data(), fed_now.data(),
+                                        static_cast<std::int64_t>(stepped.size()));
     }
     std::vector<GenerateResult> out;
     for (auto& s : seqs) out.push_back(std::move(s.result));

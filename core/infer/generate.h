@@ -11,6 +11,7 @@
 
 #include "infer/inference_model.h"
 #include "infer/sampler.h"
+#include "infer/text_stream.h"
 
 namespace itera {
 
@@ -35,7 +36,7 @@ struct TokenEvent {
     std::int32_t id = 0;
     std::string piece;  ///< text released by this token (may be empty or span earlier tokens)
     float p = 0;        ///< the model's probability of the token (temperature 1, no sampler)
-    std::vector<std::pair<std::int32_t, float>> top;  ///< when asked for
+    std::vector<Alternative> top;  ///< the most likely tokens at this step, when asked for
 };
 
 /// Return false to stop generating (the result's stop_reason is "cancelled").
@@ -46,7 +47,7 @@ struct GenerateResult {
     std::vector<std::int32_t> prompt_ids;  ///< the prompt's tokens (without the EOS prefix)
     std::vector<std::int32_t> ids;         ///< the generated tokens
     std::vector<float> probs;              ///< the model's probability of each
-    std::vector<std::vector<std::pair<std::int32_t, float>>> top;  ///< when asked for
+    std::vector<std::vector<Alternative>> top;  ///< per generated token, when asked for
     std::string stop_reason;  ///< "eos", "stop", "max_tokens" or "cancelled"
     double prefill_seconds = 0;
     double decode_seconds = 0;  ///< from the first generated token to the last

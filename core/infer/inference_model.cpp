@@ -24,6 +24,10 @@ struct InferenceModel::Impl {
 namespace {
 
 constexpr std::int64_t kPrefillChunk = 4096;  // tokens per forward: bounds activation memory
+// Shorter prompts are stepped through the decoder: measured with `itera bench
+// decode --prompt-tokens N`, a batched forward has a fixed cost of ~3 ms
+// (~35 decoder steps) on the quality preset.
+constexpr std::int64_t kStepPrefillBelow = 40;
 
 std::shared_ptr<const DecodeModel> layout_for_decoding(const IteraModel& model) {
     std::map<std::string, torch::Tensor> named;
@@ -44,6 +48,14 @@ std::shared_ptr<const DecodeModel> layout_for_decoding(const IteraModel& model) 
         return std::vector<float>(p, p + n);
     };
     return build_decode_model(model->config(), src);
+}
+
+/// LibTorch's first forward in a process allocates and starts its thread
+/// pool (tens of ms); doing it at load keeps that out of the first prompt.
+void warm_up(IteraModel& model) {
+    torch::NoGradGuard no_grad;
+    auto state = model->initial_state(1);
+    model->forward_hidden(torch::zeros({1, 8}, torch::kLong), &state);
 }
 
 /// The spec allows the tokenizer metadata to be a path relative to the checkpoint.
@@ -79,6 +91,7 @@ std::shared_ptr<const InferenceModel> InferenceModel::load(const std::filesystem
                     std::to_string(impl->tokenizer->vocab_size()) + " ids but the model only " +
                     std::to_string(impl->config.vocab_size));
     impl->decode = layout_for_decoding(impl->model);
+    warm_up(impl->model);
     return std::shared_ptr<const InferenceModel>(new InferenceModel(std::move(impl)));
 }
 
@@ -127,6 +140,12 @@ std::vector<float> InferenceModel::prefill(Decoder& decoder, std::int64_t b,
         if (id < 0 || id >= c.vocab_size)
             throw Error("prefill: token id " + std::to_string(id) + " is outside [0, " +
                         std::to_string(c.vocab_size) + ")");
+    const auto n = static_cast<std::int64_t>(ids.size());
+    if (n < kStepPrefillBelow) {  // a LibTorch forward costs ~3 ms whatever its length
+        const float* logits = nullptr;
+        for (auto id : ids) logits = decoder.step_sequences(&b, &id, 1);
+        return {logits, logits + c.vocab_size};
+    }
     torch::NoGradGuard no_grad;
     const auto L = c.num_layers, di = c.inner_size(), N = c.ssm_state_size, K = c.ssm_conv_kernel;
     DecodeState state;
@@ -137,7 +156,6 @@ std::vector<float> InferenceModel::prefill(Decoder& decoder, std::int64_t b,
              torch::from_blob(decoder.scan_state(l, b), {1, N, di}).transpose(1, 2).contiguous()});
     state.position = decoder.position(b);
     torch::Tensor last;
-    const auto n = static_cast<std::int64_t>(ids.size());
     for (std::int64_t start = 0; start < n; start += kPrefillChunk) {
         const auto len = std::min(kPrefillChunk, n - start);
         auto tokens = torch::empty({1, len}, torch::kLong);
@@ -155,9 +173,13 @@ std::vector<float> InferenceModel::prefill(Decoder& decoder, std::int64_t b,
                     static_cast<std::size_t>(h.numel()) * sizeof(float));
     }
     decoder.set_position(b, decoder.position(b) + n);
-    auto logits = last.matmul(impl_->model->embed->weight.t()).contiguous();  // (1, V)
-    const float* p = logits.data_ptr<float>();
-    return {p, p + c.vocab_size};
+    // The tied head on the last position only, with the decoder's kernel (a
+    // LibTorch matmul here would re-pack the whole embedding on every call).
+    auto h = last.contiguous();
+    std::vector<float> logits(static_cast<std::size_t>(c.vocab_size));
+    const Matrix& head = *impl_->decode->embed;
+    head.multiply(h.data_ptr<float>(), 1, logits.data(), 0, head.rows());
+    return logits;
 }
 
 std::vector<float> InferenceModel::log_probs(const std::vector<std::int32_t>& ids) const {

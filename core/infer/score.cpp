@@ -2,6 +2,8 @@
 
 #include "infer/sampler.h"
 
+#include <cmath>
+
 namespace itera {
 
 double ScoreResult::total_logprob() const {
@@ -20,13 +22,19 @@ ScoreResult score_text(const InferenceModel& model, const std::string& text, boo
     if (r.tokens.empty()) return r;
     const std::int64_t V = model.config().vocab_size;
     const auto lp = model.log_probs(r.tokens);  // (T, V)
+    TextStream stream(tok, {});
+    std::vector<std::int32_t> context;
     for (std::size_t i = 0; i < r.tokens.size(); ++i) {
         const float* row = lp.data() + static_cast<std::int64_t>(i) * V;
         if (i + 1 < r.tokens.size()) r.logprobs.push_back(row[r.tokens[i + 1]]);
-        std::vector<std::pair<std::int32_t, float>> top;
-        for (auto id : top_ids(row, V, top_n)) top.emplace_back(id, row[id]);
+        r.pieces.push_back(stream.push(r.tokens[i]));
+        context.push_back(r.tokens[i]);
+        std::vector<Alternative> top;
+        for (auto id : top_ids(row, V, top_n))
+            top.push_back({id, std::exp(row[id]), row[id], token_piece(tok, context, id)});
         r.top.push_back(std::move(top));
     }
+    r.pieces.back() += stream.flush();
     return r;
 }
 

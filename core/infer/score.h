@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "infer/inference_model.h"
+#include "infer/text_stream.h"
 
 namespace itera {
 
@@ -15,8 +16,11 @@ struct ScoreResult {
     std::vector<std::int32_t> tokens;  ///< the tokenizer's ids of the text (BOS first if asked)
     /// logprobs[i-1] = log p(tokens[i] | tokens[<i]) for i >= 1.
     std::vector<float> logprobs;
-    /// top[i]: the most likely ids after tokens[0..i] with their log-probabilities.
-    std::vector<std::vector<std::pair<std::int32_t, float>>> top;
+    /// Each token's text in place (with its leading space; a character split
+    /// over byte tokens appears whole on its last token).
+    std::vector<std::string> pieces;
+    /// top[i]: the most likely tokens after tokens[0..i].
+    std::vector<std::vector<Alternative>> top;
 
     double total_logprob() const;
 };

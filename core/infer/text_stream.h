@@ -35,4 +35,18 @@ private:
     std::size_t emitted_;  // ids_[0, emitted_) have had their text released
 };
 
+/// The text `id` adds after `context` (its last few tokens are used), e.g.
+/// " whale" with its leading space, where decode({id}) alone gives "whale".
+/// May hold U+FFFD when the token is part of a multi-byte character.
+std::string token_piece(const Tokenizer& tokenizer, const std::vector<std::int32_t>& context,
+                        std::int32_t id);
+
+/// One candidate next token, as shown in the playground and printed by the CLI.
+struct Alternative {
+    std::int32_t id = 0;
+    float p = 0;        ///< probability under the model (temperature 1)
+    float logprob = 0;  ///< its natural log
+    std::string text;   ///< token_piece after the tokens before it
+};
+
 }  // namespace itera
