@@ -159,6 +159,35 @@ TEST(Decode, BatchedAndThreadedDecodingEqualSingleStreamBitForBit) {
     }
 }
 
+TEST(Decode, StepSequencesAdvancesOnlyTheGivenSequences) {
+    testing::TempDir dir;
+    auto c = ModelConfig::preset("micro", 259);
+    saved_model(c, dir.path() / "m.safetensors");
+    auto im = InferenceModel::load(dir.path() / "m.safetensors");
+    Decoder batch(im->decode_model(), 3, 2);
+    std::vector<std::unique_ptr<Decoder>> single;
+    for (int b = 0; b < 3; ++b) single.push_back(std::make_unique<Decoder>(im->decode_model(), 1));
+    const auto V = c.vocab_size;
+    for (int t = 0; t < 30; ++t) {
+        // Sequence 1 only every third step, the others in changing order.
+        std::vector<std::int64_t> seqs =
+            t % 3 ? std::vector<std::int64_t>{2, 0} : std::vector<std::int64_t>{0, 1, 2};
+        std::vector<std::int32_t> toks;
+        for (auto s : seqs) toks.push_back(static_cast<std::int32_t>((t * 31 + s * 7) % V));
+        const float* lb =
+            batch.step_sequences(seqs.data(), toks.data(), static_cast<std::int64_t>(seqs.size()));
+        for (std::size_t i = 0; i < seqs.size(); ++i) {
+            const float* ls = single[seqs[i]]->step(&toks[i]);
+            ASSERT_EQ(std::memcmp(lb + i * V, ls, sizeof(float) * V), 0) << "step " << t;
+        }
+    }
+    EXPECT_EQ(batch.position(1), 10);
+    EXPECT_EQ(batch.position(0), 30);
+    const std::int64_t twice[] = {1, 1};
+    const std::int32_t toks[] = {3, 4};
+    EXPECT_THROW(batch.step_sequences(twice, toks, 2), Error);
+}
+
 TEST(Decode, BadTokensAndShapesAreClearErrors) {
     testing::TempDir dir;
     auto c = ModelConfig::preset("micro", 259);

@@ -24,11 +24,13 @@ inline std::filesystem::path resolve_checkpoint(const std::string& arg,
         throw Error("\"" + arg + "\": expected run:ID with a positive run id");
     }
     RunStore store(db ? std::filesystem::path(*db) : RunStore::default_path());
-    if (!store.find_run(id)) throw Error("no run " + std::to_string(id) + " in " + store.path().string());
+    if (!store.find_run(id))
+        throw Error("no run " + std::to_string(id) + " in " + store.path().string());
     const auto dir = store.run_dir(id);
     if (std::filesystem::exists(dir / "best.safetensors")) return dir / "best.safetensors";
     auto pairs = list_checkpoint_pairs(dir);
-    if (pairs.empty()) throw Error("run " + std::to_string(id) + " has no checkpoint yet in " + dir.string());
+    if (pairs.empty())
+        throw Error("run " + std::to_string(id) + " has no checkpoint yet in " + dir.string());
     return pairs.front().model;  // newest first
 }
 

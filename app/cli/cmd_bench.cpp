@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "args.h"
+#include "checkpoint_arg.h"
 #include "commands.h"
 #include "data/tokenize_bench.h"
 #include "infer/decode_bench.h"
@@ -37,8 +38,9 @@ the token cache once per thread count and prints MB/s, the speed-up over the
 first thread count and the process's peak RSS. The corpus and caches go to a
 temporary folder (removed afterwards unless --keep).
 
-  itera bench decode [CHECKPOINT] [--preset quality --vocab-size 4096] [--tokens 1024]
-                     [--prompt-tokens 512] [--batch 8] [--threads N] [--repeats 3] [--json]
+  itera bench decode [CHECKPOINT | run:ID] [--preset quality --vocab-size 4096]
+                     [--tokens 1024] [--prompt-tokens 512] [--batch 8] [--threads N]
+                     [--repeats 3] [--db PATH] [--json]
 
 `decode` times greedy decoding of a checkpoint (or of a freshly initialised
 preset when no checkpoint is given): single-stream on one thread and on all
@@ -202,6 +204,7 @@ int decode(Args& a) {
     o.batch = a.integer_or("batch", 8, 1, 4096);
     o.threads = static_cast<int>(a.integer_or("threads", 0, 0, 4096));
     o.repeats = static_cast<int>(a.integer_or("repeats", 3, 1, 1000));
+    const auto db = a.text("db");
     const bool json_out = a.flag("json");
     a.finish();
     if (!pos.empty() && (preset || vocab))
@@ -209,7 +212,7 @@ int decode(Args& a) {
     std::shared_ptr<const InferenceModel> model;
     std::string what;
     if (!pos.empty()) {
-        model = InferenceModel::load(pos[0]);
+        model = InferenceModel::load(resolve_checkpoint(pos[0], db));
         what = pos[0];
     } else {
         model = InferenceModel::initialised(

@@ -93,7 +93,11 @@ int eval_command(const std::vector<std::string>& args) {
 
     const auto path = resolve_checkpoint(a.positional()[0], db);
     auto ckpt = load_checkpoint(path);
-    auto tokenizer = Tokenizer::deserialize(ckpt.tokenizer);
+    auto tokenizer = checkpoint_tokenizer(ckpt, path);
+    if (!tokenizer)
+        throw Error(path.string() +
+                    ": no tokenizer attached (written by `itera model init`); "
+                    "evaluate a trained checkpoint");
     std::string origin;
     auto spec = default_spec(ckpt.metadata, db, origin);
     if (data) {
@@ -114,9 +118,12 @@ int eval_command(const std::vector<std::string>& args) {
     auto ed = prepare_eval_data(spec.request.corpus, spec.request.format, *tokenizer, split, cache);
     if (!json_out) {
         clear_progress();
-        eo.progress = [t0 = std::chrono::steady_clock::now()](std::int64_t done, std::int64_t total) {
-            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::fprintf(stderr, "\revaluating %5.1f%%  ETA %s   ", 100.0 * double(done) / double(total),
+        eo.progress = [t0 = std::chrono::steady_clock::now()](std::int64_t done,
+                                                              std::int64_t total) {
+            const double s =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::fprintf(stderr, "\revaluating %5.1f%%  ETA %s   ",
+                         100.0 * double(done) / double(total),
                          duration_text(done ? s * double(total - done) / double(done) : 0).c_str());
         };
     }

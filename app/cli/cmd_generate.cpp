@@ -47,7 +47,8 @@ Examples:
   itera generate model.safetensors --prompt "The whale" --temperature 0 --json
 )";
 
-constexpr const char* kScoreUsage = R"(usage: itera score CHECKPOINT --text TEXT [--bos] [--top N] [--json]
+constexpr const char* kScoreUsage =
+    R"(usage: itera score CHECKPOINT --text TEXT [--bos] [--top N] [--json]
 
 Scores TEXT: for each token, the log-probability the model gave it after the
 tokens before it, and the N (5) most likely alternatives at each position.
@@ -155,9 +156,11 @@ int generate_command(const std::vector<std::string>& args) {
     }
     std::printf("\n");
     std::fflush(stdout);
-    std::fprintf(stderr, "[%zu tokens, stop: %s; prefill %zu tokens at %.0f tokens/s, decode %.0f tokens/s]\n",
-                 result.ids.size(), result.stop_reason.c_str(), result.prefill_tokens(),
-                 result.prefill_tokens_per_s(), result.decode_tokens_per_s());
+    std::fprintf(
+        stderr,
+        "[%zu tokens, stop: %s; prefill %zu tokens at %.0f tokens/s, decode %.0f tokens/s]\n",
+        result.ids.size(), result.stop_reason.c_str(), result.prefill_tokens(),
+        result.prefill_tokens_per_s(), result.decode_tokens_per_s());
     return result.stop_reason == "cancelled" ? 130 : 0;
 }
 
@@ -183,8 +186,10 @@ int score_command(const std::vector<std::string>& args) {
     if (json_out) {
         auto top = nlohmann::json::array();
         for (const auto& t : r.top) top.push_back(top_json(t));
-        nlohmann::json j = {{"tokens", r.tokens},     {"pieces", r.pieces},
-                            {"logprobs", r.logprobs}, {"top", top},
+        nlohmann::json j = {{"tokens", r.tokens},
+                            {"pieces", r.pieces},
+                            {"logprobs", r.logprobs},
+                            {"top", top},
                             {"total_logprob", r.total_logprob()}};
         std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return 0;
@@ -199,11 +204,13 @@ int score_command(const std::vector<std::string>& args) {
         }
         char lp[32] = "";
         if (i > 0) std::snprintf(lp, sizeof lp, "%.3f", r.logprobs[i - 1]);
-        std::printf("%5zu  %-16s %9s   %s\n", i, json_quoted(r.pieces[i]).c_str(), lp, alts.c_str());
+        std::printf("%5zu  %-16s %9s   %s\n", i, json_quoted(r.pieces[i]).c_str(), lp,
+                    alts.c_str());
     }
     if (!r.logprobs.empty())
-        std::printf("total log p %.3f over %zu predicted tokens (perplexity %.2f)\n", r.total_logprob(),
-                    r.logprobs.size(), std::exp(-r.total_logprob() / static_cast<double>(r.logprobs.size())));
+        std::printf("total log p %.3f over %zu predicted tokens (perplexity %.2f)\n",
+                    r.total_logprob(), r.logprobs.size(),
+                    std::exp(-r.total_logprob() / static_cast<double>(r.logprobs.size())));
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "checkpoint/safetensors.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
+#include "util/read_file.h"
 
 namespace itera {
 namespace {
@@ -105,6 +106,22 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
             throw Error(origin + ": unexpected tensor \"" + t.name +
                         "\" (not in the spec for this config)");
     return out;
+}
+
+std::shared_ptr<const Tokenizer> checkpoint_tokenizer(const LoadedCheckpoint& checkpoint,
+                                                      const std::filesystem::path& path) {
+    const std::string& value = checkpoint.tokenizer;
+    const auto first = value.find_first_not_of(" \t\r\n");
+    try {
+        if (first != std::string::npos && value[first] == '{') {
+            if (nlohmann::json::parse(value, nullptr, false).value("type", "") == "none")
+                return nullptr;
+            return Tokenizer::deserialize(value);
+        }
+        return Tokenizer::deserialize(read_file(path.parent_path() / value));
+    } catch (const Error& e) {
+        throw Error(path.string() + ": tokenizer: " + e.what());
+    }
 }
 
 }  // namespace itera

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "model/itera_model.h"
+#include "tokenizer/tokenizer.h"
 
 namespace itera {
 
@@ -29,5 +30,11 @@ struct LoadedCheckpoint {
 
 /// Reads and validates an FP32 (or F16/BF16, widened to FP32) checkpoint.
 LoadedCheckpoint load_checkpoint(const std::filesystem::path& path);
+
+/// The tokenizer of a checkpoint read from `path`: its `tokenizer` metadata is
+/// the serialized tokenizer or (as the spec allows) a path relative to the
+/// checkpoint. Null when none is attached (`itera model init`); errors name the file.
+std::shared_ptr<const Tokenizer> checkpoint_tokenizer(const LoadedCheckpoint& checkpoint,
+                                                      const std::filesystem::path& path);
 
 }  // namespace itera

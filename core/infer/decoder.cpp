@@ -27,7 +27,7 @@ bool first_thread() {
     return omp_get_thread_num() == 0;
 }
 
-void sync() {
+void sync(){
 #pragma omp barrier
 }
 
@@ -227,7 +227,8 @@ void Decoder::feed_forward(const DecodeFfn& ffn, std::int64_t B) {
             }
             float* w = weight_.data() + b * k;
             float total = 0;
-            for (std::int64_t j = 0; j < k; ++j) total += w[j] = std::exp(g[chosen[j]] - g[chosen[0]]);
+            for (std::int64_t j = 0; j < k; ++j)
+                total += w[j] = std::exp(g[chosen[j]] - g[chosen[0]]);
             for (std::int64_t j = 0; j < k; ++j) w[j] /= total;
         }
     }
@@ -240,7 +241,8 @@ void Decoder::feed_forward(const DecodeFfn& ffn, std::int64_t B) {
         if (first_thread()) {
             std::int64_t r = 0;
             for (std::int64_t i = 0; i < B * k; ++i)
-                if (chosen_[sz(i)] == e) std::copy_n(u_.data() + (i / k) * d, d, ue_.data() + r++ * d);
+                if (chosen_[sz(i)] == e)
+                    std::copy_n(u_.data() + (i / k) * d, d, ue_.data() + r++ * d);
         }
         sync();
         const auto& ex = ffn.experts[sz(e)];
@@ -250,7 +252,8 @@ void Decoder::feed_forward(const DecodeFfn& ffn, std::int64_t B) {
             std::int64_t r = 0;
             for (std::int64_t i = 0; i < B * k; ++i)
                 if (chosen_[sz(i)] == e)
-                    decode::add_scaled(x_.data() + (i / k) * d, oe_.data() + r++ * d, weight_[sz(i)], d);
+                    decode::add_scaled(x_.data() + (i / k) * d, oe_.data() + r++ * d,
+                                       weight_[sz(i)], d);
         }
     }
 }

@@ -53,10 +53,10 @@ private:
     int threads_;
     std::vector<std::int64_t> positions_;
     std::vector<std::int64_t> all_;  // 0 .. batch-1
-    std::vector<float> conv_, h_;  // (L, B, K-1, di), (L, B, N, di)
+    std::vector<float> conv_, h_;    // (L, B, K-1, di), (L, B, N, di)
     // Activations, (B, ·) each.
     std::vector<float> x_, u_, xz_, xs_, dbc_, dtl_, dt_, y_, o_, a_, g_, logits_;
-    std::vector<float> ue_, oe_;  // rows gathered for one expert
+    std::vector<float> ue_, oe_;        // rows gathered for one expert
     std::vector<std::int64_t> chosen_;  // (B, k) experts per row
     std::vector<float> weight_;         // (B, k) their gate weights
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "data/utf8.h"
 #include "infer/stop_matcher.h"
 #include "infer/text_stream.h"
 #include "util/error.h"
@@ -73,6 +74,10 @@ std::vector<GenerateResult> generate_batch(const InferenceModel& model,
     std::vector<Sequence> seqs;
     seqs.reserve(prompts.size());
     std::vector<std::vector<float>> first_logits;
+    for (const auto& p : prompts)
+        if (auto bad = first_invalid_utf8(p))
+            throw Error("generate: the prompt is not valid UTF-8 (bad byte at offset " +
+                        std::to_string(*bad) + ")");
     for (std::int64_t b = 0; b < B; ++b) {
         auto prompt_ids = tok.encode(prompts[static_cast<std::size_t>(b)]);
         std::vector<std::int32_t> fed;
@@ -106,9 +111,8 @@ std::vector<GenerateResult> generate_batch(const InferenceModel& model,
             auto& s = seqs[static_cast<std::size_t>(b)];
             if (s.done) continue;
             if (step == 0) s.started = Clock::now();
-            const float* row =
-                step == 0 ? first_logits[static_cast<std::size_t>(b)].data()
-                          : logits + row_of[static_cast<std::size_t>(b)] * V;
+            const float* row = step == 0 ? first_logits[static_cast<std::size_t>(b)].data()
+                                         : logits + row_of[static_cast<std::size_t>(b)] * V;
             const std::int32_t id = s.sampler.sample(row, V, s.history, s.rng);
             auto probs = token_probabilities(row, V, id, settings.top_alternatives);
             TokenEvent ev;

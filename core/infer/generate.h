@@ -43,12 +43,12 @@ struct TokenEvent {
 using TokenCallback = std::function<bool(const TokenEvent&)>;
 
 struct GenerateResult {
-    std::string text;                      ///< the generated text (no prompt, no stop string)
-    std::vector<std::int32_t> prompt_ids;  ///< the prompt's tokens (without the EOS prefix)
-    std::vector<std::int32_t> ids;         ///< the generated tokens
-    std::vector<float> probs;              ///< the model's probability of each
+    std::string text;                           ///< the generated text (no prompt, no stop string)
+    std::vector<std::int32_t> prompt_ids;       ///< the prompt's tokens (without the EOS prefix)
+    std::vector<std::int32_t> ids;              ///< the generated tokens
+    std::vector<float> probs;                   ///< the model's probability of each
     std::vector<std::vector<Alternative>> top;  ///< per generated token, when asked for
-    std::string stop_reason;  ///< "eos", "stop", "max_tokens" or "cancelled"
+    std::string stop_reason;                    ///< "eos", "stop", "max_tokens" or "cancelled"
     double prefill_seconds = 0;
     double decode_seconds = 0;  ///< from the first generated token to the last
 

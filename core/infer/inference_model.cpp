@@ -8,7 +8,6 @@
 #include "checkpoint/checkpoint.h"
 #include "model/itera_model.h"
 #include "util/error.h"
-#include "util/read_file.h"
 
 namespace itera {
 
@@ -58,13 +57,6 @@ void warm_up(IteraModel& model) {
     model->forward_hidden(torch::zeros({1, 8}, torch::kLong), &state);
 }
 
-/// The spec allows the tokenizer metadata to be a path relative to the checkpoint.
-std::string tokenizer_text(const std::string& value, const std::filesystem::path& checkpoint) {
-    const auto first = value.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && value[first] == '{') return value;
-    return read_file(checkpoint.parent_path() / value);
-}
-
 }  // namespace
 
 InferenceModel::InferenceModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -78,14 +70,7 @@ std::shared_ptr<const InferenceModel> InferenceModel::load(const std::filesystem
     impl->config = loaded.model->config();
     impl->metadata = loaded.metadata;
     impl->path = path;
-    try {
-        impl->tokenizer = Tokenizer::deserialize(tokenizer_text(loaded.tokenizer, path));
-    } catch (const Error& e) {
-        // A checkpoint without a tokenizer still decodes ids (benchmarks); the
-        // commands that need text ask require_tokenizer() and report this.
-        if (std::string(e.what()).find("no tokenizer attached") == std::string::npos)
-            throw Error(path.string() + ": " + e.what());
-    }
+    impl->tokenizer = checkpoint_tokenizer(loaded, path);
     if (impl->tokenizer && impl->tokenizer->vocab_size() > impl->config.vocab_size)
         throw Error(path.string() + ": the tokenizer has " +
                     std::to_string(impl->tokenizer->vocab_size()) + " ids but the model only " +

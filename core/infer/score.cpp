@@ -1,6 +1,8 @@
 #include "infer/score.h"
 
+#include "data/utf8.h"
 #include "infer/sampler.h"
+#include "util/error.h"
 
 #include <cmath>
 
@@ -15,6 +17,9 @@ double ScoreResult::total_logprob() const {
 ScoreResult score_text(const InferenceModel& model, const std::string& text, bool bos,
                        std::size_t top_n) {
     const Tokenizer& tok = model.require_tokenizer();
+    if (auto bad = first_invalid_utf8(text))
+        throw Error("score: the text is not valid UTF-8 (bad byte at offset " +
+                    std::to_string(*bad) + ")");
     ScoreResult r;
     if (bos) r.tokens.push_back(tok.bos_id());
     const auto ids = tok.encode(text);

@@ -62,11 +62,13 @@ std::string TextStream::flush() {
 std::string token_piece(const Tokenizer& tokenizer, const std::vector<std::int32_t>& context,
                         std::int32_t id) {
     const std::size_t begin = context.size() > kWindow ? context.size() - kWindow : 0;
-    std::vector<std::int32_t> ids(context.begin() + static_cast<std::ptrdiff_t>(begin), context.end());
+    std::vector<std::int32_t> ids(context.begin() + static_cast<std::ptrdiff_t>(begin),
+                                  context.end());
     const std::string base = tokenizer.decode(ids);
     ids.push_back(id);
     const std::string full = tokenizer.decode(ids);
-    if (full.compare(0, base.size(), base) == 0) return replace_invalid_utf8(full.substr(base.size()));
+    if (full.compare(0, base.size(), base) == 0)
+        return replace_invalid_utf8(full.substr(base.size()));
     return replace_invalid_utf8(tokenizer.decode({id}));
 }
 
