@@ -30,7 +30,8 @@ inline float sum8(v8f v) {
     return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
 
-constexpr std::int64_t kLane = 16;  // floats per padded row unit (64 bytes)
+constexpr std::int64_t kLane = 16;
+constexpr std::int64_t kAhead = 1024;  // floats: prefetch 4 KB ahead of the weight stream  // floats per padded row unit (64 bytes)
 
 std::int64_t padded(std::int64_t cols) {
     return (cols + kLane - 1) / kLane * kLane;
@@ -50,6 +51,10 @@ void f32_kernel(const float* w, std::int64_t stride, const float* x, std::int64_
             const float* p = blk;
             v8f a0{}, a1{}, a2{}, a3{}, c0{}, c1{}, c2{}, c3{};
             for (std::int64_t c = 0; c < stride; c += 16, p += 64) {
+                __builtin_prefetch(p + kAhead);
+                __builtin_prefetch(p + kAhead + 16);
+                __builtin_prefetch(p + kAhead + 32);
+                __builtin_prefetch(p + kAhead + 48);
                 const v8f xl = load8(xb + c), xh = load8(xb + c + 8);
                 a0 += load8(p) * xl;
                 c0 += load8(p + 8) * xh;
