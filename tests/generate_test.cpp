@@ -6,6 +6,9 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <numeric>
+#include <random>
+#include <set>
 
 #include "checkpoint/checkpoint.h"
 #include "data/utf8.h"
@@ -73,6 +76,36 @@ TEST(Sampling, TopKTopPAndMinPKeepWhatTheirDefinitionsSay) {
     auto one = plain(1.5);
     one.top_k = 1;
     EXPECT_EQ(draw(one, logits, 100), (std::map<std::int32_t, int>{{0, 100}}));
+}
+
+TEST(Sampling, TopPKeepsTheSmallestMostLikelySetReachingP) {
+    // Against the definition: sort by probability, keep the shortest prefix
+    // whose mass reaches p. Random distributions over 24 ids; the draws must
+    // cover exactly that set.
+    std::mt19937 gen(4);
+    std::normal_distribution<float> normal(0.0f, 1.5f);
+    for (int trial = 0; trial < 12; ++trial) {
+        std::vector<float> logits(24);
+        for (auto& l : logits) l = normal(gen);
+        const double p = 0.3 + 0.05 * trial;
+        std::vector<int> order(24);
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](int a, int b) { return logits[a] > logits[b]; });
+        double total = 0, cum = 0;
+        for (float l : logits) total += std::exp(l);
+        std::set<int> want;
+        for (int id : order) {
+            if (cum >= p) break;
+            want.insert(id);
+            cum += std::exp(logits[id]) / total;
+        }
+        auto s = plain(1.0);
+        s.top_p = p;
+        s.seed = static_cast<std::uint64_t>(trial);
+        std::set<int> got;
+        for (const auto& [id, n] : draw(s, logits, 20000)) got.insert(id);
+        EXPECT_EQ(got, want) << "trial " << trial << ", p " << p;
+    }
 }
 
 TEST(Sampling, RepetitionPenaltyDemotesRecentTokens) {

@@ -9,11 +9,20 @@
 
 namespace itera {
 
-void CandidateList::assign(const float* logits, std::int64_t vocab_size) {
-    items.resize(static_cast<std::size_t>(vocab_size));
-    for (std::int32_t i = 0; i < vocab_size; ++i)
-        items[static_cast<std::size_t>(i)] = {i, logits[i], 0.0f};
-    sorted = false;
+void CandidateList::reset(const float* logits, std::int64_t vocab_size) {
+    logits_ = logits;
+    vocab_ = vocab_size;
+    whole_ = true;
+    sorted_ = false;
+    items_.clear();
+}
+
+float* CandidateList::mutable_logits() {
+    if (logits_ != copy_.data()) {
+        copy_.assign(logits_, logits_ + vocab_);
+        logits_ = copy_.data();
+    }
+    return copy_.data();
 }
 
 namespace {
@@ -22,28 +31,42 @@ bool before(const Candidate& a, const Candidate& b) {
 }
 }  // namespace
 
+std::vector<Candidate>& CandidateList::items() {
+    if (whole_) {
+        items_.resize(static_cast<std::size_t>(vocab_));
+        for (std::int32_t i = 0; i < vocab_; ++i)
+            items_[static_cast<std::size_t>(i)] = {i, logits_[i], 0.0f};
+        whole_ = false;
+        sorted_ = false;
+    }
+    return items_;
+}
+
 void CandidateList::sort_descending() {
-    if (!sorted) std::sort(items.begin(), items.end(), before);
-    sorted = true;
+    auto& v = items();
+    if (!sorted_) std::sort(v.begin(), v.end(), before);
+    sorted_ = true;
 }
 
 void CandidateList::keep_top(std::size_t k) {
-    if (k >= items.size()) {
-        sort_descending();
+    if (whole_) {  // one pass over the logits, no V-sized list
+        items_.clear();
+        for (auto id : top_ids(logits_, vocab_, k)) items_.push_back({id, logits_[id], 0.0f});
+        whole_ = false;
+        sorted_ = true;
         return;
     }
-    std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(k), items.end(),
-                      before);
-    items.resize(k);
-    sorted = true;
+    sort_descending();
+    if (k < items_.size()) items_.resize(k);
 }
 
 void CandidateList::normalise() {
+    auto& v = items();
     float top = -INFINITY;
-    for (const auto& c : items) top = std::max(top, c.logit);
+    for (const auto& c : v) top = std::max(top, c.logit);
     double total = 0;
-    for (auto& c : items) total += c.p = std::exp(c.logit - top);
-    for (auto& c : items) c.p = static_cast<float>(c.p / total);
+    for (auto& c : v) total += c.p = std::exp(c.logit - top);
+    for (auto& c : v) c.p = static_cast<float>(c.p / total);
 }
 
 namespace {
@@ -58,12 +81,12 @@ public:
                                          history.end());
         std::sort(recent.begin(), recent.end());
         recent.erase(std::unique(recent.begin(), recent.end()), recent.end());
-        for (auto id : recent) {  // first in the chain: items still hold every id, index == id
-            if (id < 0 || static_cast<std::size_t>(id) >= c.items.size()) continue;
-            float& logit = c.items[static_cast<std::size_t>(id)].logit;
+        float* logits = c.mutable_logits();  // first in the chain: the list is still whole
+        for (auto id : recent) {
+            if (id < 0 || id >= c.vocab_size()) continue;
+            float& logit = logits[id];
             logit = logit > 0 ? logit / penalty_ : logit * penalty_;
         }
-        c.sorted = false;
     }
 
 private:
@@ -86,7 +109,7 @@ class Temperature final : public Sampler {
 public:
     explicit Temperature(double t) : inv_(static_cast<float>(1.0 / t)) {}
     void apply(CandidateList& c, const std::vector<std::int32_t>&) const override {
-        for (auto& cand : c.items) cand.logit *= inv_;
+        for (auto& cand : c.items()) cand.logit *= inv_;
     }
 
 private:
@@ -97,15 +120,33 @@ class TopP final : public Sampler {
 public:
     explicit TopP(double p) : p_(p) {}
     void apply(CandidateList& c, const std::vector<std::int32_t>&) const override {
-        c.sort_descending();
         c.normalise();
-        double cum = 0;
-        std::size_t keep = 0;
-        while (keep < c.items.size()) {  // the smallest prefix whose mass reaches p
-            cum += c.items[keep++].p;
-            if (cum >= p_) break;
+        auto& items = c.items();
+        if (c.sorted()) {  // after top-k: walk the sorted prefix
+            double cum = 0;
+            std::size_t keep = 0;
+            while (keep < items.size() && cum < p_) cum += items[keep++].p;
+            items.resize(std::max<std::size_t>(1, keep));
+            return;
         }
-        c.items.resize(std::max<std::size_t>(1, keep));
+        // The smallest set of most likely tokens whose mass reaches p, found
+        // by a quickselect that weighs each side by its mass: O(V), no sort
+        // (the set, not its order, is what the draw needs).
+        auto first = items.begin(), lo = first, hi = items.end();
+        double above = 0;  // mass of [first, lo), all ranked before [lo, hi)
+        while (hi - lo > 1) {
+            auto mid = lo + (hi - lo - 1) / 2;  // [lo, mid] is never all of [lo, hi)
+            std::nth_element(lo, mid, hi, before);
+            double left = 0;
+            for (auto it = lo; it <= mid; ++it) left += it->p;
+            if (above + left >= p_) {
+                hi = mid + 1;
+            } else {
+                above += left;
+                lo = mid + 1;
+            }
+        }
+        items.resize(static_cast<std::size_t>(std::max<std::ptrdiff_t>(1, hi - first)));
     }
 
 private:
@@ -116,12 +157,14 @@ class MinP final : public Sampler {
 public:
     explicit MinP(double p) : p_(static_cast<float>(p)) {}
     void apply(CandidateList& c, const std::vector<std::int32_t>&) const override {
-        c.sort_descending();
-        // p_i >= min_p · p_max  ⇔  logit_i >= logit_max + log(min_p)
-        const float floor = c.items.front().logit + std::log(p_);
-        std::size_t keep = 1;
-        while (keep < c.items.size() && c.items[keep].logit >= floor) ++keep;
-        c.items.resize(keep);
+        // p_i >= min_p · p_max  ⇔  logit_i >= logit_max + log(min_p); order kept.
+        auto& items = c.items();
+        float top = -INFINITY;
+        for (const auto& x : items) top = std::max(top, x.logit);
+        const float floor = top + std::log(p_);
+        items.erase(std::remove_if(items.begin(), items.end(),
+                                   [&](const Candidate& x) { return x.logit < floor; }),
+                    items.end());
     }
 
 private:
@@ -169,19 +212,18 @@ std::int32_t SamplerChain::sample(const float* logits, std::int64_t vocab_size,
     if (settings_.temperature == 0 && chain_.empty()) {
         return static_cast<std::int32_t>(decode::argmax(logits, vocab_size));  // ties: the lower id
     }
-    candidates_.assign(logits, vocab_size);
+    candidates_.reset(logits, vocab_size);
     for (const auto& s : chain_) s->apply(candidates_, history);
-    if (settings_.temperature == 0) {
-        candidates_.keep_top(1);
-        return candidates_.items.front().id;
-    }
+    if (settings_.temperature == 0)  // greedy after the penalty
+        return static_cast<std::int32_t>(decode::argmax(candidates_.logits(), vocab_size));
     candidates_.normalise();
     double r = rng.uniform(), cum = 0;
-    for (const auto& c : candidates_.items) {
+    const auto& items = candidates_.items();
+    for (const auto& c : items) {
         cum += c.p;
         if (r < cum) return c.id;
     }
-    return candidates_.items.back().id;  // rounding left r just above the total
+    return items.back().id;  // rounding left r just above the total
 }
 
 TokenProbabilities token_probabilities(const float* logits, std::int64_t vocab_size,

@@ -19,17 +19,40 @@ struct Candidate {
     float p;  ///< probability after softmax (valid once normalised)
 };
 
-/// Candidates for the next token, shrinking as the chain filters them.
-struct CandidateList {
-    std::vector<Candidate> items;
-    bool sorted = false;  ///< by logit, descending
+/// Candidates for the next token, shrinking as the chain filters them. It
+/// starts as a view of the whole vocabulary's logits; `items` is built only
+/// when a sampler needs a list (top-k builds just its k), so the common
+/// chain never copies or sorts V entries.
+class CandidateList {
+public:
+    /// A view of `logits` (V floats, not copied; must outlive the list).
+    void reset(const float* logits, std::int64_t vocab_size);
 
-    void assign(const float* logits, std::int64_t vocab_size);
+    /// True while the list is still every id with its logit.
+    bool whole() const { return whole_; }
+    /// The logits of every id, for samplers working before `items` exists;
+    /// `mutable_logits` copies them first.
+    const float* logits() const { return logits_; }
+    float* mutable_logits();
+    std::int64_t vocab_size() const { return vocab_; }
+
+    /// The remaining candidates (built from the logits on first use).
+    std::vector<Candidate>& items();
     void sort_descending();
-    /// Keeps the `k` largest logits (sorted).
+    /// Keeps the `k` largest logits, sorted (ties to the lower id).
     void keep_top(std::size_t k);
+    /// True when `items` is in descending order of logit.
+    bool sorted() const { return sorted_ && !whole_; }
     /// Sets p = softmax(logit) over the remaining items.
     void normalise();
+
+private:
+    const float* logits_ = nullptr;
+    std::int64_t vocab_ = 0;
+    std::vector<float> copy_;
+    std::vector<Candidate> items_;
+    bool whole_ = true;
+    bool sorted_ = false;
 };
 
 /// The random source of one generation.
