@@ -237,6 +237,8 @@ int decode(Args& a) {
                             {"prefill_tokens_per_s", r.prefill_tokens_per_s},
                             {"active_weight_bytes", r.active_weight_bytes},
                             {"weight_gb_per_s_1t", r.weight_gb_per_s_1t},
+                            {"read_gb_per_s", r.read_gb_per_s},
+                            {"read_bound_tokens_per_s", r.read_bound_tokens_per_s},
                             {"peak_rss_mb", rss_mb}};
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -244,6 +246,9 @@ int decode(Args& a) {
     std::printf("model              %s\n", what.c_str());
     std::printf("active weights     %.2f MB read per token (FP32)\n",
                 static_cast<double>(r.active_weight_bytes) / 1e6);
+    std::printf("read speed         %.1f GB/s on one core over %.2f MB: at most %.0f tokens/s\n",
+                r.read_gb_per_s, static_cast<double>(r.active_weight_bytes) / 1e6,
+                r.read_bound_tokens_per_s);
     std::printf("decode, 1 thread   %.0f tokens/s (%.1f us/token, %.1f GB/s of weights)\n",
                 r.decode_tokens_per_s_1t, 1e6 / r.decode_tokens_per_s_1t, r.weight_gb_per_s_1t);
     std::printf("decode, %d threads  %.0f tokens/s\n", r.threads, r.decode_tokens_per_s);

@@ -46,6 +46,24 @@ double time_decode(const InferenceModel& model, std::int64_t batch, int threads,
     return median(rates);
 }
 
+/// GB/s of one thread summing a `bytes` buffer again and again (cache-warm).
+double read_speed(std::size_t bytes, int repeats) {
+    std::vector<float> buf(bytes / sizeof(float), 1.0f);
+    const auto n = static_cast<std::int64_t>(buf.size());
+    volatile float sink = 0;
+    std::vector<double> rates;
+    for (int r = 0; r < repeats; ++r) {
+        sink = sink + decode::stream_sum(buf.data(), n);  // warm
+        const int passes =
+            std::max<int>(8, static_cast<int>(2e9 / static_cast<double>(bytes)) / repeats / 4);
+        const auto t0 = Clock::now();
+        for (int p = 0; p < passes; ++p) sink = sink + decode::stream_sum(buf.data(), n);
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        rates.push_back(static_cast<double>(bytes) * passes / s / 1e9);
+    }
+    return median(rates);
+}
+
 }  // namespace
 
 DecodeBenchResult run_decode_bench(const InferenceModel& model, const DecodeBenchOptions& o,
@@ -58,6 +76,9 @@ DecodeBenchResult run_decode_bench(const InferenceModel& model, const DecodeBenc
     DecodeBenchResult r;
     r.threads = set_thread_count(o.threads);
     r.active_weight_bytes = model.decode_model()->active_weight_bytes();
+    say("reading a buffer the size of the active weights");
+    r.read_gb_per_s = read_speed(r.active_weight_bytes, o.repeats);
+    r.read_bound_tokens_per_s = r.read_gb_per_s * 1e9 / static_cast<double>(r.active_weight_bytes);
     say("decoding, 1 thread");
     r.decode_tokens_per_s_1t = time_decode(model, 1, 1, o.decode_tokens, o.repeats);
     r.weight_gb_per_s_1t =

@@ -27,6 +27,10 @@ struct DecodeBenchResult {
     double prefill_tokens_per_s = 0;    ///< `threads` threads
     std::size_t active_weight_bytes = 0;
     double weight_gb_per_s_1t = 0;  ///< active weights read per second, single stream, one thread
+    /// One core's streaming read speed over a buffer the size of the active
+    /// weights, and the decode rate it would allow if reading were all a token did.
+    double read_gb_per_s = 0;
+    double read_bound_tokens_per_s = 0;
     long peak_rss_kb = 0;
 };
 

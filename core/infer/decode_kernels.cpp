@@ -89,6 +89,35 @@ std::int64_t argmax(const float* x, std::int64_t n) {
     return 0;  // every value NaN
 }
 
+namespace {
+typedef float v8f __attribute__((vector_size(32)));
+inline v8f load8(const float* p) {
+    v8f v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+}  // namespace
+
+ITERA_KERNEL_CLONES
+float stream_sum(const float* x, std::int64_t n) {
+    v8f a0{}, a1{}, a2{}, a3{}, a4{}, a5{}, a6{}, a7{};
+    std::int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 += load8(x + i);
+        a1 += load8(x + i + 8);
+        a2 += load8(x + i + 16);
+        a3 += load8(x + i + 24);
+        a4 += load8(x + i + 32);
+        a5 += load8(x + i + 40);
+        a6 += load8(x + i + 48);
+        a7 += load8(x + i + 56);
+    }
+    const v8f s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+    float total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < n; ++i) total += x[i];
+    return total;
+}
+
 ITERA_KERNEL_CLONES
 float log_sum_exp(const float* x, std::int64_t n) {
     float top = -INFINITY;

@@ -38,6 +38,10 @@ void add_scaled(float* x, const float* y, float s, std::int64_t n);
 /// Index of the largest of n values (the lowest index among equals).
 std::int64_t argmax(const float* x, std::int64_t n);
 
+/// Σ x[i] with eight independent vector accumulators: a pure streaming read,
+/// used to measure how fast one core reads a working set of n floats.
+float stream_sum(const float* x, std::int64_t n);
+
 /// log Σ exp(x[i]) over n values, computed stably (max subtracted first).
 float log_sum_exp(const float* x, std::int64_t n);
 
