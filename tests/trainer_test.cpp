@@ -126,6 +126,14 @@ TEST(TrainSettings, RoundTripsThroughJsonAndNamesBadValues) {
 
 // Evaluation equals the obvious computation: every token predicted once, from
 // windows of seq_len that start with an EOS, summed log-softmax in double.
+EvalOptions eval_options(std::int64_t max_tokens, std::int64_t batch, std::int64_t seq_len) {
+    EvalOptions o;
+    o.max_tokens = max_tokens;
+    o.batch_size = batch;
+    o.seq_len = seq_len;
+    return o;
+}
+
 TEST(Evaluate, MatchesAPlainPerWindowReference) {
     Fixture f;
     auto s = f.settings();
@@ -134,7 +142,8 @@ TEST(Evaluate, MatchesAPlainPerWindowReference) {
     const auto& val = *f.data.validation;
     const std::int64_t n = static_cast<std::int64_t>(val.size());
     const std::int64_t T = 32;
-    auto r = evaluate(model, val, *f.data.tokenizer, f.data.validation_bytes, {1 << 20, 3, T});
+    auto r = evaluate(model, val, *f.data.tokenizer, f.data.validation_bytes,
+                      eval_options(1 << 20, 3, T));
     EXPECT_EQ(r.tokens, n);
     EXPECT_EQ(r.bytes, f.data.validation_bytes);
 
@@ -158,7 +167,8 @@ TEST(Evaluate, MatchesAPlainPerWindowReference) {
                 1e-5 * r.bits_per_byte);
 
     // A cap stops at a document end and counts the bytes of those documents.
-    auto capped = evaluate(model, val, *f.data.tokenizer, f.data.validation_bytes, {1500, 3, T});
+    auto capped =
+        evaluate(model, val, *f.data.tokenizer, f.data.validation_bytes, eval_options(1500, 3, T));
     ASSERT_LE(capped.tokens, 1500);
     EXPECT_GT(capped.tokens, 700);  // documents are ~700 bytes
     EXPECT_EQ(val[capped.tokens - 1], static_cast<std::uint32_t>(f.data.tokenizer->eos_id()));

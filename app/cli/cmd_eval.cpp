@@ -9,8 +9,10 @@
 
 #include "args.h"
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/safetensors.h"
 #include "checkpoint_arg.h"
 #include "commands.h"
+#include "eval/compare.h"
 #include "eval/eval_data.h"
 #include "eval/evaluate.h"
 #include "progress.h"
@@ -92,8 +94,20 @@ int eval_command(const std::vector<std::string>& args) {
     const int used_threads = set_thread_count(threads);
 
     const auto path = resolve_checkpoint(a.positional()[0], db);
-    auto ckpt = load_checkpoint(path);
-    auto tokenizer = checkpoint_tokenizer(ckpt, path);
+    // FP32 checkpoints run the batched LibTorch forward; compressed ones the
+    // decoder, the engine that runs their formats.
+    const bool compressed = SafetensorsFile::read(path).meta("quantization") != "none";
+    LoadedCheckpoint ckpt;
+    std::shared_ptr<const InferenceModel> inference;
+    std::shared_ptr<const Tokenizer> tokenizer;
+    if (compressed) {
+        inference = InferenceModel::load(path);
+        tokenizer = inference->tokenizer();
+        ckpt.metadata = inference->metadata();
+    } else {
+        ckpt = load_checkpoint(path);
+        tokenizer = checkpoint_tokenizer(ckpt, path);
+    }
     if (!tokenizer)
         throw Error(path.string() +
                     ": no tokenizer attached (written by `itera model init`); "
@@ -127,7 +141,9 @@ int eval_command(const std::vector<std::string>& args) {
                          duration_text(done ? s * double(total - done) / double(done) : 0).c_str());
         };
     }
-    auto r = evaluate(ckpt.model, *ed.stream, *tokenizer, ed.bytes, eo);
+    auto r = compressed
+                 ? evaluate_decoder(*inference, *ed.stream, *tokenizer, ed.bytes, eo, used_threads)
+                 : evaluate(ckpt.model, *ed.stream, *tokenizer, ed.bytes, eo);
     if (!json_out) clear_progress();
     if (json_out) {
         nlohmann::json j = {{"loss", r.loss},

@@ -106,6 +106,20 @@ int show(RunStore& store, std::int64_t id) {
                     (long long)c.step, val, with_commas(c.bytes).c_str(), c.sha256.c_str(),
                     c.path.c_str());
     }
+    const auto comps = store.compressions(id);
+    if (!comps.empty()) std::printf("compressions:\n");
+    for (const auto& c : comps) {
+        const auto report = nlohmann::json::parse(c.settings, nullptr, false);
+        char quality[96] = "";
+        if (report.is_object() && report.contains("perplexity"))
+            std::snprintf(quality, sizeof quality, "  ppl %.3f (%+.2f%%)  KLD %.5f  top-1 %.2f%%",
+                          report["perplexity"].get<double>(), report["delta_ppl_pct"].get<double>(),
+                          report["kld"].get<double>(),
+                          100.0 * report["top1_agreement"].get<double>());
+        const double ratio = report.is_object() ? report.value("ratio", 0.0) : 0.0;
+        std::printf("  #%-4lld %-5s %s bytes (%.2fx)%s\n    %s\n", (long long)c.id,
+                    c.method.c_str(), with_commas(c.bytes).c_str(), ratio, quality, c.path.c_str());
+    }
     return 0;
 }
 

@@ -24,6 +24,8 @@ Commands:
   score         per-token log-probabilities of a text under a checkpoint
   eval          perplexity and bits/byte of a checkpoint on held-out text
   bench decode  decoding and prefill speed of a checkpoint
+  compress      f16 / bf16 / int8 copy of a checkpoint, with what it cost, measured
+  inspect       every tensor of a checkpoint file: name, shape, dtype, bytes
 
 Options:
   --help        show help (also after a command: itera model --help)
@@ -63,6 +65,8 @@ int main(int argc, char** argv) {
         if (command == "generate") return itera::cli::generate_command(rest);
         if (command == "score") return itera::cli::score_command(rest);
         if (command == "eval") return itera::cli::eval_command(rest);
+        if (command == "compress") return itera::cli::compress_command(rest);
+        if (command == "inspect") return itera::cli::inspect_command(rest);
         std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
         return 2;
     } catch (const itera::Error& e) {

@@ -8,41 +8,51 @@
 
 namespace itera {
 
+EvalTokens eval_tokens(const TokenStream& stream, const Tokenizer& tokenizer,
+                       std::uint64_t stream_bytes, std::int64_t max_tokens) {
+    if (stream.size() == 0) throw Error("evaluation: the split has no tokens");
+    if (max_tokens < 1) throw Error("evaluation: max_tokens must be positive");
+    const std::int64_t eos = tokenizer.eos_id();
+    auto n = static_cast<std::int64_t>(
+        std::min<std::uint64_t>(stream.size(), static_cast<std::uint64_t>(max_tokens)));
+    const bool whole = static_cast<std::uint64_t>(n) == stream.size();
+    EvalTokens r;
+    // [EOS] + tokens: window w covers ids[w·T .. w·T + T] and predicts ids[w·T+1 ..].
+    r.ids.resize(static_cast<std::size_t>(n) + 1);
+    r.ids[0] = eos;
+    stream.copy(0, static_cast<std::uint64_t>(n), r.ids.data() + 1);
+    if (whole) {
+        r.bytes = stream_bytes;
+        return r;
+    }
+    std::int64_t end = n;  // keep whole documents so the byte count is exact
+    while (end > 0 && r.ids[static_cast<std::size_t>(end)] != eos) --end;
+    if (end > 0) n = end;
+    r.ids.resize(static_cast<std::size_t>(n) + 1);
+    std::vector<std::int32_t> doc;
+    for (std::int64_t i = 1; i <= n; ++i) {
+        const auto id = static_cast<std::int32_t>(r.ids[static_cast<std::size_t>(i)]);
+        if (id == eos) {
+            r.bytes += tokenizer.decode(doc).size();
+            doc.clear();
+        } else {
+            doc.push_back(id);
+        }
+    }
+    r.bytes += tokenizer.decode(doc).size();
+    return r;
+}
+
 EvalResult evaluate(IteraModel& model, const TokenStream& stream, const Tokenizer& tokenizer,
                     std::uint64_t stream_bytes, const EvalOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (stream.size() == 0) throw Error("evaluation: the validation split has no tokens");
-    if (o.max_tokens < 1 || o.batch_size < 1 || o.seq_len < 1)
+    if (o.batch_size < 1 || o.seq_len < 1)
         throw Error("evaluation: max_tokens, batch_size and seq_len must be positive");
-    const std::int64_t eos = tokenizer.eos_id();
-    auto n = static_cast<std::int64_t>(
-        std::min<std::uint64_t>(stream.size(), static_cast<std::uint64_t>(o.max_tokens)));
-    const bool whole = static_cast<std::uint64_t>(n) == stream.size();
-
-    // [EOS] + tokens: window w covers ids[w·T .. w·T + T] and predicts ids[w·T+1 ..].
-    std::vector<std::int64_t> ids(static_cast<std::size_t>(n) + 1);
-    ids[0] = eos;
-    stream.copy(0, static_cast<std::uint64_t>(n), ids.data() + 1);
+    const auto et = eval_tokens(stream, tokenizer, stream_bytes, o.max_tokens);
+    const auto& ids = et.ids;
+    const std::int64_t n = et.targets();
     EvalResult r;
-    if (whole) {
-        r.bytes = stream_bytes;
-    } else {
-        std::int64_t end = n;  // keep whole documents so the byte count is exact
-        while (end > 0 && ids[static_cast<std::size_t>(end)] != eos) --end;
-        if (end > 0) n = end;
-        ids.resize(static_cast<std::size_t>(n) + 1);
-        std::vector<std::int32_t> doc;
-        for (std::int64_t i = 1; i <= n; ++i) {
-            const auto id = static_cast<std::int32_t>(ids[static_cast<std::size_t>(i)]);
-            if (id == eos) {
-                r.bytes += tokenizer.decode(doc).size();
-                doc.clear();
-            } else {
-                doc.push_back(id);
-            }
-        }
-        r.bytes += tokenizer.decode(doc).size();
-    }
+    r.bytes = et.bytes;
 
     const bool was_training = model->is_training();
     model->eval();

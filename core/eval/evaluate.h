@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "data/token_cache.h"
 #include "model/itera_model.h"
@@ -31,6 +32,17 @@ struct EvalOptions {
     std::function<void(std::int64_t done, std::int64_t total)> progress;
     const std::atomic<bool>* cancel = nullptr;  ///< set to stop; throws itera::Error("cancelled")
 };
+
+/// The ids an evaluation predicts: [EOS] + the first tokens of `stream` (up
+/// to max_tokens, ending at a document end when the stream is cut), and the
+/// UTF-8 bytes of the text they encode.
+struct EvalTokens {
+    std::vector<std::int64_t> ids;  ///< ids[0] is EOS; ids.size() - 1 targets
+    std::uint64_t bytes = 0;
+    std::int64_t targets() const { return static_cast<std::int64_t>(ids.size()) - 1; }
+};
+EvalTokens eval_tokens(const TokenStream& stream, const Tokenizer& tokenizer,
+                       std::uint64_t stream_bytes, std::int64_t max_tokens);
 
 /// Evaluates `model` on the first tokens of `stream`. When the whole stream
 /// fits, `stream_bytes` (the split's UTF-8 size from the cache manifest) is the

@@ -20,9 +20,10 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-/// Tokens/s of greedy decoding with `batch` streams (every stream's tokens count).
-double time_decode(const InferenceModel& model, std::int64_t batch, int threads,
-                   std::int64_t tokens, int repeats) {
+}  // namespace
+
+double measure_decode(const InferenceModel& model, std::int64_t batch, int threads,
+                      std::int64_t tokens, int repeats) {
     const auto V = model.config().vocab_size;
     std::vector<double> rates;
     for (int r = 0; r < repeats; ++r) {
@@ -45,6 +46,24 @@ double time_decode(const InferenceModel& model, std::int64_t batch, int threads,
     }
     return median(rates);
 }
+
+double measure_prefill(const InferenceModel& model, std::int64_t tokens, int threads, int repeats) {
+    const auto V = model.config().vocab_size;
+    std::vector<std::int32_t> prompt(static_cast<std::size_t>(tokens));
+    for (std::size_t i = 0; i < prompt.size(); ++i)
+        prompt[i] = static_cast<std::int32_t>((i * 7919 + 17) % static_cast<std::size_t>(V));
+    std::vector<double> rates;
+    for (int rep = 0; rep <= repeats; ++rep) {  // the first run warms up, untimed
+        Decoder dec(model.decode_model(), 1, threads);
+        const auto t0 = Clock::now();
+        model.prefill(dec, 0, prompt);
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (rep > 0) rates.push_back(static_cast<double>(tokens) / s);
+    }
+    return median(rates);
+}
+
+namespace {
 
 /// GB/s of one thread summing a `bytes` buffer again and again (cache-warm).
 double read_speed(std::size_t bytes, int repeats) {
@@ -80,31 +99,19 @@ DecodeBenchResult run_decode_bench(const InferenceModel& model, const DecodeBenc
     r.read_gb_per_s = read_speed(r.active_weight_bytes, o.repeats);
     r.read_bound_tokens_per_s = r.read_gb_per_s * 1e9 / static_cast<double>(r.active_weight_bytes);
     say("decoding, 1 thread");
-    r.decode_tokens_per_s_1t = time_decode(model, 1, 1, o.decode_tokens, o.repeats);
+    r.decode_tokens_per_s_1t = measure_decode(model, 1, 1, o.decode_tokens, o.repeats);
     r.weight_gb_per_s_1t =
         r.decode_tokens_per_s_1t * static_cast<double>(r.active_weight_bytes) / 1e9;
     say("decoding, " + std::to_string(r.threads) + " threads");
     r.decode_tokens_per_s = r.threads == 1
                                 ? r.decode_tokens_per_s_1t
-                                : time_decode(model, 1, r.threads, o.decode_tokens, o.repeats);
+                                : measure_decode(model, 1, r.threads, o.decode_tokens, o.repeats);
     say("decoding " + std::to_string(o.batch) + " streams, 1 thread");
-    r.batch_tokens_per_s_1t = time_decode(
+    r.batch_tokens_per_s_1t = measure_decode(
         model, o.batch, 1, std::max<std::int64_t>(1, o.decode_tokens / o.batch), o.repeats);
 
     say("prefill, " + std::to_string(r.threads) + " threads");
-    const auto V = model.config().vocab_size;
-    std::vector<std::int32_t> prompt(static_cast<std::size_t>(o.prompt_tokens));
-    for (std::size_t i = 0; i < prompt.size(); ++i)
-        prompt[i] = static_cast<std::int32_t>((i * 7919 + 17) % static_cast<std::size_t>(V));
-    std::vector<double> rates;
-    for (int rep = 0; rep <= o.repeats; ++rep) {  // the first run warms LibTorch up, untimed
-        Decoder dec(model.decode_model(), 1, r.threads);
-        const auto t0 = Clock::now();
-        model.prefill(dec, 0, prompt);
-        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-        if (rep > 0) rates.push_back(static_cast<double>(o.prompt_tokens) / s);
-    }
-    r.prefill_tokens_per_s = median(rates);
+    r.prefill_tokens_per_s = measure_prefill(model, o.prompt_tokens, r.threads, o.repeats);
     r.peak_rss_kb = peak_rss_kb();
     return r;
 }

@@ -34,6 +34,15 @@ struct DecodeBenchResult {
     long peak_rss_kb = 0;
 };
 
+/// Tokens/s of greedy decoding with `batch` streams on `threads` threads
+/// (median of `repeats` runs of `tokens` steps; every stream's tokens count).
+double measure_decode(const InferenceModel& model, std::int64_t batch, int threads,
+                      std::int64_t tokens, int repeats);
+
+/// Tokens/s of absorbing a `tokens`-long prompt (median of `repeats`, after one
+/// untimed run).
+double measure_prefill(const InferenceModel& model, std::int64_t tokens, int threads, int repeats);
+
 /// `progress` receives a line describing the phase about to run.
 DecodeBenchResult run_decode_bench(const InferenceModel& model, const DecodeBenchOptions& options,
                                    const std::function<void(const std::string&)>& progress = {});

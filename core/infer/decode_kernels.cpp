@@ -119,6 +119,17 @@ float stream_sum(const float* x, std::int64_t n) {
 }
 
 ITERA_KERNEL_CLONES
+float kl_divergence(const float* a, float lse_a, const float* b, float lse_b, std::int64_t n) {
+    float total = 0;
+#pragma omp simd reduction(+ : total)
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float la = a[i] - lse_a;
+        total += simd::exp(la) * (la - (b[i] - lse_b));
+    }
+    return total;
+}
+
+ITERA_KERNEL_CLONES
 float log_sum_exp(const float* x, std::int64_t n) {
     float top = -INFINITY;
 #pragma omp simd reduction(max : top)

@@ -42,6 +42,9 @@ std::int64_t argmax(const float* x, std::int64_t n);
 /// used to measure how fast one core reads a working set of n floats.
 float stream_sum(const float* x, std::int64_t n);
 
+/// KL(softmax(a) ‖ softmax(b)) over n logits, given each side's log-sum-exp.
+float kl_divergence(const float* a, float lse_a, const float* b, float lse_b, std::int64_t n);
+
 /// log Σ exp(x[i]) over n values, computed stably (max subtracted first).
 float log_sum_exp(const float* x, std::int64_t n);
 

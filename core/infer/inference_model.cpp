@@ -6,6 +6,9 @@
 #include <cstring>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/safetensors.h"
+#include "infer/decode_kernels.h"
+#include "infer/file_source.h"
 #include "model/itera_model.h"
 #include "util/error.h"
 
@@ -63,6 +66,10 @@ InferenceModel::InferenceModel(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 InferenceModel::~InferenceModel() = default;
 
 std::shared_ptr<const InferenceModel> InferenceModel::load(const std::filesystem::path& path) {
+    {
+        auto file = SafetensorsFile::read(path);
+        if (file.meta("quantization") != "none") return load_compressed(file, path);
+    }
     auto loaded = load_checkpoint(path);
     auto impl = std::make_unique<Impl>();
     impl->model = loaded.model;
@@ -78,6 +85,34 @@ std::shared_ptr<const InferenceModel> InferenceModel::load(const std::filesystem
     impl->decode = layout_for_decoding(impl->model);
     warm_up(impl->model);
     return std::shared_ptr<const InferenceModel>(new InferenceModel(std::move(impl)));
+}
+
+std::shared_ptr<const InferenceModel> InferenceModel::load_compressed(
+    const SafetensorsFile& file, const std::filesystem::path& path) {
+    const auto& origin = file.origin();
+    if (file.meta("format") != "itera-lite" || file.meta("format_version") != "2")
+        throw Error(origin + ": not an itera-lite v2 checkpoint");
+    auto impl = std::make_unique<Impl>();
+    try {
+        impl->config = ModelConfig::from_json(file.meta("config")).resolved();
+    } catch (const Error& e) {
+        throw Error(origin + ": " + e.what());
+    }
+    impl->metadata = file.metadata();
+    impl->path = path;
+    LoadedCheckpoint meta_only;
+    meta_only.tokenizer = file.meta("tokenizer");
+    impl->tokenizer = checkpoint_tokenizer(meta_only, path);
+    if (impl->tokenizer && impl->tokenizer->vocab_size() > impl->config.vocab_size)
+        throw Error(origin + ": the tokenizer has " +
+                    std::to_string(impl->tokenizer->vocab_size()) + " ids but the model only " +
+                    std::to_string(impl->config.vocab_size));
+    impl->decode = decode_model_from_file(file, impl->config);
+    return std::shared_ptr<const InferenceModel>(new InferenceModel(std::move(impl)));
+}
+
+bool InferenceModel::compressed() const {
+    return !impl_->model;
 }
 
 std::shared_ptr<const InferenceModel> InferenceModel::initialised(const ModelConfig& config,
@@ -126,7 +161,8 @@ std::vector<float> InferenceModel::prefill(Decoder& decoder, std::int64_t b,
             throw Error("prefill: token id " + std::to_string(id) + " is outside [0, " +
                         std::to_string(c.vocab_size) + ")");
     const auto n = static_cast<std::int64_t>(ids.size());
-    if (n < kStepPrefillBelow) {  // a LibTorch forward costs ~3 ms whatever its length
+    if (n < kStepPrefillBelow || !impl_->model) {  // compressed models always step  // a LibTorch
+                                                   // forward costs ~3 ms whatever its length
         const float* logits = nullptr;
         for (auto id : ids) logits = decoder.step_sequences(&b, &id, 1);
         return {logits, logits + c.vocab_size};
@@ -174,9 +210,19 @@ std::vector<float> InferenceModel::log_probs(const std::vector<std::int32_t>& id
         if (id < 0 || id >= c.vocab_size)
             throw Error("log_probs: token id " + std::to_string(id) + " is outside [0, " +
                         std::to_string(c.vocab_size) + ")");
-    torch::NoGradGuard no_grad;
     const auto n = static_cast<std::int64_t>(ids.size());
     std::vector<float> out(static_cast<std::size_t>(n * c.vocab_size));
+    if (!impl_->model) {  // a compressed model: the decoder, position by position
+        Decoder dec(impl_->decode, 1);
+        for (std::int64_t t = 0; t < n; ++t) {
+            const float* logits = dec.step(&ids[static_cast<std::size_t>(t)]);
+            const float lse = decode::log_sum_exp(logits, c.vocab_size);
+            float* row = out.data() + t * c.vocab_size;
+            for (std::int64_t v = 0; v < c.vocab_size; ++v) row[v] = logits[v] - lse;
+        }
+        return out;
+    }
+    torch::NoGradGuard no_grad;
     DecodeState state = impl_->model->initial_state(1);
     for (std::int64_t start = 0; start < n; start += kPrefillChunk) {
         const auto len = std::min(kPrefillChunk, n - start);

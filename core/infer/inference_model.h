@@ -18,11 +18,18 @@
 
 namespace itera {
 
+class SafetensorsFile;
+
 class InferenceModel {
 public:
-    /// Loads and validates a checkpoint (see load_checkpoint); its tokenizer
-    /// must be attached (a checkpoint from `itera model init` has none).
+    /// Loads and validates a checkpoint: FP32 (see load_checkpoint) or
+    /// compressed (f16, bf16, int8 tensors, see compress/compress.h).
     static std::shared_ptr<const InferenceModel> load(const std::filesystem::path& path);
+
+    /// True for a compressed checkpoint: it runs only through the decoder
+    /// (its weights are never widened into an FP32 LibTorch model), so
+    /// prefill and log_probs step token by token.
+    bool compressed() const;
 
     /// A freshly initialised model of `config` (the spec's initialisation from
     /// `seed`) with no tokenizer: for benchmarks that need no trained weights.
@@ -51,6 +58,8 @@ public:
     std::vector<float> log_probs(const std::vector<std::int32_t>& ids) const;
 
 private:
+    static std::shared_ptr<const InferenceModel> load_compressed(const SafetensorsFile& file,
+                                                                 const std::filesystem::path& path);
     struct Impl;
     explicit InferenceModel(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -45,4 +45,15 @@ private:
 /// to a multiple of 8 floats and 64-byte aligned.
 std::unique_ptr<Matrix> make_f32_matrix(const float* data, std::int64_t rows, std::int64_t cols);
 
+/// f16 / bf16 matrices from their 16-bit patterns (row-major), widened to
+/// float inside the kernel.
+std::unique_ptr<Matrix> make_f16_matrix(const std::uint16_t* bits, std::int64_t rows,
+                                        std::int64_t cols);
+std::unique_ptr<Matrix> make_bf16_matrix(const std::uint16_t* bits, std::int64_t rows,
+                                         std::int64_t cols);
+
+/// A symmetric int8 matrix: W[r, c] = q[r, c] · scales[r].
+std::unique_ptr<Matrix> make_int8_matrix(const std::int8_t* q, const float* scales,
+                                         std::int64_t rows, std::int64_t cols);
+
 }  // namespace itera

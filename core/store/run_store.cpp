@@ -275,6 +275,45 @@ void RunStore::add_checkpoint(const CheckpointRecord& c) {
         .run();
 }
 
+std::int64_t RunStore::add_compression(const CompressionRecord& c) {
+    sql::Statement s(
+        db_,
+        "INSERT INTO compressions (run_id, source_path, method, settings, path, bytes, "
+        "sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    s.bind(1, c.run_id)
+        .bind(2, c.source_path)
+        .bind(3, c.method)
+        .bind(4, c.settings)
+        .bind(5, c.path)
+        .bind(6, c.bytes)
+        .bind(7, c.sha256)
+        .bind(8, now_iso())
+        .run();
+    return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<CompressionRecord> RunStore::compressions(std::optional<std::int64_t> run_id) {
+    sql::Statement s(db_,
+                     "SELECT id, run_id, source_path, method, settings, path, bytes, sha256, "
+                     "created_at FROM compressions WHERE ?1 IS NULL OR run_id = ?1 ORDER BY id");
+    s.bind(1, run_id);
+    std::vector<CompressionRecord> out;
+    while (s.step()) {
+        CompressionRecord c;
+        c.id = s.integer(0);
+        if (!s.null(1)) c.run_id = s.integer(1);
+        c.source_path = s.text(2);
+        c.method = s.text(3);
+        c.settings = s.text(4);
+        c.path = s.text(5);
+        c.bytes = s.integer(6);
+        c.sha256 = s.text(7);
+        c.created_at = s.text(8);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 void RunStore::forget_checkpoint(std::int64_t id, const std::string& path) {
     sql::Statement s(db_, "DELETE FROM checkpoints WHERE run_id = ?1 AND path = ?2");
     s.bind(1, id).bind(2, path).run();

@@ -52,6 +52,19 @@ struct MetricPoint {
     double value = 0;
 };
 
+/// A compressed model made from a checkpoint, with its measured report (JSON).
+struct CompressionRecord {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> run_id;  ///< the source checkpoint's run, when it has one
+    std::string source_path;
+    std::string method;    ///< a scheme name ("int8", ...)
+    std::string settings;  ///< JSON: the options and the full measured report
+    std::string path;
+    std::int64_t bytes = 0;
+    std::string sha256;
+    std::string created_at;
+};
+
 struct CheckpointRecord {
     std::int64_t run_id = 0;
     std::int64_t step = 0;
@@ -88,6 +101,10 @@ public:
     /// Appends the points in one transaction and updates the latest-value table.
     void append_metrics(std::int64_t id, const std::vector<MetricPoint>& points);
     void add_checkpoint(const CheckpointRecord& c);
+    /// Records a compression; returns its id.
+    std::int64_t add_compression(const CompressionRecord& c);
+    /// Compressions of run `run_id` (all of them when nullopt), oldest first.
+    std::vector<CompressionRecord> compressions(std::optional<std::int64_t> run_id = std::nullopt);
     /// Forgets the records of a checkpoint file that was removed or replaced.
     void forget_checkpoint(std::int64_t id, const std::string& path);
     /// Drops metric points after `step` (a run resumed from that step's

@@ -38,6 +38,10 @@ public:
         check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
         return *this;
     }
+    Statement& bind(int i, const std::optional<std::int64_t>& v) {
+        check(v ? sqlite3_bind_int64(stmt_, i, *v) : sqlite3_bind_null(stmt_, i));
+        return *this;
+    }
     Statement& bind(int i, const std::optional<double>& v) {
         check(v ? sqlite3_bind_double(stmt_, i, *v) : sqlite3_bind_null(stmt_, i));
         return *this;

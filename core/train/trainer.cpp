@@ -187,7 +187,10 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
         progress(p);
     };
 
-    EvalOptions eval_options{settings.eval_tokens, settings.batch_size, settings.seq_len};
+    EvalOptions eval_options;
+    eval_options.max_tokens = settings.eval_tokens;
+    eval_options.batch_size = settings.batch_size;
+    eval_options.seq_len = settings.seq_len;
     auto run_eval = [&] {
         last_eval =
             evaluate(model, *data.validation, *data.tokenizer, data.validation_bytes, eval_options);

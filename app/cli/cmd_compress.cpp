@@ -1,0 +1,296 @@
+// `itera compress`: a compressed model and what it cost, measured — file
+// sizes, quality on held-out text against the FP32 source (perplexity, KL
+// divergence, top-1 agreement), per-tensor error and decode speed — kept in
+// the run store. `itera inspect`: every tensor of a checkpoint file.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "args.h"
+#include "checkpoint/safetensors.h"
+#include "checkpoint_arg.h"
+#include "commands.h"
+#include "compress/compress.h"
+#include "eval/compare.h"
+#include "eval/eval_data.h"
+#include "infer/decode_bench.h"
+#include "progress.h"
+#include "train/run_launch.h"
+#include "util/error.h"
+#include "util/sha256.h"
+#include "util/threads.h"
+
+namespace itera::cli {
+namespace {
+
+constexpr const char* kCompressUsage =
+    R"(usage: itera compress CHECKPOINT --method f16|bf16|int8 --out FILE [options]
+
+Writes a compressed copy of an FP32 checkpoint (a .safetensors file, or run:ID
+for a stored run's best checkpoint) and measures what it cost against the
+source, on held-out text: sizes on disk, bits per weight, perplexity and its
+change, mean KL divergence of the next-token distributions, how often the most
+likely token agrees, each quantized tensor's error, and decode speed of both.
+The report is kept in the run store.
+
+Every Linear weight is compressed: the embedding / tied head, in_proj, x_proj,
+dt_proj, out_proj, the router and the FFN / expert w1 and w2. LayerNorms,
+conv1d, A_log, D and dt_proj.bias stay FP32 (tiny, and the SSM recurrence
+compounds their errors over every step).
+
+Options:
+  --method M             f16, bf16 or int8 (per-row symmetric, FP32 scales)
+  --out FILE             the compressed .safetensors
+  --keep-float PATTERN   keep weights whose name contains PATTERN in FP32 (repeatable),
+                         e.g. --keep-float dt_proj --keep-float router
+  --eval CORPUS          held-out text (default: the source run's corpus, else moby-dick)
+  --max-tokens N         evaluate at most N tokens (default 65536)
+  --no-eval              sizes and tensor errors only
+  --threads N            (all cores)   --db PATH   --json
+
+Examples:
+  itera compress run:1 --method int8 --out moby-int8.safetensors
+  itera compress model.safetensors --method bf16 --out model-bf16.safetensors --json
+)";
+
+constexpr const char* kInspectUsage = R"(usage: itera inspect FILE [--json]
+
+Lists every tensor of a .safetensors checkpoint (name, shape, dtype, bytes),
+its metadata and the totals by dtype.
+)";
+
+DataSpec eval_spec(const std::map<std::string, std::string>& meta,
+                   const std::optional<std::string>& data, const std::optional<std::string>& db) {
+    if (data) {
+        auto spec = DataSpec::from_json("{}");
+        spec.request.corpus = *data;
+        return spec;
+    }
+    if (auto it = meta.find("run_id"); it != meta.end()) {
+        try {
+            RunStore store(db ? std::filesystem::path(*db) : RunStore::default_path());
+            if (auto run = store.find_run(std::stoll(it->second))) return stored_data_spec(*run);
+        } catch (const std::exception&) {  // no store or no such run: the defaults
+        }
+    }
+    return DataSpec::from_json("{}");
+}
+
+std::string mb(double bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f MB", bytes / 1e6);
+    return buf;
+}
+
+}  // namespace
+
+int compress_command(const std::vector<std::string>& args) {
+    Args a(args, {"json", "help", "no-eval"}, {"keep-float"});
+    if (a.flag("help")) {
+        std::cout << kCompressUsage;
+        return 0;
+    }
+    CompressOptions o;
+    o.scheme = parse_scheme(a.required("method"));
+    const std::filesystem::path out = a.required("out");
+    o.keep_float = a.texts("keep-float");
+    const auto data = a.text("eval");
+    const bool no_eval = a.flag("no-eval");
+    EvalOptions eo;
+    eo.max_tokens = a.integer_or("max-tokens", 65536, 1, INT64_MAX);
+    const int threads = set_thread_count(static_cast<int>(a.integer_or("threads", 0, 0, 4096)));
+    const auto db = a.text("db");
+    const bool json_out = a.flag("json");
+    a.finish();
+    if (a.positional().size() != 1) throw Error("itera compress takes one checkpoint (see --help)");
+    const auto source = resolve_checkpoint(a.positional()[0], db);
+    if (std::filesystem::exists(out) && std::filesystem::equivalent(out, source))
+        throw Error("--out is the source checkpoint itself");
+
+    auto say = [&](const std::string& s) {
+        if (!json_out) std::fprintf(stderr, "\r\033[K%s ...", s.c_str());
+    };
+    say("compressing");
+    auto cr = compress_checkpoint(source, o, out);
+    const double ratio = static_cast<double>(cr.source_bytes) / static_cast<double>(cr.bytes);
+    nlohmann::json tensors = nlohmann::json::array();
+    for (const auto& t : cr.tensors)
+        tensors.push_back(
+            {{"name", t.name},
+             {"shape", t.shape},
+             {"scheme", t.scheme},
+             {"bytes", t.bytes},
+             {"source_bytes", t.source_bytes},
+             {"rel_rms", t.error.rel_rms},
+             {"sqnr_db", std::isfinite(t.error.sqnr_db) ? nlohmann::json(t.error.sqnr_db)
+                                                        : nlohmann::json()}});
+    nlohmann::json j = {{"method", std::string(scheme_traits(o.scheme).name)},
+                        {"source", source.string()},
+                        {"path", out.string()},
+                        {"source_bytes", cr.source_bytes},
+                        {"bytes", cr.bytes},
+                        {"ratio", ratio},
+                        {"bpw", cr.bits_per_weight},
+                        {"quantized_weights", cr.quantized_weights},
+                        {"tensors", tensors}};
+
+    say("loading both models");
+    auto src_model = InferenceModel::load(source);
+    auto cmp_model = InferenceModel::load(out);
+    if (!no_eval) {
+        const Tokenizer& tok = src_model->require_tokenizer();
+        auto spec = eval_spec(src_model->metadata(), data, db);
+        CacheBuildOptions cache;
+        cache.split = spec.split;
+        cache.read = spec.read;
+        cache.threads = threads;
+        say("tokenising " + spec.request.corpus);
+        auto ed = prepare_eval_data(spec.request.corpus, spec.request.format, tok,
+                                    Split::Validation, cache);
+        if (!json_out)
+            eo.progress = [](std::int64_t done, std::int64_t total) {
+                std::fprintf(stderr, "\r\033[Kcomparing on held-out text %5.1f%%",
+                             100.0 * double(done) / double(total));
+            };
+        auto c = compare_models(*src_model, *cmp_model, *ed.stream, tok, ed.bytes, eo, threads);
+        j["eval"] = {{"data", spec.request.corpus},
+                     {"split", "validation"},
+                     {"tokens", c.reference.tokens},
+                     {"bytes", c.reference.bytes}};
+        j["source_perplexity"] = c.reference.perplexity;
+        j["perplexity"] = c.candidate.perplexity;
+        j["delta_ppl_pct"] = 100.0 * (c.candidate.perplexity / c.reference.perplexity - 1.0);
+        j["source_bits_per_byte"] = c.reference.bits_per_byte;
+        j["bits_per_byte"] = c.candidate.bits_per_byte;
+        j["kld"] = c.kld;
+        j["top1_agreement"] = c.top1_agreement;
+    }
+    say("timing decoding");
+    j["source_decode_tokens_per_s"] = measure_decode(*src_model, 1, 1, 1024, 3);
+    j["decode_tokens_per_s"] = measure_decode(*cmp_model, 1, 1, 1024, 3);
+    j["source_weight_bytes"] = src_model->decode_model()->weight_bytes();
+    j["weight_bytes"] = cmp_model->decode_model()->weight_bytes();
+    if (!json_out) std::fprintf(stderr, "\r\033[K");
+
+    // Keep the report with the source's run (or unattached).
+    CompressionRecord rec;
+    if (auto it = src_model->metadata().find("run_id"); it != src_model->metadata().end())
+        rec.run_id = std::stoll(it->second);
+    rec.source_path = std::filesystem::absolute(source).string();
+    rec.method = j["method"];
+    rec.settings = j.dump();
+    rec.path = std::filesystem::absolute(out).string();
+    rec.bytes = static_cast<std::int64_t>(cr.bytes);
+    rec.sha256 = sha256_file(out);
+    try {
+        RunStore store(db ? std::filesystem::path(*db) : RunStore::default_path());
+        if (rec.run_id && !store.find_run(*rec.run_id)) rec.run_id.reset();
+        j["compression_id"] = store.add_compression(rec);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "itera: the report was not stored: %s\n", e.what());
+    }
+
+    if (json_out) {
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::printf("%-6s %10s %7s %6s %9s %8s %9s %7s %9s\n", "method", "size", "ratio", "bpw", "PPL",
+                "dPPL", "KLD", "top-1", "tok/s");
+    const bool ev = j.contains("perplexity");
+    std::printf(
+        "%-6s %10s %6.2fx %6.2f %9s %8s %9s %7s %9.0f\n", "f32",
+        mb(double(cr.source_bytes)).c_str(), 1.0, 32.0,
+        ev ? std::to_string(j["source_perplexity"].get<double>()).substr(0, 7).c_str() : "-", "-",
+        "-", "-", j["source_decode_tokens_per_s"].get<double>());
+    char ppl[32] = "-", dppl[32] = "-", kld[32] = "-", top1[32] = "-";
+    if (ev) {
+        std::snprintf(ppl, sizeof ppl, "%.3f", j["perplexity"].get<double>());
+        std::snprintf(dppl, sizeof dppl, "%+.3f%%", j["delta_ppl_pct"].get<double>());
+        std::snprintf(kld, sizeof kld, "%.5f", j["kld"].get<double>());
+        std::snprintf(top1, sizeof top1, "%.2f%%", 100.0 * j["top1_agreement"].get<double>());
+    }
+    std::printf("%-6s %10s %6.2fx %6.2f %9s %8s %9s %7s %9.0f\n",
+                j["method"].get<std::string>().c_str(), mb(double(cr.bytes)).c_str(), ratio,
+                cr.bits_per_weight, ppl, dppl, kld, top1, j["decode_tokens_per_s"].get<double>());
+    if (ev)
+        std::printf("\nheld-out text: %s validation, %lld tokens; tok/s: single stream, 1 thread\n",
+                    j["eval"]["data"].get<std::string>().c_str(),
+                    static_cast<long long>(j["eval"]["tokens"].get<std::int64_t>()));
+    std::printf("\n%-44s %-14s %-6s %10s %9s %8s\n", "tensor", "shape", "scheme", "bytes",
+                "rel RMS", "SQNR dB");
+    for (const auto& t : cr.tensors) {
+        if (t.scheme == "f32") continue;
+        std::string shape = std::to_string(t.shape[0]) + "x" + std::to_string(t.shape[1]);
+        std::printf("%-44s %-14s %-6s %10s %9.2e %8.1f\n", t.name.c_str(), shape.c_str(),
+                    t.scheme.c_str(), with_commas(static_cast<long long>(t.bytes)).c_str(),
+                    t.error.rel_rms, t.error.sqnr_db);
+    }
+    std::printf("(other tensors kept in FP32)\nwritten %s\n", out.string().c_str());
+    return 0;
+}
+
+int inspect_command(const std::vector<std::string>& args) {
+    Args a(args, {"json", "help"});
+    if (a.flag("help")) {
+        std::cout << kInspectUsage;
+        return 0;
+    }
+    const bool json_out = a.flag("json");
+    a.finish();
+    if (a.positional().size() != 1) throw Error("itera inspect takes one file (see --help)");
+    auto file = SafetensorsFile::read(a.positional()[0]);
+    std::map<std::string, std::pair<std::int64_t, std::uint64_t>>
+        by_dtype;  // dtype → (values, bytes)
+    nlohmann::json tensors = nlohmann::json::array();
+    for (const auto& t : file.tensors()) {
+        auto& agg = by_dtype[std::string(dtype_name(t.dtype))];
+        agg.first += t.numel();
+        agg.second += t.nbytes;
+        tensors.push_back({{"name", t.name},
+                           {"shape", t.shape},
+                           {"dtype", std::string(dtype_name(t.dtype))},
+                           {"bytes", t.nbytes}});
+    }
+    const auto file_bytes = std::filesystem::file_size(a.positional()[0]);
+    if (json_out) {
+        nlohmann::json totals = nlohmann::json::object();
+        for (const auto& [dt, v] : by_dtype)
+            totals[dt] = {{"values", v.first}, {"bytes", v.second}};
+        nlohmann::json meta = file.metadata();
+        std::cout << nlohmann::json{{"file", a.positional()[0]},
+                                    {"bytes", file_bytes},
+                                    {"metadata", meta},
+                                    {"tensors", tensors},
+                                    {"totals", totals}}
+                         .dump(2)
+                  << "\n";
+        return 0;
+    }
+    std::printf("%-50s %-18s %-5s %12s\n", "tensor", "shape", "dtype", "bytes");
+    for (const auto& t : file.tensors()) {
+        std::string shape = "(";
+        for (std::size_t i = 0; i < t.shape.size(); ++i)
+            shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+        shape += ")";
+        std::printf("%-50s %-18s %-5s %12s\n", t.name.c_str(), shape.c_str(),
+                    std::string(dtype_name(t.dtype)).c_str(),
+                    with_commas(static_cast<long long>(t.nbytes)).c_str());
+    }
+    std::printf("\n");
+    for (const auto& [dt, v] : by_dtype)
+        std::printf("%-5s %14s values %14s bytes\n", dt.c_str(), with_commas(v.first).c_str(),
+                    with_commas(static_cast<long long>(v.second)).c_str());
+    std::printf("file  %14s bytes on disk, %zu tensors\n",
+                with_commas(static_cast<long long>(file_bytes)).c_str(), file.tensors().size());
+    for (const auto& key : {"format", "format_version", "quantization", "run_id", "step"})
+        if (auto it = file.metadata().find(key); it != file.metadata().end())
+            std::printf("%-14s %s\n", key,
+                        it->second.size() > 100 ? (it->second.substr(0, 100) + " ...").c_str()
+                                                : it->second.c_str());
+    return 0;
+}
+
+}  // namespace itera::cli

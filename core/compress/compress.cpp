@@ -1,0 +1,99 @@
+#include "compress/compress.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+
+#include "checkpoint/safetensors.h"
+#include "model/config.h"
+#include "model/tensor_names.h"
+#include "util/error.h"
+
+namespace itera {
+
+namespace {
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+}  // namespace
+
+bool compressible(const std::string& name, const std::vector<std::int64_t>& shape) {
+    return shape.size() == 2 && ends_with(name, ".weight");  // A_log is 2-D but not a Linear weight
+}
+
+CompressResult compress_checkpoint(const std::filesystem::path& source, const CompressOptions& o,
+                                   const std::filesystem::path& out) {
+    if (o.scheme == Scheme::F32) throw Error("compress: f32 is the source format; pick a scheme");
+    auto file = SafetensorsFile::read(source);
+    const auto& origin = file.origin();
+    if (file.meta("format") != "itera-lite" || file.meta("format_version") != "2")
+        throw Error(origin + ": not an itera-lite v2 checkpoint");
+    if (file.meta("quantization") != "none")
+        throw Error(origin + ": already compressed (" + file.meta("quantization").substr(0, 60) +
+                    "); compress the FP32 checkpoint it came from");
+    ModelConfig config;
+    try {
+        config = ModelConfig::from_json(file.meta("config"));
+    } catch (const Error& e) {
+        throw Error(origin + ": " + e.what());
+    }
+    const auto& traits = scheme_traits(o.scheme);
+    SafetensorsWriter w;
+    for (const auto& [key, value] : file.metadata())
+        if (key != "quantization") w.set_metadata(key, value);
+
+    CompressResult r;
+    r.path = out;
+    r.source_bytes = std::filesystem::file_size(source);
+    nlohmann::json quant = nlohmann::json::object();
+    std::size_t quantized_bytes = 0;
+    for (const auto& spec : spec_tensors(config)) {
+        const auto& t = file.get(spec.name);
+        if (t.dtype != DType::F32 || t.shape != spec.shape)
+            throw Error(origin + ": tensor \"" + spec.name + "\" is not F32 of the spec's shape");
+        CompressedTensor info;
+        info.name = spec.name;
+        info.shape = spec.shape;
+        info.source_bytes = t.nbytes;
+        std::vector<float> values(static_cast<std::size_t>(t.numel()));
+        std::memcpy(values.data(), t.data, t.nbytes);
+        bool keep = !compressible(spec.name, spec.shape);
+        for (const auto& pattern : o.keep_float)
+            if (spec.name.find(pattern) != std::string::npos) keep = true;
+        if (keep) {
+            w.add(spec.name, DType::F32, spec.shape, values.data(), t.nbytes);
+            info.scheme = "f32";
+            info.bytes = t.nbytes;
+            r.tensors.push_back(std::move(info));
+            continue;
+        }
+        const auto rows = spec.shape[0], cols = spec.shape[1];
+        auto q = quantize(values.data(), rows, cols, o.scheme);
+        info.scheme = std::string(traits.name);
+        info.error = quant_error(values.data(), q);
+        info.bytes = q.stored_bytes();
+        if (o.scheme == Scheme::Int8) {
+            w.add(spec.name + ".qweight", DType::I8, spec.shape, q.q.data(), q.q.size());
+            w.add(spec.name + ".scales", DType::F32, {rows}, q.scales.data(),
+                  q.scales.size() * sizeof(float));
+            quant[spec.name] = {{"scheme", "int8"}, {"axis", "row"}, {"scales", "F32"}};
+        } else {
+            w.add(spec.name, o.scheme == Scheme::F16 ? DType::F16 : DType::BF16, spec.shape,
+                  q.half.data(), q.half.size() * sizeof(std::uint16_t));
+            quant[spec.name] = {{"scheme", std::string(traits.name)}};
+        }
+        r.quantized_weights += rows * cols;
+        quantized_bytes += info.bytes;
+        r.tensors.push_back(std::move(info));
+    }
+    w.set_metadata("quantization",
+                   nlohmann::json{{"method", std::string(traits.name)}, {"tensors", quant}}.dump());
+    w.write(out);
+    r.bytes = std::filesystem::file_size(out);
+    r.bits_per_weight = r.quantized_weights ? 8.0 * static_cast<double>(quantized_bytes) /
+                                                  static_cast<double>(r.quantized_weights)
+                                            : 0.0;
+    return r;
+}
+
+}  // namespace itera

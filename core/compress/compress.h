@@ -1,0 +1,53 @@
+#pragma once
+// Writing a compressed checkpoint from an FP32 one, per the spec: tensors left
+// in a float type keep their names (F32, or F16/BF16 for those schemes);
+// an int8 tensor X is stored as X.qweight (I8, the matrix's shape) and
+// X.scales (F32, one per row); `quantization` metadata names each tensor's
+// scheme. Torch-free: the source is read as plain safetensors.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "compress/scheme.h"
+
+namespace itera {
+
+struct CompressOptions {
+    Scheme scheme = Scheme::Int8;
+    /// Linear weights whose name contains one of these stay FP32.
+    std::vector<std::string> keep_float;
+};
+
+/// Whether tensor `name` of `shape` is compressed unless kept by a pattern:
+/// every Linear weight (the embedding / tied head, in_proj, x_proj, dt_proj,
+/// out_proj, the router, FFN and expert w1/w2). LayerNorms, conv1d, A_log, D
+/// and dt_proj.bias always stay FP32: they are tiny, and the SSM recurrence
+/// compounds their errors over every step.
+bool compressible(const std::string& name, const std::vector<std::int64_t>& shape);
+
+struct CompressedTensor {
+    std::string name;
+    std::vector<std::int64_t> shape;
+    std::string scheme;     ///< "f32" when left as it was
+    std::size_t bytes = 0;  ///< stored bytes (data + scales)
+    std::size_t source_bytes = 0;
+    QuantError error;  ///< zero for tensors left in FP32
+};
+
+struct CompressResult {
+    std::filesystem::path path;
+    std::uintmax_t bytes = 0;         ///< the file on disk
+    std::uintmax_t source_bytes = 0;  ///< the source file on disk
+    std::vector<CompressedTensor> tensors;
+    std::int64_t quantized_weights = 0;
+    double bits_per_weight = 0;  ///< over the quantized tensors, scales included
+};
+
+/// Compresses the FP32 checkpoint `source` into `out` (temp file + rename).
+/// Throws naming the file if `source` is not an FP32 itera-lite checkpoint.
+CompressResult compress_checkpoint(const std::filesystem::path& source,
+                                   const CompressOptions& options,
+                                   const std::filesystem::path& out);
+
+}  // namespace itera

@@ -1,0 +1,48 @@
+#!/bin/sh
+# `itera compress` and `itera inspect` as a user drives them on a small
+# trained run: each method's measured report, the file it writes (which then
+# generates, scores and evaluates on its own), and errors for bad input.
+# usage: compress_test.sh ITERA
+set -eu
+itera=$1
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+export ITERA_DATA_DIR="$d/data"
+db="$d/runs.sqlite"
+fail() { echo "FAIL: $*"; exit 1; }
+
+awk 'BEGIN { srand(7); split("call me ishmael some years ago never mind how long precisely", w, " ");
+             for (i = 0; i < 12000; i++) { printf "%s%s", w[int(rand() * 11) + 1], (i % 13 == 12) ? ".\n" : " ";
+                                           if (i % 400 == 399) printf "\n" } }' > "$d/corpus.txt"
+"$itera" train --preset micro --data "$d/corpus.txt" --tokenizer byte --steps 40 --batch-size 8 \
+  --seq-len 32 --eval-every 20 --threads 1 --db "$db" --no-baseline --json > /dev/null 2>&1 || fail "training"
+
+for m in f16 bf16 int8; do
+  j=$("$itera" compress run:1 --db "$db" --method $m --out "$d/$m.safetensors" --max-tokens 2000 --json)
+  for key in method source_bytes bytes ratio bpw perplexity source_perplexity delta_ppl_pct kld \
+             top1_agreement decode_tokens_per_s source_decode_tokens_per_s tensors compression_id; do
+    echo "$j" | grep -q "\"$key\"" || fail "$m: compress --json lacks $key"
+  done
+  size=$(wc -c < "$d/$m.safetensors")
+  echo "$j" | grep -q "\"bytes\": $size," || fail "$m: reported bytes differ from the file's $size"
+  "$itera" inspect "$d/$m.safetensors" > "$d/inspect.txt"
+  grep -q "layers.0.mixer.A_log .*F32" "$d/inspect.txt" || fail "$m: A_log not kept in F32"
+  # The compressed file works on its own.
+  "$itera" generate "$d/$m.safetensors" --prompt "call me" --max-tokens 8 --seed 1 > /dev/null 2>&1 ||
+    fail "$m: generate from the compressed file"
+  "$itera" eval "$d/$m.safetensors" --data "$d/corpus.txt" --max-tokens 2000 --json | grep -q '"perplexity"' ||
+    fail "$m: eval of the compressed file"
+done
+grep -q "embed.weight.qweight .*I8" "$d/inspect.txt" || fail "int8 qweight not listed"
+grep -q "embed.weight.scales .*F32" "$d/inspect.txt" || fail "int8 scales not listed"
+n=$("$itera" runs show 1 --db "$db" | grep -c '^  #[0-9]')
+[ "$n" = 3 ] || fail "3 compressions expected in runs show, found $n"
+
+msg=$("$itera" compress run:1 --db "$db" --method int3 --out "$d/x.safetensors" 2>&1) && fail "bad method accepted"
+echo "$msg" | grep -q 'unknown scheme "int3"' || fail "method message: $msg"
+msg=$("$itera" compress "$d/int8.safetensors" --method int8 --out "$d/y.safetensors" --no-eval 2>&1) &&
+  fail "compressing a compressed file accepted"
+echo "$msg" | grep -q "already compressed" || fail "recompress message: $msg"
+msg=$("$itera" inspect "$d/nothing.safetensors" 2>&1) && fail "missing file accepted"
+echo "$msg" | grep -q "nothing.safetensors" || fail "inspect message: $msg"
+echo ok

@@ -1,0 +1,325 @@
+// Compression: the 16-bit conversions against the compiler's own _Float16,
+// each scheme's error, each matrix kernel against the dequantized weights,
+// compressed checkpoints (layout, loading, decoding against a LibTorch model
+// holding the dequantized weights), and decoder-based evaluation.
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/safetensors.h"
+#include "compress/compress.h"
+#include "compress/half.h"
+#include "eval/compare.h"
+#include "eval/eval_data.h"
+#include "infer/decoder.h"
+#include "infer/inference_model.h"
+#include "infer/matrix.h"
+#include "temp_dir.h"
+#include "util/error.h"
+
+namespace itera {
+namespace {
+
+TEST(Half, EveryHalfRoundTripsAndFloatsRoundLikeTheCompiler) {
+    for (std::uint32_t h = 0; h < 65536; ++h) {
+        const float f = half_to_float(static_cast<std::uint16_t>(h));
+        _Float16 ref;
+        const auto bits = static_cast<std::uint16_t>(h);
+        std::memcpy(&ref, &bits, 2);
+        if (std::isnan(f)) {
+            ASSERT_TRUE(std::isnan(static_cast<float>(ref)));
+            continue;
+        }
+        ASSERT_EQ(float_bits(f), float_bits(static_cast<float>(ref))) << h;
+        ASSERT_EQ(float_to_half(f), bits) << h;
+    }
+    std::mt19937 gen(1);
+    std::uniform_int_distribution<std::uint32_t> any;
+    for (int i = 0; i < 200000; ++i) {  // random float bit patterns, every range
+        const float f = bits_float(any(gen));
+        if (std::isnan(f)) continue;
+        const _Float16 ref = static_cast<_Float16>(f);
+        std::uint16_t want;
+        std::memcpy(&want, &ref, 2);
+        ASSERT_EQ(float_to_half(f), want) << f;
+    }
+}
+
+TEST(Half, Bf16RoundsToNearestEven) {
+    EXPECT_EQ(float_to_bf16(1.0f), 0x3f80);
+    EXPECT_EQ(float_to_bf16(bits_float(0x3f808000u)), 0x3f80);  // tie → even
+    EXPECT_EQ(float_to_bf16(bits_float(0x3f818000u)), 0x3f82);  // tie → even (up)
+    EXPECT_EQ(float_to_bf16(bits_float(0x3f808001u)), 0x3f81);
+    EXPECT_TRUE(std::isnan(bf16_to_float(float_to_bf16(std::nanf("")))));
+    std::mt19937 gen(2);
+    std::normal_distribution<float> normal;
+    for (int i = 0; i < 10000; ++i) {
+        const float f = normal(gen);
+        EXPECT_LE(std::abs(bf16_to_float(float_to_bf16(f)) - f), std::abs(f) * 0x1p-8f);
+    }
+}
+
+std::vector<float> random_matrix(std::int64_t rows, std::int64_t cols, unsigned seed) {
+    std::mt19937 gen(seed);
+    std::normal_distribution<float> normal(0.0f, 0.05f);
+    std::vector<float> w(static_cast<std::size_t>(rows * cols));
+    for (auto& v : w) v = normal(gen);
+    return w;
+}
+
+TEST(Quantize, EachSchemesErrorIsWhatItsStepPredicts) {
+    const auto w = random_matrix(64, 200, 3);
+    struct Want {
+        Scheme s;
+        double max_rel_rms;
+    };
+    // f16: 11 significant bits; bf16: 8; int8: step amax/127 (amax ≈ 3.5σ here).
+    for (auto [s, bound] :
+         {Want{Scheme::F16, 3e-4}, Want{Scheme::BF16, 3e-3}, Want{Scheme::Int8, 1.2e-2}}) {
+        auto q = quantize(w.data(), 64, 200, s);
+        auto e = quant_error(w.data(), q);
+        std::printf("%s: relative RMS error %.2e, SQNR %.1f dB\n",
+                    std::string(scheme_traits(s).name).c_str(), e.rel_rms, e.sqnr_db);
+        EXPECT_LT(e.rel_rms, bound);
+        EXPECT_GT(e.rel_rms, 0);
+    }
+    auto q = quantize(w.data(), 64, 200, Scheme::Int8);
+    EXPECT_EQ(q.stored_bytes(), 64u * 200u + 64u * 4u);
+    std::vector<float> bad = w;
+    bad[5] = NAN;
+    EXPECT_THROW(quantize(bad.data(), 64, 200, Scheme::Int8), Error);
+    EXPECT_THROW(parse_scheme("int3"), Error);
+}
+
+TEST(QuantMatrix, KernelsMatchTheDequantizedWeights) {
+    for (auto s : {Scheme::F16, Scheme::BF16, Scheme::Int8}) {
+        for (auto [rows, cols] :
+             {std::pair<std::int64_t, std::int64_t>{37, 72}, {64, 128}, {9, 8}}) {
+            const auto w = random_matrix(rows, cols, 4);
+            auto q = quantize(w.data(), rows, cols, s);
+            const auto d = dequantize(q);
+            std::unique_ptr<Matrix> m;
+            if (s == Scheme::Int8)
+                m = make_int8_matrix(q.q.data(), q.scales.data(), rows, cols);
+            else if (s == Scheme::F16)
+                m = make_f16_matrix(q.half.data(), rows, cols);
+            else
+                m = make_bf16_matrix(q.half.data(), rows, cols);
+            const std::int64_t batch = 3;
+            const auto x = random_matrix(batch, cols, 5);
+            std::vector<float> y(static_cast<std::size_t>(batch * rows)),
+                y1(static_cast<std::size_t>(rows));
+            m->multiply(x.data(), batch, y.data(), 0, rows);
+            double worst = 0;
+            for (std::int64_t b = 0; b < batch; ++b)
+                for (std::int64_t r = 0; r < rows; ++r) {
+                    double want = 0;
+                    for (std::int64_t c = 0; c < cols; ++c)
+                        want += double(d[r * cols + c]) * x[b * cols + c];
+                    worst = std::max(worst, std::abs(want - y[b * rows + r]));
+                }
+            EXPECT_LT(worst, 1e-6) << scheme_traits(s).name << " " << rows << "x" << cols;
+            m->multiply(x.data() + 2 * cols, 1, y1.data(), 0,
+                        rows);  // a lone vector: the same bits
+            EXPECT_EQ(std::memcmp(y1.data(), y.data() + 2 * rows, sizeof(float) * rows), 0);
+            std::vector<float> row(static_cast<std::size_t>(cols));
+            m->row(rows - 1, row.data());
+            for (std::int64_t c = 0; c < cols; ++c) ASSERT_EQ(row[c], d[(rows - 1) * cols + c]);
+            EXPECT_EQ(m->format(), scheme_traits(s).name);
+        }
+    }
+}
+
+class CompressedCheckpoint : public ::testing::Test {
+protected:
+    void SetUp() override {
+        config_ = ModelConfig::preset("micro", 259);
+        IteraModel m(config_);
+        m->initialize(6);
+        source_ = dir_.path() / "fp32.safetensors";
+        save_checkpoint(m, make_byte_tokenizer()->serialize(), source_, {{"run_id", "42"}});
+    }
+    /// A LibTorch model holding exactly the weights the compressed file stands for.
+    IteraModel dequantized_reference(Scheme s) {
+        auto ref = load_checkpoint(source_).model;
+        torch::NoGradGuard ng;
+        for (auto& [name, p] : ref->spec_parameters()) {
+            if (!compressible(name, p.sizes().vec())) continue;
+            auto t = p.contiguous();
+            auto q = quantize(t.data_ptr<float>(), p.size(0), p.size(1), s);
+            auto d = dequantize(q);
+            p.copy_(torch::from_blob(d.data(), p.sizes()).clone());
+        }
+        ref->eval();
+        return ref;
+    }
+    testing::TempDir dir_;
+    ModelConfig config_;
+    std::filesystem::path source_;
+};
+
+TEST_F(CompressedCheckpoint, FilesFollowTheSpecAndAreSmaller) {
+    for (auto s : {Scheme::F16, Scheme::BF16, Scheme::Int8}) {
+        const auto out = dir_.path() / (std::string(scheme_traits(s).name) + ".safetensors");
+        CompressOptions o;
+        o.scheme = s;
+        auto r = compress_checkpoint(source_, o, out);
+        EXPECT_EQ(r.bytes, std::filesystem::file_size(out));
+        EXPECT_LT(r.bytes, r.source_bytes);
+        auto f = SafetensorsFile::read(out);
+        EXPECT_EQ(f.meta("run_id"), "42");
+        auto quant = nlohmann::json::parse(f.meta("quantization"));
+        EXPECT_EQ(quant["method"], scheme_traits(s).name);
+        EXPECT_TRUE(quant["tensors"].contains("layers.0.mixer.in_proj.weight"));
+        EXPECT_TRUE(quant["tensors"].contains("layers.0.mixer.x_proj.weight"));
+        EXPECT_TRUE(quant["tensors"].contains("layers.1.ffn.router.weight"));
+        for (const char* kept :
+             {"layers.0.mixer.A_log", "layers.0.mixer.D", "layers.0.mixer.conv1d.weight",
+              "layers.0.mixer.dt_proj.bias", "layers.0.mixer.norm.weight", "norm_f.bias"}) {
+            EXPECT_FALSE(quant["tensors"].contains(kept)) << kept;
+            EXPECT_EQ(f.get(kept).dtype, DType::F32) << kept;
+        }
+        if (s == Scheme::Int8) {
+            EXPECT_EQ(f.get("embed.weight.qweight").dtype, DType::I8);
+            EXPECT_EQ(f.get("embed.weight.scales").shape, (std::vector<std::int64_t>{259}));
+            EXPECT_EQ(f.find("embed.weight"), nullptr);
+            EXPECT_NEAR(r.bits_per_weight, 8.0, 0.5);
+        } else {
+            EXPECT_EQ(f.get("embed.weight").dtype, s == Scheme::F16 ? DType::F16 : DType::BF16);
+            EXPECT_DOUBLE_EQ(r.bits_per_weight, 16.0);
+        }
+        EXPECT_THROW(compress_checkpoint(out, o, dir_.path() / "again.safetensors"), Error);
+    }
+    CompressOptions keep;
+    keep.keep_float = {"dt_proj", "router"};
+    compress_checkpoint(source_, keep, dir_.path() / "kept.safetensors");
+    auto f = SafetensorsFile::read(dir_.path() / "kept.safetensors");
+    EXPECT_EQ(f.get("layers.0.mixer.dt_proj.weight").dtype, DType::F32);
+    EXPECT_EQ(f.get("layers.1.ffn.router.weight").dtype, DType::F32);
+    EXPECT_EQ(f.get("layers.0.mixer.x_proj.weight.qweight").dtype, DType::I8);
+}
+
+TEST_F(CompressedCheckpoint, DecodesLikeTheDequantizedWeightsWithoutAnFp32Copy) {
+    for (auto s : {Scheme::F16, Scheme::BF16, Scheme::Int8}) {
+        const auto out = dir_.path() / "c.safetensors";
+        CompressOptions o;
+        o.scheme = s;
+        compress_checkpoint(source_, o, out);
+        auto im = InferenceModel::load(out);
+        EXPECT_TRUE(im->compressed());
+        EXPECT_EQ(im->decode_model()->layers[0].mixer.in_proj->format(), scheme_traits(s).name);
+        EXPECT_EQ(im->decode_model()->layers[0].mixer.x_proj->format(), scheme_traits(s).name);
+        auto ref = dequantized_reference(s);
+        torch::manual_seed(7);
+        auto tokens = torch::randint(259, {1, 120}, torch::kLong);
+        torch::NoGradGuard ng;
+        auto full = ref->forward(tokens).logits[0];
+        Decoder dec(im->decode_model(), 1);
+        double worst = 0;
+        for (int t = 0; t < 120; ++t) {
+            const auto id = static_cast<std::int32_t>(tokens[0][t].item<std::int64_t>());
+            const float* l = dec.step(&id);
+            auto want = full[t].contiguous();
+            for (int v = 0; v < 259; ++v)
+                worst = std::max(worst, double(std::abs(l[v] - want.data_ptr<float>()[v])));
+        }
+        std::printf("%s: decoder vs dequantized LibTorch model, max error %.2e\n",
+                    std::string(scheme_traits(s).name).c_str(), worst);
+        EXPECT_LT(worst, 1e-4);
+        // Prefill and log_probs of a compressed model go through the decoder too.
+        std::vector<std::int32_t> ids = {258, 72, 105, 33};
+        auto lp = im->log_probs(ids);
+        ASSERT_EQ(lp.size(), 4u * 259u);
+        for (int t = 0; t < 4; ++t) {
+            double total = 0;
+            for (int v = 0; v < 259; ++v) total += std::exp(double(lp[t * 259 + v]));
+            EXPECT_NEAR(total, 1.0, 1e-5);
+        }
+        Decoder d2(im->decode_model(), 1);
+        auto last = im->prefill(d2, 0, ids);
+        EXPECT_EQ(d2.position(0), 4);
+        const float top = *std::max_element(last.begin(), last.end());
+        double lse = 0;
+        for (float l : last) lse += std::exp(double(l - top));
+        for (int v = 0; v < 259; ++v)  // the prefill's logits are the last row's, up to a constant
+            EXPECT_NEAR(last[v] - top - std::log(lse), lp[3 * 259 + v], 1e-5);
+    }
+}
+
+TEST_F(CompressedCheckpoint, DamagedFilesAreNamed) {
+    const auto out = dir_.path() / "c.safetensors";
+    CompressOptions o;
+    o.scheme = Scheme::Int8;
+    compress_checkpoint(source_, o, out);
+    auto f = SafetensorsFile::read(out);
+    auto rewrite = [&](const std::string& skip, const std::string& extra) {
+        SafetensorsWriter w;
+        for (const auto& [k, v] : f.metadata()) w.set_metadata(k, v);
+        for (const auto& t : f.tensors())
+            if (t.name != skip) w.add(t.name, t.dtype, t.shape, t.data, t.nbytes);
+        if (!extra.empty()) {
+            float one = 1;
+            w.add(extra, DType::F32, {1}, &one, 4);
+        }
+        const auto p = dir_.path() / "damaged.safetensors";
+        w.write(p);
+        return p;
+    };
+    auto message = [](const std::filesystem::path& p) {
+        try {
+            InferenceModel::load(p);
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(message(rewrite("embed.weight.scales", "")).find("embed.weight.scales"),
+              std::string::npos);
+    EXPECT_NE(message(rewrite("", "stray.tensor")).find("unexpected tensor \"stray.tensor\""),
+              std::string::npos);
+}
+
+TEST_F(CompressedCheckpoint, DecoderEvaluationMatchesLibTorchAndComparesModels) {
+    std::string text;
+    for (int i = 0; i < 40; ++i)
+        text += "call me ishmael, some years ago " + std::to_string(i) + ".\n\n";
+    std::ofstream(dir_.path() / "wiki.train.raw") << " = A = \n" << text;
+    std::ofstream(dir_.path() / "wiki.valid.raw") << " = B = \n" << text;
+    auto tok = make_byte_tokenizer();
+    auto data = prepare_eval_data(dir_.path().string(), CorpusFormat::Auto, *tok, Split::Validation,
+                                  CacheBuildOptions{}, dir_.path() / "cache");
+    EvalOptions eo;
+    eo.seq_len = 64;
+    eo.batch_size = 4;
+    auto fp32 = InferenceModel::load(source_);
+    auto torch_model = load_checkpoint(source_).model;
+    auto a = evaluate(torch_model, *data.stream, *tok, data.bytes, eo);
+    auto b = evaluate_decoder(*fp32, *data.stream, *tok, data.bytes, eo, 2);
+    EXPECT_EQ(a.tokens, b.tokens);
+    EXPECT_NEAR(a.loss, b.loss, 1e-5);
+    EXPECT_NEAR(a.bits_per_byte, b.bits_per_byte, 1e-5);
+    auto same = compare_models(*fp32, *fp32, *data.stream, *tok, data.bytes, eo, 1);
+    EXPECT_NEAR(same.kld, 0.0, 1e-6);
+    EXPECT_EQ(same.top1_agreement, 1.0);
+    CompressOptions o;
+    o.scheme = Scheme::Int8;
+    compress_checkpoint(source_, o, dir_.path() / "i8.safetensors");
+    auto i8 = InferenceModel::load(dir_.path() / "i8.safetensors");
+    auto c = compare_models(*fp32, *i8, *data.stream, *tok, data.bytes, eo, 2);
+    std::printf("int8 vs fp32 (random weights): ppl %.4f vs %.4f, KLD %.2e, top-1 %.4f\n",
+                c.candidate.perplexity, c.reference.perplexity, c.kld, c.top1_agreement);
+    EXPECT_NEAR(c.reference.loss, b.loss, 1e-9);
+    EXPECT_GT(c.kld, 0.0);
+    EXPECT_LT(c.kld, 1e-2);
+    EXPECT_GT(c.top1_agreement, 0.9);
+}
+
+}  // namespace
+}  // namespace itera
