@@ -244,8 +244,9 @@ int decode(Args& a) {
         return 0;
     }
     std::printf("model              %s\n", what.c_str());
-    std::printf("active weights     %.2f MB read per token (FP32)\n",
-                static_cast<double>(r.active_weight_bytes) / 1e6);
+    std::printf("active weights     %.2f MB read per token (%s matrices)\n",
+                static_cast<double>(r.active_weight_bytes) / 1e6,
+                model->decode_model()->layers[0].mixer.in_proj->format().c_str());
     std::printf("read speed         %.1f GB/s on one core over %.2f MB: at most %.0f tokens/s\n",
                 r.read_gb_per_s, static_cast<double>(r.active_weight_bytes) / 1e6,
                 r.read_bound_tokens_per_s);

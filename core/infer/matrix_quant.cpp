@@ -67,6 +67,13 @@ ITERA_AVX2 inline float hsum(__m256 v) {
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
 }
 
+/// The four sums of a0..a3 at once: [Σa0, Σa1, Σa2, Σa3] (hadd instead of
+/// four separate reductions).
+ITERA_AVX2 inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
 /// Prefetches the cache lines of the chunk kAhead elements ahead.
 template <class T>
 inline void prefetch(const T* p) {
@@ -84,8 +91,7 @@ ITERA_AVX2 void kernel_avx2(const typename L::T* w, std::int64_t stride, const f
     std::int64_t r = r0;
     for (; r + 4 <= std::min(r1, full); r += 4) {
         const typename L::T* blk = w + r * stride;
-        float s[4] = {1, 1, 1, 1};
-        if (scale) std::copy_n(scale + r, 4, s);
+        const __m128 sv = scale ? _mm_loadu_ps(scale + r) : _mm_set1_ps(1.0f);
         std::int64_t b = 0;
         for (; b + 2 <= batch; b += 2) {  // two vectors per pass, as the FP32 kernel
             const float* xb = x + b * stride;
@@ -111,15 +117,8 @@ ITERA_AVX2 void kernel_avx2(const typename L::T* w, std::int64_t stride, const f
                 }
             }
             float* yb = y + b * rows + r;
-            float* yc = yb + rows;
-            yb[0] = s[0] * hsum(a0);
-            yb[1] = s[1] * hsum(a1);
-            yb[2] = s[2] * hsum(a2);
-            yb[3] = s[3] * hsum(a3);
-            yc[0] = s[0] * hsum(c0);
-            yc[1] = s[1] * hsum(c1);
-            yc[2] = s[2] * hsum(c2);
-            yc[3] = s[3] * hsum(c3);
+            _mm_storeu_ps(yb, _mm_mul_ps(sv, hsum4(a0, a1, a2, a3)));
+            _mm_storeu_ps(yb + rows, _mm_mul_ps(sv, hsum4(c0, c1, c2, c3)));
         }
         for (; b < batch; ++b) {  // the same sums in the same order as a pair's
             const float* xb = x + b * stride;
@@ -135,11 +134,7 @@ ITERA_AVX2 void kernel_avx2(const typename L::T* w, std::int64_t stride, const f
                     a3 = _mm256_fmadd_ps(L::load(p + 48 + half), xl, a3);
                 }
             }
-            float* yb = y + b * rows + r;
-            yb[0] = s[0] * hsum(a0);
-            yb[1] = s[1] * hsum(a1);
-            yb[2] = s[2] * hsum(a2);
-            yb[3] = s[3] * hsum(a3);
+            _mm_storeu_ps(y + b * rows + r, _mm_mul_ps(sv, hsum4(a0, a1, a2, a3)));
         }
     }
     for (; r < r1; ++r) {  // rows after the last block, stored plainly
