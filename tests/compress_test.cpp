@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <tuple>
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/safetensors.h"
@@ -90,6 +91,19 @@ TEST(Quantize, EachSchemesErrorIsWhatItsStepPredicts) {
         EXPECT_LT(e.rel_rms, bound);
         EXPECT_GT(e.rel_rms, 0);
     }
+    // 4-bit, groups of 64: asymmetric int4 steps by range / 15, nf4 by its code book.
+    for (auto [s, sym] :
+         {std::pair{Scheme::Int4, false}, {Scheme::Int4, true}, {Scheme::Nf4, false}}) {
+        auto q = quantize(w.data(), 64, 200, QuantSettings{s, 64, sym});
+        auto e = quant_error(w.data(), q);
+        std::printf("%s%s g64: relative RMS error %.3f, SQNR %.1f dB\n",
+                    std::string(scheme_traits(s).name).c_str(), sym ? " (symmetric)" : "",
+                    e.rel_rms, e.sqnr_db);
+        EXPECT_LT(e.rel_rms, 0.15);
+        EXPECT_EQ(q.groups(), 4);  // 200 columns: 3 full groups and one of 8
+        EXPECT_EQ(q.packed.size(), 64u * 100u);
+    }
+    EXPECT_THROW(quantize(w.data(), 64, 200, QuantSettings{Scheme::Int4, 40, false}), Error);
     auto q = quantize(w.data(), 64, 200, Scheme::Int8);
     EXPECT_EQ(q.stored_bytes(), 64u * 200u + 64u * 4u);
     std::vector<float> bad = w;
@@ -137,6 +151,42 @@ TEST(QuantMatrix, KernelsMatchTheDequantizedWeights) {
     }
 }
 
+TEST(QuantMatrix, FourBitKernelsMatchTheDequantizedWeights) {
+    for (auto [s, sym] :
+         {std::pair{Scheme::Int4, false}, {Scheme::Int4, true}, {Scheme::Nf4, false}})
+        for (auto [rows, cols, group] :
+             {std::tuple<std::int64_t, std::int64_t, std::int64_t>{37, 72, 64},
+              {64, 128, 32},
+              {9, 8, 64},
+              {16, 256, 128}}) {
+            const auto w = random_matrix(rows, cols, 8);
+            auto q = quantize(w.data(), rows, cols, QuantSettings{s, group, sym});
+            const auto d = dequantize(q);
+            auto m = make_four_bit_matrix(q);
+            const std::int64_t batch = 3;
+            const auto x = random_matrix(batch, cols, 9);
+            std::vector<float> y(static_cast<std::size_t>(batch * rows)),
+                y1(static_cast<std::size_t>(rows));
+            m->multiply(x.data(), batch, y.data(), 0, rows);
+            double worst = 0;
+            for (std::int64_t b = 0; b < batch; ++b)
+                for (std::int64_t r = 0; r < rows; ++r) {
+                    double want = 0;
+                    for (std::int64_t c = 0; c < cols; ++c)
+                        want += double(d[r * cols + c]) * x[b * cols + c];
+                    worst = std::max(worst, std::abs(want - y[b * rows + r]));
+                }
+            EXPECT_LT(worst, 1e-6)
+                << scheme_traits(s).name << " " << rows << "x" << cols << " g" << group;
+            m->multiply(x.data() + 2 * cols, 1, y1.data(), 0, rows);
+            EXPECT_EQ(std::memcmp(y1.data(), y.data() + 2 * rows, sizeof(float) * rows), 0);
+            std::vector<float> row(static_cast<std::size_t>(cols));
+            m->row(rows - 1, row.data());
+            for (std::int64_t c = 0; c < cols; ++c)
+                ASSERT_NEAR(row[c], d[(rows - 1) * cols + c], 1e-7);
+        }
+}
+
 class CompressedCheckpoint : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -166,7 +216,7 @@ protected:
 };
 
 TEST_F(CompressedCheckpoint, FilesFollowTheSpecAndAreSmaller) {
-    for (auto s : {Scheme::F16, Scheme::BF16, Scheme::Int8}) {
+    for (auto s : {Scheme::F16, Scheme::BF16, Scheme::Int8, Scheme::Int4, Scheme::Nf4}) {
         const auto out = dir_.path() / (std::string(scheme_traits(s).name) + ".safetensors");
         CompressOptions o;
         o.scheme = s;
@@ -186,7 +236,16 @@ TEST_F(CompressedCheckpoint, FilesFollowTheSpecAndAreSmaller) {
             EXPECT_FALSE(quant["tensors"].contains(kept)) << kept;
             EXPECT_EQ(f.get(kept).dtype, DType::F32) << kept;
         }
-        if (s == Scheme::Int8) {
+        if (s == Scheme::Int4 || s == Scheme::Nf4) {
+            EXPECT_EQ(f.get("embed.weight.qweight").dtype, DType::U8);
+            EXPECT_EQ(f.get("embed.weight.qweight").shape, (std::vector<std::int64_t>{259, 32}));
+            EXPECT_EQ(f.get("embed.weight.scales").dtype, DType::F16);
+            EXPECT_EQ(f.get("embed.weight.scales").shape, (std::vector<std::int64_t>{259, 1}));
+            EXPECT_EQ(f.find("embed.weight.zeros") != nullptr,
+                      s == Scheme::Int4);  // asymmetric int4
+            EXPECT_EQ(quant["tensors"]["embed.weight"]["group_size"], 64);
+            EXPECT_NEAR(r.bits_per_weight, 4.5, 0.3);
+        } else if (s == Scheme::Int8) {
             EXPECT_EQ(f.get("embed.weight.qweight").dtype, DType::I8);
             EXPECT_EQ(f.get("embed.weight.scales").shape, (std::vector<std::int64_t>{259}));
             EXPECT_EQ(f.find("embed.weight"), nullptr);
@@ -207,7 +266,7 @@ TEST_F(CompressedCheckpoint, FilesFollowTheSpecAndAreSmaller) {
 }
 
 TEST_F(CompressedCheckpoint, DecodesLikeTheDequantizedWeightsWithoutAnFp32Copy) {
-    for (auto s : {Scheme::F16, Scheme::BF16, Scheme::Int8}) {
+    for (auto s : {Scheme::F16, Scheme::BF16, Scheme::Int8, Scheme::Int4, Scheme::Nf4}) {
         const auto out = dir_.path() / "c.safetensors";
         CompressOptions o;
         o.scheme = s;

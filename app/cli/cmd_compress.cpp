@@ -28,7 +28,7 @@ namespace itera::cli {
 namespace {
 
 constexpr const char* kCompressUsage =
-    R"(usage: itera compress CHECKPOINT --method f16|bf16|int8 --out FILE [options]
+    R"(usage: itera compress CHECKPOINT --method f16|bf16|int8|int4|nf4 --out FILE [options]
 
 Writes a compressed copy of an FP32 checkpoint (a .safetensors file, or run:ID
 for a stored run's best checkpoint) and measures what it cost against the
@@ -43,7 +43,11 @@ conv1d, A_log, D and dt_proj.bias stay FP32 (tiny, and the SSM recurrence
 compounds their errors over every step).
 
 Options:
-  --method M             f16, bf16 or int8 (per-row symmetric, FP32 scales)
+  --method M             f16, bf16, int8 (per-row symmetric, FP32 scales), int4 (groups of
+                         columns, F16 scale + zero per group) or nf4 (NormalFloat code book,
+                         F16 absmax per group)
+  --group-size G         int4 / nf4: columns per group (64; 32, 128, ... a multiple of 16)
+  --symmetric            int4: w = (q - 8) · scale, no zero point
   --out FILE             the compressed .safetensors
   --keep-float PATTERN   keep weights whose name contains PATTERN in FP32 (repeatable),
                          e.g. --keep-float dt_proj --keep-float router
@@ -89,7 +93,7 @@ std::string mb(double bytes) {
 }  // namespace
 
 int compress_command(const std::vector<std::string>& args) {
-    Args a(args, {"json", "help", "no-eval"}, {"keep-float"});
+    Args a(args, {"json", "help", "no-eval", "symmetric"}, {"keep-float"});
     if (a.flag("help")) {
         std::cout << kCompressUsage;
         return 0;
@@ -98,6 +102,10 @@ int compress_command(const std::vector<std::string>& args) {
     o.scheme = parse_scheme(a.required("method"));
     const std::filesystem::path out = a.required("out");
     o.keep_float = a.texts("keep-float");
+    o.group_size = a.integer_or("group-size", 64, 16, 4096);
+    o.symmetric = a.flag("symmetric");
+    if (o.group_size % 16) throw Error("--group-size must be a multiple of 16 (32, 64, 128, ...)");
+    if (o.symmetric && o.scheme != Scheme::Int4) throw Error("--symmetric applies to int4 only");
     const auto data = a.text("eval");
     const bool no_eval = a.flag("no-eval");
     EvalOptions eo;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "checkpoint/safetensors.h"
+#include "compress/half.h"
 #include "model/config.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
@@ -68,11 +69,31 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
             continue;
         }
         const auto rows = spec.shape[0], cols = spec.shape[1];
-        auto q = quantize(values.data(), rows, cols, o.scheme);
+        auto q =
+            quantize(values.data(), rows, cols, QuantSettings{o.scheme, o.group_size, o.symmetric});
         info.scheme = std::string(traits.name);
         info.error = quant_error(values.data(), q);
         info.bytes = q.stored_bytes();
-        if (o.scheme == Scheme::Int8) {
+        if (o.scheme == Scheme::Int4 || o.scheme == Scheme::Nf4) {
+            const std::int64_t G = q.groups();
+            auto halves = [](const std::vector<float>& v) {
+                std::vector<std::uint16_t> h(v.size());
+                for (std::size_t i = 0; i < v.size(); ++i) h[i] = float_to_half(v[i]);
+                return h;
+            };
+            w.add(spec.name + ".qweight", DType::U8, {rows, (cols + 1) / 2}, q.packed.data(),
+                  q.packed.size());
+            const auto sh = halves(q.scales);
+            w.add(spec.name + ".scales", DType::F16, {rows, G}, sh.data(), sh.size() * 2);
+            if (!q.zeros.empty()) {
+                const auto zh = halves(q.zeros);
+                w.add(spec.name + ".zeros", DType::F16, {rows, G}, zh.data(), zh.size() * 2);
+            }
+            quant[spec.name] = {{"scheme", std::string(traits.name)},
+                                {"group_size", q.group_size},
+                                {"symmetric", q.scheme == Scheme::Nf4 || q.symmetric},
+                                {"packing", "two codes per byte, even column in the low nibble"}};
+        } else if (o.scheme == Scheme::Int8) {
             w.add(spec.name + ".qweight", DType::I8, spec.shape, q.q.data(), q.q.size());
             w.add(spec.name + ".scales", DType::F32, {rows}, q.scales.data(),
                   q.scales.size() * sizeof(float));
@@ -86,8 +107,12 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
         quantized_bytes += info.bytes;
         r.tensors.push_back(std::move(info));
     }
-    w.set_metadata("quantization",
-                   nlohmann::json{{"method", std::string(traits.name)}, {"tensors", quant}}.dump());
+    nlohmann::json summary{{"method", std::string(traits.name)}, {"tensors", quant}};
+    if (o.scheme == Scheme::Int4 || o.scheme == Scheme::Nf4) {
+        summary["group_size"] = o.group_size;
+        if (o.scheme == Scheme::Int4) summary["symmetric"] = o.symmetric;
+    }
+    w.set_metadata("quantization", summary.dump());
     w.write(out);
     r.bytes = std::filesystem::file_size(out);
     r.bits_per_weight = r.quantized_weights ? 8.0 * static_cast<double>(quantized_bytes) /

@@ -2,8 +2,11 @@
 // Writing a compressed checkpoint from an FP32 one, per the spec: tensors left
 // in a float type keep their names (F32, or F16/BF16 for those schemes);
 // an int8 tensor X is stored as X.qweight (I8, the matrix's shape) and
-// X.scales (F32, one per row); `quantization` metadata names each tensor's
-// scheme. Torch-free: the source is read as plain safetensors.
+// X.scales (F32, one per row); an int4 / nf4 tensor as X.qweight (U8,
+// (rows, ceil(cols / 2)), two codes per byte, the even column in the low
+// nibble), X.scales (F16, (rows, groups)) and, for asymmetric int4, X.zeros
+// (F16, (rows, groups): w = q · scale + zero). `quantization` metadata names
+// each tensor's scheme and group size. Torch-free: the source is read as plain safetensors.
 
 #include <filesystem>
 #include <string>
@@ -15,6 +18,8 @@ namespace itera {
 
 struct CompressOptions {
     Scheme scheme = Scheme::Int8;
+    std::int64_t group_size = 64;  ///< int4 / nf4
+    bool symmetric = false;        ///< int4
     /// Linear weights whose name contains one of these stay FP32.
     std::vector<std::string> keep_float;
 };

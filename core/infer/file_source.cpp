@@ -3,7 +3,10 @@
 #include <cstring>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "compress/half.h"
+#include "compress/scheme.h"
 #include "util/error.h"
 
 namespace itera {
@@ -39,9 +42,41 @@ std::shared_ptr<const DecodeModel> decode_model_from_file(const SafetensorsFile&
         used.insert(name);
         return *t;
     };
+    nlohmann::json quant = nlohmann::json::parse(file.meta("quantization"), nullptr, false);
+    if (!quant.is_object() || !quant.contains("tensors") || !quant["tensors"].is_object())
+        quant = nlohmann::json{{"tensors", nlohmann::json::object()}};
     DecodeTensorSource src;
     src.matrix = [&](const std::string& name, std::int64_t rows,
                      std::int64_t cols) -> std::unique_ptr<Matrix> {
+        const auto& entry =
+            quant["tensors"].contains(name) ? quant["tensors"][name] : nlohmann::json();
+        const std::string scheme = entry.is_object() ? entry.value("scheme", "") : "";
+        if (scheme == "int4" || scheme == "nf4") {
+            QuantizedMatrix q;
+            q.scheme = parse_scheme(scheme);
+            q.rows = rows;
+            q.cols = cols;
+            q.group_size = entry.value("group_size", std::int64_t{0});
+            if (q.group_size < 16 || q.group_size % 16)
+                throw Error(origin + ": \"" + name + "\" has group size " +
+                            std::to_string(q.group_size) + ", expected a multiple of 16");
+            q.symmetric = q.scheme == Scheme::Int4 && entry.value("symmetric", false);
+            const std::int64_t G = q.groups();
+            const auto& qw = get(name + ".qweight", {rows, (cols + 1) / 2});
+            const auto& sc = get(name + ".scales", {rows, G});
+            if (qw.dtype != DType::U8 || sc.dtype != DType::F16)
+                throw Error(origin + ": \"" + name +
+                            "\" 4-bit parts must be U8 codes and F16 scales");
+            q.packed = copy_of<std::uint8_t>(qw);
+            for (auto h : copy_of<std::uint16_t>(sc)) q.scales.push_back(half_to_float(h));
+            if (q.scheme == Scheme::Int4 && !q.symmetric) {
+                const auto& z = get(name + ".zeros", {rows, G});
+                if (z.dtype != DType::F16)
+                    throw Error(origin + ": \"" + name + ".zeros\" must be F16");
+                for (auto h : copy_of<std::uint16_t>(z)) q.zeros.push_back(half_to_float(h));
+            }
+            return make_four_bit_matrix(q);
+        }
         if (file.find(name + ".qweight")) {
             const auto& q = get(name + ".qweight", {rows, cols});
             const auto& s = get(name + ".scales", {rows});

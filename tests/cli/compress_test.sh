@@ -17,7 +17,7 @@ awk 'BEGIN { srand(7); split("call me ishmael some years ago never mind how long
 "$itera" train --preset micro --data "$d/corpus.txt" --tokenizer byte --steps 40 --batch-size 8 \
   --seq-len 32 --eval-every 20 --threads 1 --db "$db" --no-baseline --json > /dev/null 2>&1 || fail "training"
 
-for m in f16 bf16 int8; do
+for m in f16 bf16 int8 int4 nf4; do
   j=$("$itera" compress run:1 --db "$db" --method $m --out "$d/$m.safetensors" --max-tokens 2000 --json)
   for key in method source_bytes bytes ratio bpw perplexity source_perplexity delta_ppl_pct kld \
              top1_agreement decode_tokens_per_s source_decode_tokens_per_s tensors compression_id; do
@@ -33,10 +33,16 @@ for m in f16 bf16 int8; do
   "$itera" eval "$d/$m.safetensors" --data "$d/corpus.txt" --max-tokens 2000 --json | grep -q '"perplexity"' ||
     fail "$m: eval of the compressed file"
 done
+"$itera" inspect "$d/int8.safetensors" > "$d/inspect.txt"
 grep -q "embed.weight.qweight .*I8" "$d/inspect.txt" || fail "int8 qweight not listed"
 grep -q "embed.weight.scales .*F32" "$d/inspect.txt" || fail "int8 scales not listed"
+"$itera" inspect "$d/int4.safetensors" > "$d/inspect.txt"
+grep -q "embed.weight.zeros .*F16" "$d/inspect.txt" || fail "int4 zeros not listed"
+msg=$("$itera" compress run:1 --db "$db" --method int4 --group-size 40 --out "$d/x.safetensors" 2>&1) &&
+  fail "group size 40 accepted"
+echo "$msg" | grep -q "multiple of 16" || fail "group-size message: $msg"
 n=$("$itera" runs show 1 --db "$db" | grep -c '^  #[0-9]')
-[ "$n" = 3 ] || fail "3 compressions expected in runs show, found $n"
+[ "$n" = 5 ] || fail "5 compressions expected in runs show, found $n"
 
 msg=$("$itera" compress run:1 --db "$db" --method int3 --out "$d/x.safetensors" 2>&1) && fail "bad method accepted"
 echo "$msg" | grep -q 'unknown scheme "int3"' || fail "method message: $msg"
