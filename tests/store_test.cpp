@@ -164,6 +164,41 @@ TEST(RunStore, CheckpointsAndDeletionRemoveRowsAndFiles) {
     EXPECT_TRUE(store.checkpoints(id).empty());
 }
 
+TEST(RunStore, CompressionsAreKeptPerFileAndGoWithTheirRun) {
+    testing::TempDir dir;
+    RunStore store(dir.path() / "runs.sqlite");
+    const auto id = store.create_run(sample_run("q"));
+    CompressionRecord c;
+    c.run_id = id;
+    c.source_path = "/src.safetensors";
+    c.method = "int8";
+    c.settings = R"({"ratio": 3.6})";
+    c.path = "/out/int8.safetensors";
+    c.bytes = 100;
+    c.sha256 = "ab";
+    const auto first = store.add_compression(c);
+    c.method = "nf4";
+    c.path = "/out/nf4.safetensors";
+    store.add_compression(c);
+    c.method = "int4";  // overwrites the int8 file: its record is replaced
+    c.path = "/out/int8.safetensors";
+    const auto third = store.add_compression(c);
+    EXPECT_NE(first, third);
+    auto all = store.compressions(id);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].method, "nf4");
+    EXPECT_EQ(all[1].method, "int4");
+    EXPECT_EQ(all[1].path, "/out/int8.safetensors");
+    EXPECT_EQ(all[1].settings, R"({"ratio": 3.6})");
+    c.run_id.reset();  // a checkpoint from no stored run
+    c.path = "/loose.safetensors";
+    store.add_compression(c);
+    EXPECT_EQ(store.compressions().size(), 3u);
+    store.delete_run(id);
+    ASSERT_EQ(store.compressions().size(), 1u);
+    EXPECT_FALSE(store.compressions()[0].run_id.has_value());
+}
+
 TEST(RunStore, ARunWhoseProcessDiedIsInterruptedOnOpen) {
     testing::TempDir dir;
     const auto path = dir.path() / "runs.sqlite";

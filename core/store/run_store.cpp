@@ -276,6 +276,22 @@ void RunStore::add_checkpoint(const CheckpointRecord& c) {
 }
 
 std::int64_t RunStore::add_compression(const CompressionRecord& c) {
+    // A record describes the file at `path`: an earlier one for the same path
+    // described a file that has just been replaced.
+    exec("BEGIN IMMEDIATE");
+    try {
+        sql::Statement drop(db_, "DELETE FROM compressions WHERE path = ?1");
+        drop.bind(1, c.path).run();
+        const auto id = insert_compression(c);
+        exec("COMMIT");
+        return id;
+    } catch (...) {
+        exec("ROLLBACK");
+        throw;
+    }
+}
+
+std::int64_t RunStore::insert_compression(const CompressionRecord& c) {
     sql::Statement s(
         db_,
         "INSERT INTO compressions (run_id, source_path, method, settings, path, bytes, "

@@ -101,7 +101,8 @@ public:
     /// Appends the points in one transaction and updates the latest-value table.
     void append_metrics(std::int64_t id, const std::vector<MetricPoint>& points);
     void add_checkpoint(const CheckpointRecord& c);
-    /// Records a compression; returns its id.
+    /// Records a compression (replacing any earlier record of the same file
+    /// path, which described a file since overwritten); returns its id.
     std::int64_t add_compression(const CompressionRecord& c);
     /// Compressions of run `run_id` (all of them when nullopt), oldest first.
     std::vector<CompressionRecord> compressions(std::optional<std::int64_t> run_id = std::nullopt);
@@ -130,6 +131,7 @@ public:
     std::string integrity_check();
 
 private:
+    std::int64_t insert_compression(const CompressionRecord& c);
     void exec(const std::string& sql);
     void migrate();
     void mark_dead_runs_interrupted();
