@@ -101,6 +101,9 @@ TEST(RunStore, KeepsRunsTagsNotesAndStatus) {
     ASSERT_EQ(all.size(), 2u);
     EXPECT_EQ(all[0].tags.size(), 2u);
     EXPECT_TRUE(all[1].tags.empty());
+    store.remove_tag(a, "baseline");
+    store.remove_tag(a, "never-added");  // nothing to remove is not an error
+    EXPECT_EQ(store.run(a).tags, (std::vector<std::string>{"bpe"}));
 
     EXPECT_NE(error_of([&] { store.run(99); }).find("no run 99"), std::string::npos);
     EXPECT_NE(error_of([&] { store.add_tag(99, "x"); }).find("no run 99"), std::string::npos);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "checkpoint/safetensors.h"
 #include "data/dataset.h"
 #include "error_of.h"
+#include "eval/evaluate.h"
 #include "temp_dir.h"
 #include "train/trainer.h"
 
@@ -281,7 +283,9 @@ TEST(Trainer, PausesAndResumesFromAnotherThread) {
     TrainControl control;
     std::thread watcher;
     RunStatus seen = RunStatus::Queued;
+    std::vector<MetricPoint> streamed;
     auto r = train_run(*f.store, id, s, f.data, &control, [&](const TrainProgress& p) {
+        streamed.insert(streamed.end(), p.points.begin(), p.points.end());
         if (p.kind == TrainProgress::Kind::Step && p.step == 3) {
             control.pause();
             watcher = std::thread([&] {
@@ -298,6 +302,17 @@ TEST(Trainer, PausesAndResumesFromAnotherThread) {
     EXPECT_EQ(seen, RunStatus::Paused);
     EXPECT_EQ(r.status, RunStatus::Finished);
     EXPECT_EQ(r.steps, 12);
+
+    // The progress callback carries the stored points: each once, same values.
+    std::map<std::pair<std::int64_t, std::string>, double> stored;
+    for (const auto& m : f.store->metrics(id)) stored[{m.step, m.name}] = m.value;
+    std::vector<std::int64_t> loss_steps;
+    for (const auto& m : streamed) {
+        ASSERT_TRUE(stored.count({m.step, m.name})) << m.name << " at " << m.step;
+        EXPECT_EQ(stored.at({m.step, m.name}), m.value) << m.name << " at " << m.step;
+        if (m.name == "train_loss") loss_steps.push_back(m.step);
+    }
+    EXPECT_EQ(loss_steps, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
 }
 
 TEST(Trainer, PlansATimeBudgetAsAStepCount) {

@@ -1,29 +1,513 @@
 #include "main_window.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QStatusBar>
+#include <QStyle>
+#include <QTableView>
+#include <QToolBar>
 #include <QVBoxLayout>
 
+#include <cmath>
+
+#include "app_settings.h"
 #include "build_info.h"
+#include "chart_panel.h"
+#include "data/builtin.h"
+#include "new_run_dialog.h"
+#include "run_details.h"
+#include "run_table_model.h"
+#include "runs_dock.h"
+#include "training_controller.h"
+#include "util/threads.h"
 
 namespace itera::ui {
+namespace {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+QString durationText(double s) {
+    const auto t = static_cast<long long>(std::llround(std::max(0.0, s)));
+    if (t < 60) return MainWindow::tr("%1 s").arg(t);
+    if (t < 3600) return MainWindow::tr("%1 min %2 s").arg(t / 60).arg(t % 60);
+    return MainWindow::tr("%1 h %2 min").arg(t / 3600).arg(t / 60 % 60);
+}
+
+QString runTitle(const RunRecord& r) {
+    return QStringLiteral("%1 “%2”").arg(r.id).arg(QString::fromStdString(r.name));
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("Itera-Lite Workbench"));
-    resize(1100, 720);
+    resize(1280, 800);
+    const auto path = databasePath.isEmpty() ? applyStorageSettings() : databasePath;
+    m_store = std::make_unique<RunStore>(path.toStdString());
+    m_training = new TrainingController(path, this);
+    m_model = new RunTableModel(this);
+
+    // Centre: the message bar above the dashboard.
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
-    m_welcome = new QLabel(central);
-    m_welcome->setObjectName(QStringLiteral("welcome"));
-    m_welcome->setAlignment(Qt::AlignCenter);
-    m_welcome->setWordWrap(true);
-    m_welcome->setText(
-        tr("<h2>Itera-Lite Workbench</h2>"
-           "<p>Train small state-space + mixture-of-experts language models, "
-           "compress them and compare the results.</p>"));
-    layout->addWidget(m_welcome);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    m_messageBar = new QWidget(central);
+    m_messageBar->setObjectName(QStringLiteral("messageBar"));
+    auto* bar = new QHBoxLayout(m_messageBar);
+    bar->setContentsMargins(8, 4, 8, 4);
+    m_messageText = new QLabel(m_messageBar);
+    m_messageText->setWordWrap(true);
+    m_messageText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_messageAction = new QPushButton(m_messageBar);
+    auto* close = new QPushButton(tr("Dismiss"), m_messageBar);
+    bar->addWidget(m_messageText, 1);
+    bar->addWidget(m_messageAction);
+    bar->addWidget(close);
+    m_messageBar->hide();
+    connect(close, &QPushButton::clicked, m_messageBar, &QWidget::hide);
+    connect(m_messageAction, &QPushButton::clicked, this, [this] {
+        m_messageBar->hide();
+        if (m_onMessageAction) m_onMessageAction();
+    });
+    layout->addWidget(m_messageBar);
+    m_charts = new ChartPanel(central);
+    layout->addWidget(m_charts, 1);
     setCentralWidget(central);
-    statusBar()->showMessage(buildInfoLine());
+
+    // Top: the runs browser and the open run's details, side by side.
+    m_runsDock = new RunsDock(m_model, this);
+    addDockWidget(Qt::TopDockWidgetArea, m_runsDock);
+    m_detailsDock = new QDockWidget(tr("Run details"), this);
+    m_detailsDock->setObjectName(QStringLiteral("detailsDock"));
+    m_details = new RunDetails(m_detailsDock);
+    m_detailsDock->setWidget(m_details);
+    addDockWidget(Qt::TopDockWidgetArea, m_detailsDock);
+    splitDockWidget(m_runsDock, m_detailsDock, Qt::Horizontal);
+    resizeDocks({m_runsDock, m_detailsDock}, {760, 500}, Qt::Horizontal);
+    resizeDocks({m_runsDock}, {270}, Qt::Vertical);
+
+    m_statusText = new QLabel(this);
+    m_statusText->setObjectName(QStringLiteral("trainingStatus"));
+    m_progress = new QProgressBar(this);
+    m_progress->setObjectName(QStringLiteral("trainingProgress"));
+    m_progress->setMaximumWidth(220);
+    m_progress->setTextVisible(true);
+    m_progress->hide();
+    statusBar()->addWidget(m_statusText, 1);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->setToolTip(buildInfoLine());
+
+    buildActions();
+
+    // An empty selection (a filter hid the rows, a click on empty space) keeps
+    // the open runs on screen.
+    connect(m_runsDock, &RunsDock::selectionChanged, this, [this](const QList<qint64>& ids) {
+        if (!ids.isEmpty()) openRuns(ids);
+        updateActions();
+    });
+    connect(m_runsDock, &RunsDock::contextMenuRequested, this, [this](const QPoint& at) {
+        QMenu menu(this);
+        menu.addAction(m_clone);
+        menu.addAction(m_resume);
+        menu.addSeparator();
+        menu.addAction(m_delete);
+        menu.exec(at);
+    });
+    connect(m_training, &TrainingController::progressed, this, &MainWindow::onProgress);
+    connect(m_training, &TrainingController::runStarted, this, [this](qint64 id) {
+        refreshRuns();
+        m_runsDock->selectRun(id);
+    });
+    connect(m_training, &TrainingController::runEnded, this, &MainWindow::onRunEnded);
+    connect(m_training, &TrainingController::jobFailed, this, [this](const QString& message) {
+        showMessage(tr("The run could not start: %1").arg(message), true);
+        m_progress->hide();
+        m_statusText->setText(tr("Idle"));
+    });
+    connect(m_training, &TrainingController::busyChanged, this, &MainWindow::updateActions);
+    connect(m_training, &TrainingController::queueChanged, this, &MainWindow::updateActions);
+    connect(m_details, &RunDetails::notesSaved, this, [this](qint64 id, const QString& notes) {
+        m_store->set_notes(id, notes.toStdString());
+        refreshRuns();
+    });
+    connect(m_details, &RunDetails::tagAdded, this, [this](qint64 id, const QString& tag) {
+        m_store->add_tag(id, tag.toStdString());
+        refreshRuns();
+        showDetails(id);
+    });
+    connect(m_details, &RunDetails::tagRemoved, this, [this](qint64 id, const QString& tag) {
+        m_store->remove_tag(id, tag.toStdString());
+        refreshRuns();
+        showDetails(id);
+    });
+
+    // Runs change under us (the trainer, or `itera train` in a terminal).
+    m_refreshTimer.setInterval(1000);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &MainWindow::refreshRuns);
+    m_refreshTimer.start();
+
+    refreshRuns();
+    m_runsDock->view()->resizeColumnsToContents();
+    restoreGeometry(settings::windowGeometry.value());
+    restoreState(settings::windowState.value());
+    m_statusText->setText(tr("Idle · %1 runs in %2").arg(m_model->rowCount()).arg(path));
+    offerInterruptedRuns();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions() {
+    auto* st = style();
+    m_newRun = new QAction(st->standardIcon(QStyle::SP_FileIcon), tr("&New run…"), this);
+    m_newRun->setShortcut(QKeySequence::New);
+    m_newRun->setToolTip(tr("Start a training run (Ctrl+N)"));
+    m_clone = new QAction(st->standardIcon(QStyle::SP_FileDialogDetailedView),
+                          tr("&Clone with edits…"), this);
+    m_clone->setToolTip(tr("A new run with the selected run's settings, to edit first"));
+    m_resume = new QAction(st->standardIcon(QStyle::SP_BrowserReload), tr("&Resume run"), this);
+    m_resume->setToolTip(tr("Continue a stopped or interrupted run from its latest checkpoint"));
+    m_pause = new QAction(st->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
+    m_continue = new QAction(st->standardIcon(QStyle::SP_MediaPlay), tr("C&ontinue"), this);
+    m_stop = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this);
+    m_stop->setToolTip(tr("Stop after the current step and save a checkpoint"));
+    m_delete = new QAction(st->standardIcon(QStyle::SP_TrashIcon), tr("&Delete…"), this);
+    for (auto* a : {m_newRun, m_clone, m_resume, m_pause, m_continue, m_stop, m_delete})
+        a->setObjectName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
+
+    connect(m_newRun, &QAction::triggered, this, [this] { newRun(nullptr); });
+    connect(m_clone, &QAction::triggered, this, [this] {
+        const auto ids = m_runsDock->selectedRuns();
+        if (const auto* r = ids.isEmpty() ? nullptr : m_model->run(ids.front())) newRun(&r->record);
+    });
+    connect(m_resume, &QAction::triggered, this, [this] {
+        for (auto id : m_runsDock->selectedRuns()) resumeRun(id);
+    });
+    connect(m_pause, &QAction::triggered, this, [this] {
+        m_training->pause();
+        updateActions();
+    });
+    connect(m_continue, &QAction::triggered, this, [this] {
+        m_training->resume();
+        updateActions();
+    });
+    connect(m_stop, &QAction::triggered, this, [this] {
+        m_training->stop();
+        m_statusText->setText(tr("Stopping after the current step…"));
+    });
+    connect(m_delete, &QAction::triggered, this, &MainWindow::deleteSelected);
+
+    auto* tools = addToolBar(tr("Training"));
+    tools->setObjectName(QStringLiteral("trainingToolbar"));
+    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    for (auto* a : {m_newRun, m_clone, m_resume}) tools->addAction(a);
+    tools->addSeparator();
+    for (auto* a : {m_pause, m_continue, m_stop}) tools->addAction(a);
+
+    auto* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_newRun);
+    auto* prefs = file->addAction(tr("&Settings…"));
+    connect(prefs, &QAction::triggered, this, &MainWindow::openSettings);
+    file->addSeparator();
+    auto* quit = file->addAction(tr("&Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    for (auto* a : {m_clone, m_resume, m_pause, m_continue, m_stop, m_delete}) run->addAction(a);
+    auto* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_runsDock->toggleViewAction());
+    view->addAction(m_detailsDock->toggleViewAction());
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    auto* about = help->addAction(tr("&About"));
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About Itera-Lite Workbench"),
+                           tr("<h3>Itera-Lite Workbench</h3><p>Train, compress and compare small "
+                              "state-space + mixture-of-experts language models.</p><p>%1</p>")
+                               .arg(buildInfoLine().toHtmlEscaped()));
+    });
+}
+
+QString MainWindow::message() const {
+    return m_messageBar->isVisibleTo(this) ? m_messageText->text() : QString();
+}
+
+void MainWindow::showMessage(const QString& text, bool error, const QString& action,
+                             std::function<void()> onAction) {
+    m_messageText->setText(text);
+    m_messageBar->setStyleSheet(error ? QStringLiteral("#messageBar { background: #fdecea; }")
+                                      : QStringLiteral("#messageBar { background: #e8f0fe; }"));
+    m_messageAction->setText(action);
+    m_messageAction->setVisible(!action.isEmpty());
+    m_onMessageAction = std::move(onAction);
+    m_messageBar->show();
+}
+
+void MainWindow::refreshRuns() {
+    try {
+        m_model->setRuns(readRunSummaries(*m_store));
+    } catch (const std::exception& e) {
+        showMessage(tr("Reading the run store failed: %1").arg(QString::fromStdString(e.what())),
+                    true);
+    }
+    if (m_open.size() == 1) showDetails(m_open.front());
+    updateActions();
+}
+
+void MainWindow::openRuns(const QList<qint64>& ids) {
+    m_open = ids;
+    std::vector<RunCurves> curves;
+    for (auto id : ids) {
+        RunCurves c;
+        c.id = id;
+        const auto* summary = m_model->run(id);
+        c.name =
+            summary
+                ? QStringLiteral("#%1 %2").arg(id).arg(QString::fromStdString(summary->record.name))
+                : QStringLiteral("#%1").arg(id);
+        try {
+            c.add(m_store->metrics(id));
+        } catch (const std::exception& e) {
+            showMessage(QString::fromStdString(e.what()), true);
+        }
+        curves.push_back(std::move(c));
+    }
+    m_charts->showRuns(std::move(curves));
+    showDetails(ids.size() == 1 ? ids.front() : 0);
+    updateActions();
+}
+
+void MainWindow::showDetails(qint64 id) {
+    const auto* summary = id ? m_model->run(id) : nullptr;
+    if (!summary) {
+        m_details->showRun(nullptr, {});
+        return;
+    }
+    std::vector<CheckpointRecord> checkpoints;
+    try {
+        checkpoints = m_store->checkpoints(id);
+    } catch (const std::exception&) {
+        // shown without its checkpoints; the list refresh reports store errors
+    }
+    m_details->showRun(&summary->record, checkpoints);
+}
+
+void MainWindow::startRun(const NewRunRequest& request) {
+    TrainingJob job;
+    job.create = request;
+    const bool queued = m_training->busy();
+    m_training->enqueue(std::move(job));
+    if (queued)
+        m_statusText->setText(tr("“%1” is queued; it starts when the current run ends")
+                                  .arg(TrainingJob{request, 0}.label()));
+}
+
+void MainWindow::resumeRun(qint64 id) {
+    if (id == m_training->currentRunId()) return;
+    TrainingJob job;
+    job.resumeRunId = id;
+    m_training->enqueue(std::move(job));
+}
+
+void MainWindow::newRun(const RunRecord* from) {
+    NewRunDialog dialog(this);
+    if (from) {
+        try {
+            dialog.setFromRun(*from);
+        } catch (const std::exception& e) {
+            showMessage(tr("Run %1's settings cannot be reused: %2")
+                            .arg(from->id)
+                            .arg(QString::fromStdString(e.what())),
+                        true);
+            return;
+        }
+    }
+    if (dialog.exec() == QDialog::Accepted) startRun(dialog.request());
+}
+
+void MainWindow::onProgress(const ProgressBatch& batch) {
+    if (batch.runId) m_charts->appendPoints(batch.runId, batch.points);
+    if (!batch.latest) {
+        m_statusText->setText(batch.runId ? tr("Run %1: %2").arg(batch.runId).arg(batch.phase)
+                                          : tr("Preparing data (tokenizer and token cache)…"));
+        m_progress->show();
+        if (batch.prepareFraction >= 0) {
+            m_progress->setRange(0, 1000);
+            m_progress->setValue(static_cast<int>(batch.prepareFraction * 1000));
+            m_progress->setFormat(tr("tokenising %p%"));
+        } else {
+            m_progress->setRange(0, 0);  // busy
+        }
+        return;
+    }
+    const auto& p = *batch.latest;
+    QStringList parts;
+    parts << tr("Run %1 %2").arg(batch.runId).arg(batch.phase);
+    parts << (p.total_steps
+                  ? tr("step %1 / %2")
+                        .arg(QLocale().toString(static_cast<qlonglong>(p.step)),
+                             QLocale().toString(static_cast<qlonglong>(p.total_steps)))
+                  : tr("step %1").arg(QLocale().toString(static_cast<qlonglong>(p.step))));
+    if (p.step > 0) parts << tr("loss %1").arg(p.train_loss, 0, 'f', 4);
+    if (p.eval)
+        parts << tr("val %1 · ppl %2 · %3 bits/byte")
+                     .arg(p.eval->loss, 0, 'f', 4)
+                     .arg(p.eval->perplexity, 0, 'f', 2)
+                     .arg(p.eval->bits_per_byte, 0, 'f', 3);
+    if (p.tokens_per_s > 0)
+        parts << tr("%1 tokens/s").arg(QLocale().toString(std::round(p.tokens_per_s), 'f', 0));
+    if (p.eta_s > 0) parts << tr("ETA %1").arg(durationText(p.eta_s));
+    if (m_training->queuedCount() > 0) parts << tr("%n queued", nullptr, m_training->queuedCount());
+    m_statusText->setText(parts.join(QStringLiteral(" · ")));
+    m_progress->show();
+    if (p.total_steps > 0) {
+        m_progress->setRange(0, static_cast<int>(std::min<std::int64_t>(p.total_steps, INT32_MAX)));
+        m_progress->setValue(static_cast<int>(std::min(p.step, p.total_steps)));
+        m_progress->setFormat(QStringLiteral("%p%"));
+    } else {
+        m_progress->setRange(0, 0);
+    }
+}
+
+void MainWindow::onRunEnded(qint64 runId, int status, const QString& message) {
+    refreshRuns();
+    if (m_open.contains(runId)) openRuns(m_open);  // the final points, as stored
+    m_progress->hide();
+    const auto s = static_cast<RunStatus>(status);
+    const auto name = QString::fromStdString(run_status_name(s));
+    if (s == RunStatus::Failed) {
+        showMessage(tr("Run %1 failed: %2").arg(runId).arg(message), true);
+    } else if (s == RunStatus::Stopped) {
+        showMessage(tr("Run %1 stopped; its checkpoint is saved.").arg(runId), false,
+                    tr("Resume run %1").arg(runId), [this, runId] { resumeRun(runId); });
+    }
+    m_statusText->setText(message.isEmpty() ? tr("Run %1 %2").arg(runId).arg(name)
+                                            : tr("Run %1 %2: %3").arg(runId).arg(name, message));
+}
+
+void MainWindow::offerInterruptedRuns() {
+    QList<qint64> ids;
+    QString latest;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const auto id = m_model->index(row, 0).data(RunTableModel::RunIdRole).toLongLong();
+        const auto* r = m_model->run(id);
+        if (r && r->record.status == RunStatus::Interrupted) {
+            ids << id;
+            latest = runTitle(r->record);
+        }
+    }
+    if (ids.isEmpty()) return;
+    const auto newest = ids.back();
+    showMessage(tr("%n run(s) were interrupted (the workbench or the machine stopped while they "
+                   "trained); the newest is run %1. A run resumes from its latest checkpoint.",
+                   nullptr, static_cast<int>(ids.size()))
+                    .arg(latest),
+                false, tr("Resume run %1").arg(newest), [this, newest] { resumeRun(newest); });
+}
+
+void MainWindow::updateActions() {
+    const auto ids = m_runsDock->selectedRuns();
+    const auto* one = ids.size() == 1 ? m_model->run(ids.front()) : nullptr;
+    const bool busy = m_training->busy();
+    const auto current = m_training->currentRunId();
+    m_clone->setEnabled(one != nullptr);
+    bool resumable = !ids.isEmpty();
+    for (auto id : ids) {
+        const auto* r = m_model->run(id);
+        resumable =
+            resumable && r && id != current &&
+            (r->record.status == RunStatus::Stopped || r->record.status == RunStatus::Interrupted ||
+             r->record.status == RunStatus::Failed);
+    }
+    m_resume->setEnabled(resumable);
+    m_pause->setEnabled(busy && current && !m_training->paused());
+    m_continue->setEnabled(busy && m_training->paused());
+    m_stop->setEnabled(busy);
+    m_delete->setEnabled(!ids.isEmpty() && !ids.contains(current));
+}
+
+void MainWindow::deleteSelected() {
+    const auto ids = m_runsDock->selectedRuns();
+    if (ids.isEmpty() || ids.contains(m_training->currentRunId())) return;
+    QStringList names;
+    for (auto id : ids)
+        if (const auto* r = m_model->run(id)) names << runTitle(r->record);
+    if (QMessageBox::question(this, tr("Delete runs"),
+                              tr("Delete %1 with all metrics and checkpoints? This cannot be "
+                                 "undone.")
+                                  .arg(names.join(QStringLiteral(", ")))) != QMessageBox::Yes)
+        return;
+    for (auto id : ids) {
+        try {
+            m_store->delete_run(id);
+        } catch (const std::exception& e) {
+            showMessage(QString::fromStdString(e.what()), true);
+        }
+    }
+    refreshRuns();
+    QList<qint64> still;
+    for (auto id : m_open)
+        if (!ids.contains(id)) still << id;
+    openRuns(still);
+}
+
+void MainWindow::openSettings() {
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Settings"));
+    auto* form = new QFormLayout(&dialog);
+    auto* dataDir = new QLineEdit(settings::dataDir.value(), &dialog);
+    dataDir->setPlaceholderText(QString::fromStdString(user_data_dir().string()));
+    auto* database = new QLineEdit(settings::databasePath.value(), &dialog);
+    database->setPlaceholderText(tr("<data directory>/runs.sqlite"));
+    auto* threads = new QSpinBox(&dialog);
+    threads->setRange(0, 4096);
+    threads->setSpecialValueText(tr("all cores (%1)").arg(default_thread_count()));
+    threads->setValue(settings::threads.value());
+    form->addRow(tr("Data directory:"), dataDir);
+    form->addRow(tr("Run database:"), database);
+    form->addRow(tr("Training threads:"), threads);
+    form->addRow(
+        new QLabel(tr("Paths take effect at the next start; threads at the next run."), &dialog));
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted) return;
+    settings::dataDir.set(dataDir->text().trimmed());
+    settings::databasePath.set(database->text().trimmed());
+    settings::threads.set(threads->value());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_training->busy()) {
+        if (m_askBeforeClosing &&
+            QMessageBox::question(this, tr("A run is training"),
+                                  tr("Stop run %1 and quit? It saves a checkpoint first and can "
+                                     "be resumed later.")
+                                      .arg(m_training->currentRunId())) != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        m_statusText->setText(tr("Stopping the run and saving a checkpoint…"));
+        m_training->stopAndWait();
+    }
+    settings::windowGeometry.set(saveGeometry());
+    settings::windowState.set(saveState());
+    event->accept();
 }
 
 }  // namespace itera::ui

@@ -1,20 +1,98 @@
 #pragma once
+// The workbench's top-level window: the runs browser (dock), the training
+// dashboard (centre), the open run's details (dock), the training controls
+// (toolbar) and the live status (status bar). It owns the GUI thread's run
+// store connection and the training controller; the pages do the drawing.
 
 #include <QMainWindow>
+#include <QTimer>
 
+#include <functional>
+#include <memory>
+
+#include "store/run_store.h"
+#include "training_job.h"
+
+class QAction;
+class QDockWidget;
 class QLabel;
+class QProgressBar;
+class QPushButton;
 
 namespace itera::ui {
 
-/// The workbench's top-level window. Pages and docks are added by later
-/// features; for now it shows what the build links against.
+class ChartPanel;
+class RunDetails;
+class RunTableModel;
+class RunsDock;
+class TrainingController;
+
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    /// Opens the run store at `databasePath` (the settings' path when empty).
+    explicit MainWindow(const QString& databasePath = {}, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Queues a new run (what the dialog's Start does).
+    void startRun(const NewRunRequest& request);
+    void resumeRun(qint64 id);
+    /// Re-reads the runs from the store.
+    void refreshRuns();
+    /// Opens these runs in the dashboard (as selecting them in the list does).
+    void openRuns(const QList<qint64>& ids);
+    /// When false, closing while training stops the run without asking (tests, scripts).
+    void setAskBeforeClosing(bool ask) { m_askBeforeClosing = ask; }
+
+    TrainingController* training() const { return m_training; }
+    ChartPanel* charts() const { return m_charts; }
+    RunsDock* runsDock() const { return m_runsDock; }
+    RunTableModel* runModel() const { return m_model; }
+    RunDetails* details() const { return m_details; }
+    /// The message bar's text (errors, interrupted runs), empty when hidden.
+    QString message() const;
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
 
 private:
-    QLabel* m_welcome = nullptr;
+    void buildActions();
+    void showMessage(const QString& text, bool error, const QString& action = {},
+                     std::function<void()> onAction = {});
+    void updateActions();
+    void onProgress(const ProgressBatch& batch);
+    void onRunEnded(qint64 runId, int status, const QString& message);
+    void offerInterruptedRuns();
+    void newRun(const RunRecord* from);
+    void deleteSelected();
+    void openSettings();
+    void showDetails(qint64 id);
+
+    std::unique_ptr<RunStore> m_store;
+    TrainingController* m_training = nullptr;
+    RunTableModel* m_model = nullptr;
+    RunsDock* m_runsDock = nullptr;
+    ChartPanel* m_charts = nullptr;
+    RunDetails* m_details = nullptr;
+    QDockWidget* m_detailsDock = nullptr;
+    QList<qint64> m_open;
+    QTimer m_refreshTimer;
+
+    QWidget* m_messageBar = nullptr;
+    QLabel* m_messageText = nullptr;
+    QPushButton* m_messageAction = nullptr;
+    std::function<void()> m_onMessageAction;
+
+    QLabel* m_statusText = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QAction* m_newRun = nullptr;
+    QAction* m_clone = nullptr;
+    QAction* m_resume = nullptr;
+    QAction* m_pause = nullptr;
+    QAction* m_continue = nullptr;
+    QAction* m_stop = nullptr;
+    QAction* m_delete = nullptr;
+    bool m_askBeforeClosing = true;
 };
 
 }  // namespace itera::ui

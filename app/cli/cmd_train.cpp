@@ -210,25 +210,15 @@ int train_command(const std::vector<std::string>& args) {
     const bool baseline = !a.flag("no-baseline");
     RunStore store(a.text("db") ? std::filesystem::path(*a.text("db")) : RunStore::default_path());
 
-    std::int64_t run_id = 0;
-    TrainSettings settings;
-    DataSpec spec;
-    std::optional<ReadyData> ready;
     CacheBuildOptions prep;
     prep.progress = byte_progress("tokenising");
+    LaunchedRun launched;
     if (auto resume = a.integer("resume", 1, INT64_MAX)) {
-        run_id = *resume;
-        const auto run = store.run(run_id);
-        if (run.status == RunStatus::Running || run.status == RunStatus::Paused)
-            throw Error("run " + std::to_string(run_id) + " is " + run_status_name(run.status) +
-                        " in another process");
-        settings = TrainSettings::from_json(run.config_json);
-        if (auto v = a.integer("threads", 0, 4096)) settings.threads = static_cast<int>(*v);
-        spec = stored_data_spec(run);
+        std::optional<int> threads;
+        if (auto v = a.integer("threads", 0, 4096)) threads = static_cast<int>(*v);
         a.finish();
-        prep.threads = settings.threads;
-        ready = prepare_train_data(spec, prep);
-        verify_run_data(run, *ready);
+        prep.threads = threads.value_or(0);
+        launched = launch_resumed_run(store, *resume, threads, prep);
     } else {
         nlohmann::json config = nlohmann::json::object();
         if (auto path = a.text("config")) {
@@ -239,24 +229,19 @@ int train_command(const std::vector<std::string>& args) {
             }
             if (!config.is_object()) throw Error(*path + ": expected a JSON object");
         }
-        spec = data_spec(a, config.value("data", nlohmann::json::object()));
+        const auto spec = data_spec(a, config.value("data", nlohmann::json::object()));
         bool have_model = false;
-        settings = train_settings(a, config, have_model);
+        const auto settings = train_settings(a, config, have_model);
         const auto name = a.text("name");
         a.finish();
         prep.threads = settings.threads;
         std::fprintf(stderr, "preparing %s ...\n", spec.request.corpus.c_str());
-        ready = prepare_train_data(spec, prep);
-        const auto dropout = settings.model.dropout;
-        if (!have_model) {
-            settings.model =
-                ModelConfig::preset(settings.preset, ready->data.tokenizer->vocab_size());
-            settings.model.dropout = dropout;
-        }
-        run_id = create_training_run(store,
-                                     name.value_or(settings.preset + " on " + spec.request.corpus),
-                                     settings, spec, *ready);
+        launched = launch_new_run(store, name.value_or(""), settings, have_model, spec, prep);
     }
+    const auto run_id = launched.id;
+    const auto& settings = launched.settings;
+    const auto& spec = launched.spec;
+    const auto* ready = &launched.ready;
     clear_progress();
     std::fprintf(stderr, "run %lld: %s, %s training tokens, folder %s\n", (long long)run_id,
                  settings.preset.c_str(),

@@ -2,8 +2,13 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QMessageBox>
+#include <QTimer>
+
+#include <cstdio>
 
 #include "main_window.h"
+#include "runs_dock.h"
 #include "util/threads.h"
 
 int main(int argc, char** argv) {
@@ -18,10 +23,56 @@ int main(int argc, char** argv) {
                        "small state-space + MoE language models."));
     parser.addHelpOption();
     parser.addVersionOption();
+    const QCommandLineOption database(
+        QStringLiteral("db"), QStringLiteral("Run store to open (default: the settings' path)."),
+        QStringLiteral("PATH"));
+    const QCommandLineOption open(QStringLiteral("open"),
+                                  QStringLiteral("Runs to open, comma-separated ids."),
+                                  QStringLiteral("IDS"));
+    const QCommandLineOption screenshot(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save a PNG of the window after --delay seconds, then quit (docs, checks)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption delay(QStringLiteral("delay"),
+                                   QStringLiteral("Seconds before --screenshot (default 2)."),
+                                   QStringLiteral("S"), QStringLiteral("2"));
+    const QCommandLineOption size(QStringLiteral("size"),
+                                  QStringLiteral("Window size, e.g. 1280x800."),
+                                  QStringLiteral("WxH"));
+    parser.addOptions({database, open, screenshot, delay, size});
     parser.process(app);
 
     itera::set_thread_count(0);
-    itera::ui::MainWindow window;
-    window.show();
+    std::unique_ptr<itera::ui::MainWindow> window;
+    try {
+        window = std::make_unique<itera::ui::MainWindow>(parser.value(database));
+    } catch (const std::exception& e) {
+        QMessageBox::critical(nullptr, QStringLiteral("Itera-Lite Workbench"),
+                              QStringLiteral("The run store cannot be opened: %1")
+                                  .arg(QString::fromStdString(e.what())));
+        std::fprintf(stderr, "itera-workbench: %s\n", e.what());
+        return 1;
+    }
+    if (parser.isSet(size)) {
+        const auto wh = parser.value(size).split(QLatin1Char('x'));
+        if (wh.size() == 2) window->resize(wh[0].toInt(), wh[1].toInt());
+    }
+    window->show();
+    if (parser.isSet(open)) {
+        QList<qint64> ids;
+        for (const auto& id : parser.value(open).split(QLatin1Char(','))) ids << id.toLongLong();
+        for (auto id : ids) window->runsDock()->selectRun(id);
+        window->openRuns(ids);
+    }
+    if (parser.isSet(screenshot)) {
+        window->setAskBeforeClosing(false);
+        QTimer::singleShot(static_cast<int>(parser.value(delay).toDouble() * 1000), window.get(),
+                           [&] {
+                               const auto file = parser.value(screenshot);
+                               if (!window->grab().save(file))
+                                   std::fprintf(stderr, "cannot write %s\n", qPrintable(file));
+                               window->close();
+                           });
+    }
     return QApplication::exec();
 }

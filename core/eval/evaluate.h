@@ -10,19 +10,11 @@
 #include <vector>
 
 #include "data/token_cache.h"
+#include "eval/eval_result.h"
 #include "model/itera_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace itera {
-
-struct EvalResult {
-    double loss = 0;           ///< mean cross-entropy, nats per token
-    double perplexity = 0;     ///< exp(loss)
-    double bits_per_byte = 0;  ///< total nats / ln 2 / UTF-8 bytes of the evaluated text
-    std::int64_t tokens = 0;   ///< tokens predicted
-    std::uint64_t bytes = 0;   ///< UTF-8 bytes of the text they encode
-    double seconds = 0;
-};
 
 struct EvalOptions {
     std::int64_t max_tokens = 1 << 18;  ///< cap; the whole stream when it is shorter

@@ -445,6 +445,12 @@ void RunStore::add_tag(std::int64_t id, const std::string& tag) {
     s.bind(1, id).bind(2, tag).run();
 }
 
+void RunStore::remove_tag(std::int64_t id, const std::string& tag) {
+    run(id);
+    sql::Statement s(db_, "DELETE FROM run_tags WHERE run_id = ?1 AND tag = ?2");
+    s.bind(1, id).bind(2, tag).run();
+}
+
 void RunStore::set_notes(std::int64_t id, const std::string& notes) {
     run(id);
     sql::Statement s(db_, "UPDATE runs SET notes = ?2 WHERE id = ?1");

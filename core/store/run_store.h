@@ -125,6 +125,7 @@ public:
     /// Deletes the run's rows and its folder of files.
     void delete_run(std::int64_t id);
     void add_tag(std::int64_t id, const std::string& tag);
+    void remove_tag(std::int64_t id, const std::string& tag);
     void set_notes(std::int64_t id, const std::string& notes);
 
     /// "ok" or SQLite's list of problems.

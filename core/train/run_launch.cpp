@@ -78,6 +78,45 @@ std::int64_t create_training_run(RunStore& store, const std::string& name,
     return store.create_run(r);
 }
 
+LaunchedRun launch_new_run(RunStore& store, const std::string& name, TrainSettings settings,
+                           bool model_given, const DataSpec& spec,
+                           const CacheBuildOptions& options) {
+    // Check the settings before minutes of data preparation, not after (a
+    // preset's model is checked at a stand-in vocabulary size until it is known).
+    auto early = settings;
+    if (!model_given) early.model = ModelConfig::preset(settings.preset, 256);
+    early.validate();
+    LaunchedRun r;
+    r.spec = spec;
+    r.ready = prepare_train_data(spec, options);
+    if (!model_given) {
+        const auto dropout = settings.model.dropout;
+        settings.model = ModelConfig::preset(settings.preset, r.ready.data.tokenizer->vocab_size());
+        settings.model.dropout = dropout;
+    }
+    r.settings = settings;
+    r.id = create_training_run(store,
+                               name.empty() ? settings.preset + " on " + spec.request.corpus : name,
+                               settings, spec, r.ready);
+    return r;
+}
+
+LaunchedRun launch_resumed_run(RunStore& store, std::int64_t id, std::optional<int> threads,
+                               const CacheBuildOptions& options) {
+    const auto run = store.run(id);
+    if (run.status == RunStatus::Running || run.status == RunStatus::Paused)
+        throw Error("run " + std::to_string(id) + " is " + run_status_name(run.status) +
+                    " in another process");
+    LaunchedRun r;
+    r.id = id;
+    r.settings = TrainSettings::from_json(run.config_json);
+    if (threads) r.settings.threads = *threads;
+    r.spec = stored_data_spec(run);
+    r.ready = prepare_train_data(r.spec, options);
+    verify_run_data(run, r.ready);
+    return r;
+}
+
 DataSpec stored_data_spec(const RunRecord& run) {
     if (run.dataset.empty())
         throw Error("run " + std::to_string(run.id) + " has no stored data description");

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "data/dataset.h"
@@ -42,6 +43,28 @@ std::int64_t create_training_run(RunStore& store, const std::string& name,
 
 /// The DataSpec stored with run `run`.
 DataSpec stored_data_spec(const RunRecord& run);
+
+/// A run ready to train: its record exists, its data is mapped.
+struct LaunchedRun {
+    std::int64_t id = 0;
+    TrainSettings settings;
+    DataSpec spec;
+    ReadyData ready;
+};
+
+/// Prepares the data of a new run, sizes `settings.model` from
+/// `settings.preset` and the tokenizer's vocabulary unless `model_given`
+/// (keeping its dropout), and records the run (named `name`, or
+/// "<preset> on <corpus>" when empty).
+LaunchedRun launch_new_run(RunStore& store, const std::string& name, TrainSettings settings,
+                           bool model_given, const DataSpec& spec,
+                           const CacheBuildOptions& options);
+
+/// Prepares the stored data of run `id` for resuming it (with `threads` when
+/// given). Throws if the run is running or paused in another process, or if
+/// its data no longer gives the tokenizer it started with.
+LaunchedRun launch_resumed_run(RunStore& store, std::int64_t id, std::optional<int> threads,
+                               const CacheBuildOptions& options);
 
 /// Throws if the tokenizer prepared for a resumed run is not the one it
 /// started with (the corpus or tokenizer files changed since).

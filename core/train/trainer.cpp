@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <deque>
 #include <thread>
+#include <utility>
 
 #include "checkpoint/checkpoint.h"
+#include "eval/evaluate.h"
 #include "model/itera_model.h"
 #include "train/optimizer.h"
 #include "train/run_checkpoints.h"
@@ -56,8 +58,13 @@ public:
     MetricBuffer(RunStore& store, std::int64_t run) : store_(store), run_(run) {}
     void add(std::int64_t step, std::int64_t tokens, double wall, const std::string& name,
              double value) {
-        if (std::isfinite(value)) points_.push_back({step, tokens, wall, name, value});
+        if (!std::isfinite(value)) return;
+        points_.push_back({step, tokens, wall, name, value});
+        if (keep_fresh_) fresh_.push_back(points_.back());
     }
+    /// Points added since the last call (kept only when a progress callback wants them).
+    std::vector<MetricPoint> take_fresh() { return std::exchange(fresh_, {}); }
+    void keep_fresh(bool on) { keep_fresh_ = on; }
     void flush() {
         store_.append_metrics(run_, points_);  // also the heartbeat, so flush even when empty
         points_.clear();
@@ -70,7 +77,8 @@ public:
 private:
     RunStore& store_;
     std::int64_t run_;
-    std::vector<MetricPoint> points_;
+    std::vector<MetricPoint> points_, fresh_;
+    bool keep_fresh_ = false;
     Clock::time_point last_ = Clock::now();
 };
 
@@ -150,6 +158,7 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
 
     store.start_run(run_id);
     MetricBuffer metrics(store, run_id);
+    metrics.keep_fresh(static_cast<bool>(progress));
     const auto session_start = Clock::now();
     const double wall_before = st.wall_s;
     const std::int64_t tokens_before = st.tokens;
@@ -173,6 +182,7 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
         p.wall_s = wall_now();
         p.eval = last_eval;
         p.message = message;
+        p.points = metrics.take_fresh();
         p.tokens_per_s = 0;
         p.eta_s = 0;
         if (recent.size() >= 2) {

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "data/token_cache.h"
+#include "eval/eval_result.h"
 #include "store/run_store.h"
 #include "tokenizer/tokenizer.h"
-#include "eval/evaluate.h"
 #include "train/train_settings.h"
 
 namespace itera {
@@ -35,6 +35,11 @@ public:
     void resume() { paused_ = false; }
     /// Finishes the current step, saves a checkpoint and ends the run as `stopped`.
     void stop() { stop_ = true; }
+    /// Clears both flags, so one control can steer successive runs.
+    void reset() {
+        paused_ = false;
+        stop_ = false;
+    }
     bool paused() const { return paused_; }
     bool stop_requested() const { return stop_; }
 
@@ -55,6 +60,9 @@ struct TrainProgress {
     std::optional<EvalResult> eval;                ///< the latest evaluation
     std::vector<std::vector<double>> expert_load;  ///< per MoE layer, fraction per expert
     std::string message;                           ///< for Checkpoint (path) and Planned
+    /// The metric points recorded since the previous call, exactly as they are
+    /// stored: a viewer can follow the run without reading the database.
+    std::vector<MetricPoint> points;
 };
 
 struct TrainResult {

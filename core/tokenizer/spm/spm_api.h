@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-/* Supplies training lines: returns 1 and sets *data/*len, or 0 when done. */
+/* Supplies training lines: returns 1 and sets data and len, or 0 when done. */
 typedef int (*itera_spm_next_line)(void* ctx, const char** data, size_t* len);
 
 int itera_spm_train(const char* const* keys, const char* const* values, size_t n_args,

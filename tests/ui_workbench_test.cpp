@@ -1,0 +1,226 @@
+// The workbench as a user drives it, offscreen: a micro run launched from the
+// new-run dialog on a tiny generated corpus, its metrics arriving in the
+// charts, pause / continue / stop, closing while training, bad input.
+
+#include <gtest/gtest.h>
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTest>
+
+#include <fstream>
+#include <random>
+
+#include "chart_panel.h"
+#include "main_window.h"
+#include "new_run_dialog.h"
+#include "run_filter_model.h"
+#include "run_table_model.h"
+#include "runs_dock.h"
+#include "temp_dir.h"
+#include "training_controller.h"
+
+using namespace itera;
+using namespace itera::ui;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Workbench {
+    itera::testing::TempDir dir;
+    fs::path corpus = dir.path() / "corpus";
+    fs::path db = dir.path() / "runs.sqlite";
+
+    Workbench() {
+        fs::create_directories(corpus);
+        std::mt19937 rng(9);
+        const char* words[] = {"the",   "whale", "sea",     "ship",   "captain",
+                               "white", "deep",  "harpoon", "sailor", "wind"};
+        for (int d = 0; d < 60; ++d) {
+            std::ofstream out(corpus / ("doc" + std::to_string(d) + ".txt"));
+            for (int w = 0; w < 150; ++w) out << words[rng() % 10] << (w % 12 == 11 ? ".\n" : " ");
+        }
+    }
+
+    /// The dialog filled in as a user would: micro preset, byte tokenizer.
+    NewRunRequest request(NewRunDialog& d, int steps) {
+        d.setCorpus(QString::fromStdString(corpus.string()));
+        d.findChild<QComboBox*>(QStringLiteral("preset"))->setCurrentText(QStringLiteral("micro"));
+        d.findChild<QComboBox*>(QStringLiteral("tokenizer"))
+            ->setCurrentText(QStringLiteral("byte"));
+        d.findChild<QSpinBox*>(QStringLiteral("steps"))->setValue(steps);
+        d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(4);
+        d.findChild<QSpinBox*>(QStringLiteral("seqLen"))->setValue(32);
+        EXPECT_TRUE(d.problem().isEmpty()) << d.problem().toStdString();
+        auto r = d.request();
+        r.settings.eval_every = 10;
+        r.settings.eval_tokens = 2048;
+        r.settings.warmup_steps = 5;
+        r.settings.threads = 2;
+        return r;
+    }
+};
+
+}  // namespace
+
+TEST(NewRunDialog, ShowsTheModelSizeAndNamesTheFirstProblem) {
+    Workbench wb;
+    NewRunDialog d;
+    auto* ok = d.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    auto* info = d.findChild<QLabel*>(QStringLiteral("modelInfo"));
+    d.findChild<QComboBox*>(QStringLiteral("preset"))->setCurrentText(QStringLiteral("quality"));
+    d.findChild<QSpinBox*>(QStringLiteral("vocab"))->setValue(4096);
+    EXPECT_TRUE(info->text().contains(QLocale().toString(1624320))) << info->text().toStdString();
+
+    d.setCorpus(QStringLiteral("/nonexistent/corpus.txt"));
+    EXPECT_TRUE(d.findChild<QLabel*>(QStringLiteral("corpusInfo"))
+                    ->text()
+                    .contains(QStringLiteral("/nonexistent/corpus.txt")));
+    d.setCorpus(QString::fromStdString(wb.corpus.string()));
+    EXPECT_TRUE(d.findChild<QLabel*>(QStringLiteral("corpusInfo"))
+                    ->text()
+                    .contains(QStringLiteral("text")));
+
+    d.findChild<QLineEdit*>(QStringLiteral("lr"))->setText(QStringLiteral("0"));
+    EXPECT_TRUE(d.problem().contains(QStringLiteral("learning rate"))) << d.problem().toStdString();
+    EXPECT_FALSE(ok->isEnabled());
+    d.findChild<QLineEdit*>(QStringLiteral("lr"))->setText(QStringLiteral("0.002"));
+    EXPECT_TRUE(d.problem().isEmpty()) << d.problem().toStdString();
+    EXPECT_TRUE(ok->isEnabled());
+    d.findChild<QSpinBox*>(QStringLiteral("seqLen"))->setValue(1);
+    d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(1);
+    d.findChild<QSpinBox*>(QStringLiteral("seqLen"))->setValue(128);
+    EXPECT_TRUE(ok->isEnabled());
+}
+
+TEST(Workbench, ADialogRunTrainsShowsItsCurvesAndEndsFinished) {
+    Workbench wb;
+    MainWindow w(QString::fromStdString(wb.db.string()));
+    w.setAskBeforeClosing(false);
+    w.show();
+    NewRunDialog d(&w);
+    const auto request = wb.request(d, 30);
+
+    QSignalSpy started(w.training(), &TrainingController::runStarted);
+    QSignalSpy ended(w.training(), &TrainingController::runEnded);
+    QSignalSpy progressed(w.training(), &TrainingController::progressed);
+    w.startRun(request);
+    ASSERT_TRUE(ended.count() > 0 || ended.wait(180'000));
+    ASSERT_EQ(started.count(), 1);
+    const auto id = started.at(0).at(0).toLongLong();
+    EXPECT_EQ(static_cast<RunStatus>(ended.at(0).at(1).toInt()), RunStatus::Finished)
+        << ended.at(0).at(2).toString().toStdString();
+
+    // Metrics arrived in batches while it trained, and the charts hold every point.
+    std::size_t streamed = 0;
+    for (const auto& args : progressed) streamed += args.at(0).value<ProgressBatch>().points.size();
+    EXPECT_GT(streamed, 30u);
+    EXPECT_LT(progressed.count(), 30 * 22);  // batched, not a signal per point
+    const auto* curves = w.charts()->curves(id);
+    ASSERT_NE(curves, nullptr);
+    EXPECT_EQ(curves->metrics.at(QStringLiteral("train_loss")).value.size(), 30);
+    EXPECT_EQ(curves->metrics.at(QStringLiteral("val_loss")).value.size(), 4);  // 0, 10, 20, 30
+    EXPECT_GT(curves->expertLayers(), 0);
+    w.charts()->replotNow();
+    EXPECT_GT(w.charts()->charts().front()->drawnPoints(), 30);
+
+    // The browser shows it finished, with its figures; the filter finds it.
+    auto* model = w.runModel();
+    const int row = model->rowOf(id);
+    ASSERT_GE(row, 0);
+    EXPECT_EQ(model->index(row, RunTableModel::Status).data().toString(),
+              QStringLiteral("finished"));
+    EXPECT_FALSE(model->index(row, RunTableModel::BitsPerByte).data().toString().isEmpty());
+    w.runsDock()->filter()->setText(QStringLiteral("micro finished"));
+    EXPECT_EQ(w.runsDock()->proxy()->rowCount(), 1);
+    w.runsDock()->filter()->setText(QStringLiteral("micro failed"));
+    EXPECT_EQ(w.runsDock()->proxy()->rowCount(), 0);
+    w.runsDock()->filter()->clear();
+    ASSERT_EQ(w.charts()->curves(id), curves);  // filtering the list does not close the run
+
+    // Axis, scale and smoothing change what is drawn, not the data.
+    w.charts()->setXAxis(XAxis::Tokens);
+    w.charts()->setLogScale(true);
+    w.charts()->setSmoothing(0.9);
+    w.charts()->replotNow();
+    EXPECT_EQ(curves->metrics.at(QStringLiteral("train_loss")).value.size(), 30);
+    EXPECT_EQ(w.charts()->charts().front()->xAxis->label(), QStringLiteral("tokens seen"));
+}
+
+TEST(Workbench, PausesContinuesStopsAndStopsOnClose) {
+    Workbench wb;
+    RunStore store(wb.db);  // this thread's own connection, to watch the status
+    MainWindow w(QString::fromStdString(wb.db.string()));
+    w.setAskBeforeClosing(false);
+    NewRunDialog d(&w);
+    auto request = wb.request(d, 100'000);
+    request.settings.eval_every = 1'000;
+    QSignalSpy started(w.training(), &TrainingController::runStarted);
+    QSignalSpy ended(w.training(), &TrainingController::runEnded);
+    w.startRun(request);
+    ASSERT_TRUE(started.wait(120'000));
+    const auto id = started.at(0).at(0).toLongLong();
+    auto step = [&] {
+        const auto latest = store.latest_metrics(id);
+        const auto it = latest.find("train_loss");
+        return it == latest.end() ? std::int64_t{0} : it->second.step;
+    };
+    ASSERT_TRUE(QTest::qWaitFor([&] { return step() >= 3; }, 60'000));
+
+    w.training()->pause();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return store.run(id).status == RunStatus::Paused; }, 30'000));
+    QTest::qWait(2500);  // longer than the trainer's 2 s flush
+    const auto paused_at = step();
+    QTest::qWait(600);
+    EXPECT_EQ(step(), paused_at);
+
+    w.training()->resume();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return step() > paused_at; }, 30'000));
+    EXPECT_EQ(store.run(id).status, RunStatus::Running);
+
+    w.training()->stop();
+    ASSERT_TRUE(ended.count() > 0 || ended.wait(60'000));
+    EXPECT_EQ(store.run(id).status, RunStatus::Stopped);
+    EXPECT_FALSE(store.checkpoints(id).empty());
+    EXPECT_TRUE(w.message().contains(QStringLiteral("stopped"))) << w.message().toStdString();
+
+    // Resume it, then close the window while it trains: it stops with a checkpoint.
+    const auto steps_before = step();
+    w.resumeRun(id);
+    ASSERT_TRUE(QTest::qWaitFor([&] { return step() > steps_before + 2; }, 60'000));
+    w.close();
+    EXPECT_FALSE(w.training()->busy());
+    EXPECT_EQ(store.run(id).status, RunStatus::Stopped);
+    EXPECT_GT(store.checkpoints(id).back().step, steps_before);
+}
+
+TEST(Workbench, NamesABadCorpusAndOffersInterruptedRuns) {
+    Workbench wb;
+    {
+        RunStore store(wb.db);
+        NewRun r;
+        r.name = "cut short";
+        r.config_json = "{}";
+        const auto id = store.create_run(r);
+        store.set_status(id, RunStatus::Interrupted);
+    }
+    MainWindow w(QString::fromStdString(wb.db.string()));
+    EXPECT_TRUE(w.message().contains(QStringLiteral("interrupted"))) << w.message().toStdString();
+
+    NewRunDialog d(&w);
+    auto request = wb.request(d, 10);
+    request.data.request.corpus = "/nonexistent/corpus.txt";
+    QSignalSpy failed(w.training(), &TrainingController::jobFailed);
+    w.startRun(request);
+    ASSERT_TRUE(failed.wait(60'000));
+    EXPECT_TRUE(failed.at(0).at(0).toString().contains(QStringLiteral("/nonexistent/corpus.txt")))
+        << failed.at(0).at(0).toString().toStdString();
+    EXPECT_TRUE(w.message().contains(QStringLiteral("/nonexistent/corpus.txt")));
+    EXPECT_EQ(w.runModel()->rowCount(), 1);  // nothing recorded for a run that could not start
+}

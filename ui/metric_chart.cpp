@@ -1,0 +1,258 @@
+#include "metric_chart.h"
+
+#include <QLocale>
+#include <QToolTip>
+
+#include <cmath>
+#include <limits>
+
+#include "plot_data.h"
+
+namespace itera::ui {
+namespace {
+
+constexpr auto kExpertLoad = "expert_load";
+
+bool isSparse(const QString& metric) {
+    return metric.startsWith(QLatin1String("val_"));
+}
+
+QString axisTitle(XAxis axis) {
+    switch (axis) {
+        case XAxis::Tokens:
+            return MetricChart::tr("tokens seen");
+        case XAxis::WallTime:
+            return MetricChart::tr("wall time (h:mm:ss)");
+        case XAxis::Step:
+            break;
+    }
+    return MetricChart::tr("step");
+}
+
+QString xText(XAxis axis, double x) {
+    if (axis == XAxis::WallTime) {
+        const auto s = static_cast<long long>(std::llround(x));
+        return QStringLiteral("%1:%2:%3")
+            .arg(s / 3600)
+            .arg(s / 60 % 60, 2, 10, QLatin1Char('0'))
+            .arg(s % 60, 2, 10, QLatin1Char('0'));
+    }
+    return QStringLiteral("%1 %2").arg(axisTitle(axis), QLocale().toString(x, 'f', 0));
+}
+
+}  // namespace
+
+QString metricLabel(const QString& name) {
+    if (name == QLatin1String("train_loss")) return MetricChart::tr("train loss");
+    if (name == QLatin1String("val_loss")) return MetricChart::tr("validation loss");
+    if (name == QLatin1String("val_perplexity")) return MetricChart::tr("perplexity");
+    if (name == QLatin1String("val_bits_per_byte")) return MetricChart::tr("bits/byte");
+    if (name == QLatin1String("lr")) return MetricChart::tr("learning rate");
+    if (name == QLatin1String("tokens_per_s")) return MetricChart::tr("tokens/s");
+    if (name == QLatin1String("grad_norm")) return MetricChart::tr("gradient norm");
+    if (name == QLatin1String("aux_loss")) return MetricChart::tr("load-balancing loss");
+    if (name.startsWith(QLatin1String("expert_load.")))
+        return MetricChart::tr("expert %1").arg(name.section(QLatin1Char('.'), 2, 2));
+    return name;
+}
+
+MetricChart::MetricChart(const QString& title, QStringList metrics, QWidget* parent)
+    : QCustomPlot(parent), m_title(title), m_metrics(std::move(metrics)) {
+    setObjectName(QStringLiteral("chart:") + m_metrics.join(QLatin1Char(',')));
+    setMinimumSize(220, 170);
+    setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    axisRect()->setRangeDrag(Qt::Horizontal | Qt::Vertical);
+    axisRect()->setRangeZoom(Qt::Horizontal);
+    setNoAntialiasingOnDrag(true);
+    setPlottingHints(QCP::phCacheLabels | QCP::phFastPolylines);
+    plotLayout()->insertRow(0);
+    auto titleFont = font();
+    titleFont.setBold(true);
+    plotLayout()->addElement(0, 0, new QCPTextElement(this, m_title, titleFont));
+    auto small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.85);
+    xAxis->setTickLabelFont(small);
+    yAxis->setTickLabelFont(small);
+    xAxis->setLabelFont(small);
+    legend->setFont(small);
+    legend->setBrush(QColor(255, 255, 255, 220));
+    legend->setBorderPen(QPen(QColor(0, 0, 0, 60)));
+    legend->setRowSpacing(0);
+    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
+        if (!m_rebuilding) Q_EMIT userRangeChanged();
+    });
+}
+
+QCPGraph* MetricChart::addSeries(const QString& name, const QColor& color, MetricSeries& s,
+                                 const ChartView& view, bool sparse, bool dashed, double x0,
+                                 double x1) {
+    const auto& xs = s.x(view.axis);
+    const int pixels = std::max(50, axisRect()->width());
+    auto draw = [&](const QVector<double>& ys, const QPen& pen) {
+        auto* g = addGraph();
+        const auto line = envelope(xs, ys, x0, x1, pixels);
+        g->setData(line.x, line.y, true);
+        g->setPen(pen);
+        g->setAdaptiveSampling(false);  // the envelope already is per pixel
+        return g;
+    };
+    if (sparse) {
+        QPen pen(color, 1.4, dashed ? Qt::DashLine : Qt::SolidLine);
+        auto* g = draw(s.value, pen);
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, 5));
+        g->setName(name);
+        return g;
+    }
+    const bool smooth = view.smoothing > 0 && s.value.size() > 2;
+    if (smooth) {
+        QColor faint = color;
+        faint.setAlpha(55);
+        auto* raw = draw(s.value, QPen(faint, 1));
+        raw->removeFromLegend();
+        auto* g = draw(s.smoothed(view.smoothing), QPen(color, 1.6));
+        g->setName(name);
+        return g;
+    }
+    auto* g = draw(s.value, QPen(color, 1.3));
+    g->setName(name);
+    return g;
+}
+
+void MetricChart::rebuild(std::vector<RunCurves>& runs, const ChartView& view) {
+    m_rebuilding = true;
+    clearGraphs();
+    m_hover.clear();
+    yAxis->setScaleType(view.logScale ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (view.logScale) {
+        if (!qSharedPointerDynamicCast<QCPAxisTickerLog>(yAxis->ticker()))
+            yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+    } else if (qSharedPointerDynamicCast<QCPAxisTickerLog>(yAxis->ticker())) {
+        yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+    }
+    const bool time = view.axis == XAxis::WallTime;
+    if (time != static_cast<bool>(qSharedPointerDynamicCast<QCPAxisTickerTime>(xAxis->ticker()))) {
+        if (time) {
+            auto t = QSharedPointer<QCPAxisTickerTime>::create();
+            t->setTimeFormat(QStringLiteral("%h:%m:%s"));
+            xAxis->setTicker(t);
+        } else {
+            xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+        }
+    }
+    xAxis->setLabel(axisTitle(view.axis));
+
+    // The series to draw: (label, series, colour, sparse, dashed).
+    struct Item {
+        QString label;
+        MetricSeries* series;
+        QColor color;
+        bool sparse, dashed;
+    };
+    std::vector<Item> items;
+    const bool several = runs.size() > 1;
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        auto& run = runs[r];
+        for (int m = 0; m < m_metrics.size(); ++m) {
+            const auto& metric = m_metrics[m];
+            if (metric == QLatin1String(kExpertLoad)) {
+                if (r > 0) continue;  // one run's experts at a time
+                for (int e = 0; e < run.experts(); ++e) {
+                    const auto name =
+                        QStringLiteral("expert_load.%1.%2").arg(view.expertLayer).arg(e);
+                    auto it = run.metrics.find(name);
+                    if (it == run.metrics.end()) continue;
+                    items.push_back({metricLabel(name), &it->second, runColor(e), false, false});
+                }
+                continue;
+            }
+            auto it = run.metrics.find(metric);
+            if (it == run.metrics.end() || it->second.value.isEmpty()) continue;
+            const auto label = several
+                                   ? QStringLiteral("%1 · %2").arg(run.name, metricLabel(metric))
+                                   : metricLabel(metric);
+            const auto color = several ? run.color : runColor(m);
+            items.push_back({label, &it->second, color, isSparse(metric), several && m > 0});
+        }
+    }
+
+    double x0 = std::numeric_limits<double>::infinity(), x1 = -x0;
+    for (const auto& it : items) {
+        const auto& xs = it.series->x(view.axis);
+        if (xs.isEmpty()) continue;
+        x0 = std::min(x0, xs.front());
+        x1 = std::max(x1, xs.back());
+    }
+    if (!m_autoRange) {
+        x0 = xAxis->range().lower;
+        x1 = xAxis->range().upper;
+    }
+    for (const auto& it : items) {
+        addSeries(it.label, it.color, *it.series, view, it.sparse, it.dashed, x0, x1);
+        m_hover.push_back({it.label, it.series, view.axis, it.sparse ? 0.0 : view.smoothing});
+    }
+    legend->setVisible(m_metrics.size() > 1 || several);
+    if (m_autoRange && !items.empty()) {
+        rescaleAxes();
+        if (x1 <= x0) xAxis->setRange(x0 - 1, x1 + 1);
+        const auto y = yAxis->range();
+        if (view.logScale)
+            yAxis->setRange(y.lower / 1.1, y.upper * 1.1);
+        else
+            yAxis->setRange(y.lower - 0.05 * y.size() - 1e-9, y.upper + 0.05 * y.size() + 1e-9);
+    }
+    m_rebuilding = false;
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+int MetricChart::drawnPoints() const {
+    int n = 0;
+    for (int i = 0; i < graphCount(); ++i) n += graph(i)->dataCount();
+    return n;
+}
+
+void MetricChart::mousePressEvent(QMouseEvent* event) {
+    m_autoRange = false;
+    QCustomPlot::mousePressEvent(event);
+}
+
+void MetricChart::wheelEvent(QWheelEvent* event) {
+    m_autoRange = false;
+    QCustomPlot::wheelEvent(event);
+}
+
+void MetricChart::mouseDoubleClickEvent(QMouseEvent* event) {
+    m_autoRange = true;
+    Q_EMIT userRangeChanged();
+    QCustomPlot::mouseDoubleClickEvent(event);
+}
+
+void MetricChart::mouseMoveEvent(QMouseEvent* event) {
+    QCustomPlot::mouseMoveEvent(event);
+    if (m_hover.empty() || !axisRect()->rect().contains(event->pos())) {
+        QToolTip::hideText();
+        return;
+    }
+    const double x = xAxis->pixelToCoord(event->position().x());
+    QStringList lines;
+    lines << QStringLiteral("<b>%1</b>").arg(m_title);
+    for (const auto& h : m_hover) {
+        const auto& xs = h.series->x(h.axis);
+        const int i = nearestIndex(xs, x);
+        if (i < 0) continue;
+        auto line =
+            QStringLiteral("%1: %2").arg(h.label, QLocale().toString(h.series->value[i], 'g', 5));
+        if (h.smoothing > 0 && i < h.series->smooth.size())
+            line += tr(" (smoothed %1)").arg(QLocale().toString(h.series->smooth[i], 'g', 5));
+        line += QStringLiteral(" — %1").arg(xText(h.axis, xs[i]));
+        lines << line.toHtmlEscaped();
+    }
+    QToolTip::showText(event->globalPosition().toPoint(), lines.join(QStringLiteral("<br>")), this);
+}
+
+void MetricChart::leaveEvent(QEvent* event) {
+    QToolTip::hideText();
+    QCustomPlot::leaveEvent(event);
+}
+
+}  // namespace itera::ui

@@ -1,0 +1,357 @@
+#include "new_run_dialog.h"
+
+#include <QButtonGroup>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QDoubleValidator>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "app_settings.h"
+#include "data/builtin.h"
+#include "data/corpus.h"
+#include "model/tensor_names.h"
+#include "store/run_store.h"
+#include "util/error.h"
+#include "util/threads.h"
+
+namespace itera::ui {
+namespace {
+
+constexpr int kByteVocab = 259;
+
+QString megabytes(double bytes) {
+    return QStringLiteral("%1 MB").arg(QLocale().toString(bytes / 1e6, 'f', 1));
+}
+
+}  // namespace
+
+QSpinBox* NewRunDialog::intField(int min, int max, int value) {
+    auto* s = new QSpinBox(this);
+    s->setRange(min, max);
+    s->setValue(value);
+    s->setGroupSeparatorShown(true);
+    connect(s, &QSpinBox::valueChanged, this, &NewRunDialog::revalidate);
+    return s;
+}
+
+NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
+    setWindowTitle(tr("New training run"));
+    auto* layout = new QVBoxLayout(this);
+
+    // Model.
+    auto* modelBox = new QGroupBox(tr("Model"), this);
+    auto* modelForm = new QFormLayout(modelBox);
+    m_name = new QLineEdit(this);
+    m_name->setObjectName(QStringLiteral("name"));
+    m_preset = new QComboBox(this);
+    m_preset->setObjectName(QStringLiteral("preset"));
+    for (const auto& p : ModelConfig::preset_names()) m_preset->addItem(QString::fromStdString(p));
+    m_preset->setCurrentText(QStringLiteral("quality"));
+    m_modelInfo = new QLabel(this);
+    m_modelInfo->setObjectName(QStringLiteral("modelInfo"));
+    m_modelInfo->setWordWrap(true);
+    m_dropout = new QDoubleSpinBox(this);
+    m_dropout->setRange(0, 0.9);
+    m_dropout->setSingleStep(0.05);
+    modelForm->addRow(tr("Name:"), m_name);
+    modelForm->addRow(tr("Preset:"), m_preset);
+    modelForm->addRow(QString(), m_modelInfo);
+    modelForm->addRow(tr("Dropout:"), m_dropout);
+    layout->addWidget(modelBox);
+
+    // Data.
+    auto* dataBox = new QGroupBox(tr("Data"), this);
+    auto* dataForm = new QFormLayout(dataBox);
+    m_corpus = new QComboBox(this);
+    m_corpus->setObjectName(QStringLiteral("corpus"));
+    m_corpus->setEditable(true);
+    m_corpus->setMinimumContentsLength(32);
+    for (const auto& c : builtin_corpora()) m_corpus->addItem(QString::fromStdString(c.name));
+    auto* file = new QPushButton(tr("File…"), this);
+    auto* folder = new QPushButton(tr("Folder…"), this);
+    auto* corpusRow = new QHBoxLayout;
+    corpusRow->addWidget(m_corpus, 1);
+    corpusRow->addWidget(file);
+    corpusRow->addWidget(folder);
+    m_format = new QComboBox(this);
+    for (auto f : {CorpusFormat::Auto, CorpusFormat::Text, CorpusFormat::TinyStoriesText,
+                   CorpusFormat::TinyStoriesJson, CorpusFormat::WikiText})
+        m_format->addItem(QString::fromStdString(corpus_format_name(f)), static_cast<int>(f));
+    m_corpusInfo = new QLabel(this);
+    m_corpusInfo->setObjectName(QStringLiteral("corpusInfo"));
+    m_corpusInfo->setWordWrap(true);
+    m_tokenizer = new QComboBox(this);
+    m_tokenizer->setObjectName(QStringLiteral("tokenizer"));
+    for (auto k :
+         {TokenizerKind::Bpe, TokenizerKind::Unigram, TokenizerKind::Byte, TokenizerKind::Word})
+        m_tokenizer->addItem(QString::fromStdString(tokenizer_kind_name(k)), static_cast<int>(k));
+    m_vocab = intField(5, 1 << 20, 4096);
+    m_vocab->setObjectName(QStringLiteral("vocab"));
+    dataForm->addRow(tr("Corpus:"), corpusRow);
+    dataForm->addRow(tr("Format:"), m_format);
+    dataForm->addRow(QString(), m_corpusInfo);
+    dataForm->addRow(tr("Tokenizer:"), m_tokenizer);
+    dataForm->addRow(tr("Vocabulary size:"), m_vocab);
+    layout->addWidget(dataBox);
+
+    // Length and optimisation.
+    auto* trainBox = new QGroupBox(tr("Training"), this);
+    auto* trainForm = new QFormLayout(trainBox);
+    m_bySteps = new QRadioButton(tr("Steps:"), this);
+    m_byMinutes = new QRadioButton(tr("Time budget (minutes):"), this);
+    auto* lengthGroup = new QButtonGroup(this);
+    lengthGroup->addButton(m_bySteps);
+    lengthGroup->addButton(m_byMinutes);
+    m_bySteps->setChecked(true);
+    m_steps = intField(1, 100'000'000, 1000);
+    m_steps->setObjectName(QStringLiteral("steps"));
+    m_minutes = new QDoubleSpinBox(this);
+    m_minutes->setObjectName(QStringLiteral("minutes"));
+    m_minutes->setRange(0.1, 100'000);
+    m_minutes->setValue(10);
+    auto* lengthRow = new QHBoxLayout;
+    lengthRow->addWidget(m_steps);
+    lengthRow->addWidget(m_byMinutes);
+    lengthRow->addWidget(m_minutes);
+    trainForm->addRow(m_bySteps, lengthRow);
+    m_batch = intField(1, 65536, 16);
+    m_batch->setObjectName(QStringLiteral("batch"));
+    m_seqLen = intField(1, 1 << 20, 128);
+    m_seqLen->setObjectName(QStringLiteral("seqLen"));
+    auto* shapeRow = new QHBoxLayout;
+    shapeRow->addWidget(m_batch);
+    shapeRow->addWidget(new QLabel(tr("sequences of"), this));
+    shapeRow->addWidget(m_seqLen);
+    shapeRow->addWidget(new QLabel(tr("tokens"), this));
+    trainForm->addRow(tr("Batch:"), shapeRow);
+    m_lr = new QLineEdit(QStringLiteral("0.002"), this);
+    m_lr->setObjectName(QStringLiteral("lr"));
+    m_lr->setValidator(new QDoubleValidator(0, 10, 12, m_lr));
+    m_warmup = intField(0, 100'000'000, 100);
+    m_minLrRatio = new QDoubleSpinBox(this);
+    m_minLrRatio->setRange(0, 1);
+    m_minLrRatio->setSingleStep(0.05);
+    m_minLrRatio->setValue(0.1);
+    auto* lrRow = new QHBoxLayout;
+    lrRow->addWidget(m_lr);
+    lrRow->addWidget(new QLabel(tr("warm-up steps"), this));
+    lrRow->addWidget(m_warmup);
+    lrRow->addWidget(new QLabel(tr("cosine to ×"), this));
+    lrRow->addWidget(m_minLrRatio);
+    trainForm->addRow(tr("Peak learning rate:"), lrRow);
+    m_weightDecay = new QDoubleSpinBox(this);
+    m_weightDecay->setRange(0, 9.99);
+    m_weightDecay->setSingleStep(0.01);
+    m_weightDecay->setValue(0.1);
+    trainForm->addRow(tr("Weight decay:"), m_weightDecay);
+    m_seed = intField(0, std::numeric_limits<int>::max(), 0);
+    m_threads = intField(0, 4096, settings::threads.value());
+    m_threads->setSpecialValueText(tr("all cores (%1)").arg(default_thread_count()));
+    auto* seedRow = new QHBoxLayout;
+    seedRow->addWidget(m_seed);
+    seedRow->addWidget(new QLabel(tr("Threads:"), this));
+    seedRow->addWidget(m_threads);
+    trainForm->addRow(tr("Seed:"), seedRow);
+    m_evalEvery = intField(1, 100'000'000, 200);
+    m_checkpointEvery = intField(1, 100'000'000, 500);
+    m_patience = intField(0, 1 << 20, 0);
+    m_patience->setSpecialValueText(tr("off"));
+    auto* evalRow = new QHBoxLayout;
+    evalRow->addWidget(m_evalEvery);
+    evalRow->addWidget(new QLabel(tr("steps; checkpoint every"), this));
+    evalRow->addWidget(m_checkpointEvery);
+    evalRow->addWidget(new QLabel(tr("; early stop after"), this));
+    evalRow->addWidget(m_patience);
+    trainForm->addRow(tr("Evaluate every:"), evalRow);
+    layout->addWidget(trainBox);
+
+    m_problemLabel = new QLabel(this);
+    m_problemLabel->setObjectName(QStringLiteral("problem"));
+    m_problemLabel->setWordWrap(true);
+    m_problemLabel->setStyleSheet(QStringLiteral("color: #c62828;"));
+    layout->addWidget(m_problemLabel);
+    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Start training"));
+    layout->addWidget(m_buttons);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    connect(file, &QPushButton::clicked, this, &NewRunDialog::chooseFile);
+    connect(folder, &QPushButton::clicked, this, &NewRunDialog::chooseFolder);
+    for (auto* combo : {m_preset, m_format, m_tokenizer})
+        connect(combo, &QComboBox::currentIndexChanged, this, &NewRunDialog::revalidate);
+    connect(m_corpus, &QComboBox::currentTextChanged, this, [this] {
+        describeCorpus();
+        revalidate();
+    });
+    connect(m_format, &QComboBox::currentIndexChanged, this, &NewRunDialog::describeCorpus);
+    connect(m_name, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
+    connect(m_lr, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
+    for (auto* s : {m_minutes, m_minLrRatio, m_weightDecay, m_dropout})
+        connect(s, &QDoubleSpinBox::valueChanged, this, &NewRunDialog::revalidate);
+    connect(m_bySteps, &QRadioButton::toggled, this, &NewRunDialog::revalidate);
+    describeCorpus();
+    revalidate();
+}
+
+void NewRunDialog::setCorpus(const QString& corpus) {
+    m_corpus->setCurrentText(corpus);
+}
+
+void NewRunDialog::chooseFile() {
+    const auto path = QFileDialog::getOpenFileName(
+        this, tr("Choose a corpus file"), QString(),
+        tr("Text corpora (*.txt *.json *.raw *.tokens);;All files (*)"));
+    if (!path.isEmpty()) setCorpus(path);
+}
+
+void NewRunDialog::chooseFolder() {
+    const auto path = QFileDialog::getExistingDirectory(this, tr("Choose a corpus folder"));
+    if (!path.isEmpty()) setCorpus(path);
+}
+
+void NewRunDialog::describeCorpus() {
+    const auto name = m_corpus->currentText().trimmed().toStdString();
+    if (name.empty()) {
+        m_corpusInfo->setText(tr("Give a built-in corpus name, a file or a folder."));
+        return;
+    }
+    try {
+        const auto src = open_corpus(resolve_corpus(name),
+                                     static_cast<CorpusFormat>(m_format->currentData().toInt()));
+        const auto files = src.train_files.size() + src.validation_files.size();
+        m_corpusInfo->setText(tr("%1 · %2 · %n file(s)%3", nullptr, static_cast<int>(files))
+                                  .arg(QString::fromStdString(corpus_format_name(src.format)),
+                                       megabytes(static_cast<double>(src.bytes)),
+                                       src.validation_files.empty()
+                                           ? tr(" · validation split by document")
+                                           : tr(" · has its own validation split")));
+        m_corpusInfo->setStyleSheet(QString());
+    } catch (const std::exception& e) {
+        m_corpusInfo->setText(QString::fromStdString(e.what()));
+        m_corpusInfo->setStyleSheet(QStringLiteral("color: #c62828;"));
+    }
+}
+
+NewRunRequest NewRunDialog::request() const {
+    NewRunRequest r;
+    r.name = m_name->text().trimmed();
+    r.data.request.corpus = m_corpus->currentText().trimmed().toStdString();
+    r.data.request.format = static_cast<CorpusFormat>(m_format->currentData().toInt());
+    r.data.request.tokenizer = static_cast<TokenizerKind>(m_tokenizer->currentData().toInt());
+    r.data.request.vocab_size = m_vocab->value();
+    auto& s = r.settings;
+    s.preset = m_preset->currentText().toStdString();
+    if (m_clonedModel && m_preset->currentText() == m_clonedPreset) {
+        s.model = *m_clonedModel;
+        r.modelGiven = true;
+    }
+    s.model.dropout = m_dropout->value();
+    s.steps = m_bySteps->isChecked() ? m_steps->value() : 0;
+    s.minutes = m_bySteps->isChecked() ? 0 : m_minutes->value();
+    s.batch_size = m_batch->value();
+    s.seq_len = m_seqLen->value();
+    bool ok = false;
+    s.adam.lr = QLocale::c().toDouble(m_lr->text().trimmed(), &ok);
+    if (!ok) s.adam.lr = QLocale().toDouble(m_lr->text().trimmed(), &ok);
+    if (!ok) s.adam.lr = std::nan("");
+    s.warmup_steps = m_warmup->value();
+    s.min_lr_ratio = m_minLrRatio->value();
+    s.adam.weight_decay = m_weightDecay->value();
+    s.seed = static_cast<std::uint64_t>(m_seed->value());
+    s.threads = m_threads->value();
+    s.eval_every = m_evalEvery->value();
+    s.checkpoint_every = m_checkpointEvery->value();
+    s.patience = m_patience->value();
+    return r;
+}
+
+void NewRunDialog::revalidate() {
+    const bool byte =
+        static_cast<TokenizerKind>(m_tokenizer->currentData().toInt()) == TokenizerKind::Byte;
+    m_vocab->setEnabled(!byte);
+    m_steps->setEnabled(m_bySteps->isChecked());
+    m_minutes->setEnabled(!m_bySteps->isChecked());
+    auto r = request();
+    const auto vocab = byte ? kByteVocab : m_vocab->value();
+    m_problem.clear();
+    try {
+        if (r.data.request.corpus.empty()) throw Error("choose a corpus");
+        if (!r.modelGiven) {
+            const auto dropout = r.settings.model.dropout;
+            r.settings.model = ModelConfig::preset(r.settings.preset, vocab);
+            r.settings.model.dropout = dropout;
+        }
+        if (!std::isfinite(r.settings.adam.lr) || r.settings.adam.lr <= 0)
+            throw Error("the learning rate must be a positive number");
+        r.settings.validate();
+        const auto params = static_cast<double>(parameter_count(r.settings.model));
+        const auto active = static_cast<double>(active_parameter_count(r.settings.model));
+        m_modelInfo->setText(
+            tr("%1 parameters (%2 active per token) · model file %3 · weights, gradients and "
+               "AdamW moments %4 (16 bytes per parameter, before activations)")
+                .arg(QLocale().toString(params, 'f', 0), QLocale().toString(active, 'f', 0),
+                     megabytes(params * 4), megabytes(params * 16)));
+    } catch (const std::exception& e) {
+        m_problem = QString::fromStdString(e.what());
+        m_modelInfo->clear();
+    }
+    m_problemLabel->setText(m_problem);
+    m_problemLabel->setVisible(!m_problem.isEmpty());
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(m_problem.isEmpty());
+}
+
+void NewRunDialog::setFromRun(const RunRecord& run) {
+    setWindowTitle(
+        tr("New run from run %1 “%2”").arg(run.id).arg(QString::fromStdString(run.name)));
+    const auto s = TrainSettings::from_json(run.config_json);
+    const auto d = stored_data_spec(run);
+    m_name->setText(QString::fromStdString(run.name) + tr(" (copy)"));
+    m_clonedModel = s.model;
+    m_clonedPreset = QString::fromStdString(s.preset);
+    m_preset->setCurrentText(m_clonedPreset);
+    m_dropout->setValue(s.model.dropout);
+    setCorpus(QString::fromStdString(d.request.corpus));
+    m_format->setCurrentIndex(m_format->findData(static_cast<int>(d.request.format)));
+    m_tokenizer->setCurrentIndex(m_tokenizer->findData(static_cast<int>(d.request.tokenizer)));
+    m_vocab->setValue(d.request.vocab_size);
+    // A time budget was turned into steps once measured: offer the budget again.
+    const auto stored = nlohmann::json::parse(run.config_json);
+    const double minutes = stored.value("minutes", 0.0);
+    if (minutes > 0) {
+        m_byMinutes->setChecked(true);
+        m_minutes->setValue(minutes);
+    } else {
+        m_bySteps->setChecked(true);
+        m_steps->setValue(static_cast<int>(std::min<std::int64_t>(s.steps, m_steps->maximum())));
+    }
+    m_batch->setValue(static_cast<int>(s.batch_size));
+    m_seqLen->setValue(static_cast<int>(s.seq_len));
+    m_lr->setText(QString::number(s.adam.lr));
+    m_warmup->setValue(static_cast<int>(s.warmup_steps));
+    m_minLrRatio->setValue(s.min_lr_ratio);
+    m_weightDecay->setValue(s.adam.weight_decay);
+    m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(s.seed, INT32_MAX)));
+    m_evalEvery->setValue(static_cast<int>(s.eval_every));
+    m_checkpointEvery->setValue(static_cast<int>(s.checkpoint_every));
+    m_patience->setValue(static_cast<int>(s.patience));
+    revalidate();
+}
+
+}  // namespace itera::ui

@@ -1,0 +1,10 @@
+#pragma once
+// QCustomPlot's header uses Qt's `signals` and `foreach` keywords, which this
+// project turns off (QT_NO_KEYWORDS, see ../shared/style.md): they are defined
+// for that header alone.
+
+#define signals Q_SIGNALS
+#define foreach Q_FOREACH
+#include <qcustomplot.h>
+#undef signals
+#undef foreach

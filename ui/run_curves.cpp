@@ -1,0 +1,76 @@
+#include "run_curves.h"
+
+#include <algorithm>
+
+#include "plot_data.h"
+
+namespace itera::ui {
+
+const QVector<double>& MetricSeries::x(XAxis axis) const {
+    switch (axis) {
+        case XAxis::Tokens:
+            return tokens;
+        case XAxis::WallTime:
+            return wall;
+        case XAxis::Step:
+            break;
+    }
+    return step;
+}
+
+const QVector<double>& MetricSeries::smoothed(double weight) {
+    if (weight != smoothWeight || smooth.size() > value.size()) {
+        smooth.clear();
+        smoothWeight = weight;
+    }
+    appendSmoothed(smooth, value, weight);
+    return smooth;
+}
+
+void MetricSeries::add(const MetricPoint& p) {
+    const double s = static_cast<double>(p.step);
+    if (!step.isEmpty() && s <= step.back()) {
+        const auto keep = std::lower_bound(step.begin(), step.end(), s) - step.begin();
+        step.resize(keep);
+        tokens.resize(keep);
+        wall.resize(keep);
+        value.resize(keep);
+        if (smooth.size() > keep) smooth.resize(keep);
+    }
+    step.push_back(s);
+    tokens.push_back(static_cast<double>(p.tokens));
+    wall.push_back(p.wall_s);
+    value.push_back(p.value);
+}
+
+void RunCurves::add(const std::vector<MetricPoint>& points) {
+    for (const auto& p : points) metrics[QString::fromStdString(p.name)].add(p);
+}
+
+int RunCurves::expertLayers() const {
+    int layers = 0;
+    for (const auto& [name, series] : metrics)
+        if (name.startsWith(QLatin1String("expert_load.")))
+            layers = std::max(layers, name.section(QLatin1Char('.'), 1, 1).toInt() + 1);
+    return layers;
+}
+
+int RunCurves::experts() const {
+    int experts = 0;
+    for (const auto& [name, series] : metrics)
+        if (name.startsWith(QLatin1String("expert_load.")))
+            experts = std::max(experts, name.section(QLatin1Char('.'), 2, 2).toInt() + 1);
+    return experts;
+}
+
+QColor runColor(int i) {
+    // Okabe–Ito, then Tableau-like fallbacks.
+    static const QColor palette[] = {
+        QColor(0x00, 0x72, 0xb2), QColor(0xd5, 0x5e, 0x00), QColor(0x00, 0x9e, 0x73),
+        QColor(0xcc, 0x79, 0xa7), QColor(0xe6, 0x9f, 0x00), QColor(0x56, 0xb4, 0xe9),
+        QColor(0x33, 0x33, 0x33), QColor(0x8c, 0x56, 0x4b),
+    };
+    return palette[static_cast<std::size_t>(i) % std::size(palette)];
+}
+
+}  // namespace itera::ui

@@ -1,0 +1,206 @@
+#include "run_details.h"
+
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QStandardItemModel>
+#include <QTabWidget>
+#include <QTableView>
+#include <QUrl>
+#include <QVBoxLayout>
+
+#include <nlohmann/json.hpp>
+
+#include "model/tensor_names.h"
+#include "train/train_settings.h"
+
+namespace itera::ui {
+namespace {
+
+QString pretty(const std::string& json) {
+    try {
+        return QString::fromStdString(nlohmann::json::parse(json).dump(2));
+    } catch (const std::exception&) {
+        return QString::fromStdString(json);
+    }
+}
+
+QString row(const QString& key, const QString& value) {
+    return QStringLiteral("<tr><td style='color:#666;padding-right:10px'>%1</td><td>%2</td></tr>")
+        .arg(key.toHtmlEscaped(), value.toHtmlEscaped());
+}
+
+}  // namespace
+
+RunDetails::RunDetails(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_tabs = new QTabWidget(this);
+    layout->addWidget(m_tabs);
+
+    m_overview = new QLabel(this);
+    m_overview->setObjectName(QStringLiteral("overview"));
+    m_overview->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_overview->setWordWrap(true);
+    m_overview->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_overview->setMargin(6);
+    m_tabs->addTab(m_overview, tr("Overview"));
+
+    auto* notesPage = new QWidget(this);
+    auto* notesLayout = new QVBoxLayout(notesPage);
+    m_notes = new QPlainTextEdit(notesPage);
+    m_notes->setObjectName(QStringLiteral("notes"));
+    m_notes->setPlaceholderText(tr("What was this run for? What did you learn?"));
+    m_saveNotes = new QPushButton(tr("Save notes"), notesPage);
+    m_saveNotes->setObjectName(QStringLiteral("saveNotes"));
+    m_saveNotes->setEnabled(false);
+    auto* tagRow = new QHBoxLayout;
+    m_tags = new QLabel(notesPage);
+    m_tags->setObjectName(QStringLiteral("tags"));
+    m_tags->setTextFormat(Qt::RichText);
+    m_newTag = new QLineEdit(notesPage);
+    m_newTag->setObjectName(QStringLiteral("newTag"));
+    m_newTag->setPlaceholderText(tr("add a tag, Enter"));
+    m_newTag->setMaximumWidth(160);
+    tagRow->addWidget(new QLabel(tr("Tags:"), notesPage));
+    tagRow->addWidget(m_tags, 1);
+    tagRow->addWidget(m_newTag);
+    tagRow->addWidget(m_saveNotes);
+    notesLayout->addWidget(m_notes, 1);
+    notesLayout->addLayout(tagRow);
+    m_tabs->addTab(notesPage, tr("Notes and tags"));
+
+    m_config = new QPlainTextEdit(this);
+    m_config->setReadOnly(true);
+    m_config->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_tabs->addTab(m_config, tr("Settings"));
+
+    m_checkpoints = new QStandardItemModel(0, 5, this);
+    m_checkpoints->setHorizontalHeaderLabels(
+        {tr("Kind"), tr("Step"), tr("Validation loss"), tr("Size"), tr("Path")});
+    auto* view = new QTableView(this);
+    view->setModel(m_checkpoints);
+    view->verticalHeader()->hide();
+    view->horizontalHeader()->setStretchLastSection(true);
+    view->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_tabs->addTab(view, tr("Checkpoints"));
+
+    connect(m_notes, &QPlainTextEdit::textChanged, this,
+            [this] { m_saveNotes->setEnabled(m_runId > 0); });
+    connect(m_saveNotes, &QPushButton::clicked, this, &RunDetails::saveNotes);
+    connect(m_newTag, &QLineEdit::returnPressed, this, [this] {
+        const auto tag = m_newTag->text().trimmed();
+        if (tag.isEmpty() || m_runId <= 0) return;
+        m_newTag->clear();
+        Q_EMIT tagAdded(m_runId, tag);
+    });
+    connect(m_tags, &QLabel::linkActivated, this, [this](const QString& link) {
+        if (m_runId > 0) Q_EMIT tagRemoved(m_runId, QUrl::fromPercentEncoding(link.toUtf8()));
+    });
+    showRun(nullptr, {});
+}
+
+void RunDetails::saveNotes() {
+    if (m_runId <= 0) return;
+    Q_EMIT notesSaved(m_runId, m_notes->toPlainText());
+    m_saveNotes->setEnabled(false);
+}
+
+void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecord>& checkpoints) {
+    const bool same = run && run->id == m_runId;
+    m_runId = run ? run->id : 0;
+    setEnabled(run != nullptr);
+    m_checkpoints->removeRows(0, m_checkpoints->rowCount());
+    if (!run) {
+        m_overview->setText(tr("Select a run to see its details."));
+        m_notes->clear();
+        m_tags->clear();
+        m_config->clear();
+        return;
+    }
+    QString html = QStringLiteral("<table>");
+    html += row(tr("Run"),
+                QStringLiteral("%1 · %2").arg(run->id).arg(QString::fromStdString(run->name)));
+    html += row(tr("Status"), QString::fromStdString(run_status_name(run->status)));
+    if (!run->message.empty()) html += row(tr("Message"), QString::fromStdString(run->message));
+    html += row(tr("Created"), QString::fromStdString(run->created_at));
+    if (!run->started_at.empty())
+        html += row(tr("Started"), QString::fromStdString(run->started_at));
+    if (!run->ended_at.empty()) html += row(tr("Ended"), QString::fromStdString(run->ended_at));
+    try {
+        const auto s = TrainSettings::from_json(run->config_json);
+        const auto& m = s.model;
+        html +=
+            row(tr("Model"),
+                tr("%1 · %2 parameters · hidden %3 · %4 layers · %5 experts (top %6) · vocab %7")
+                    .arg(QString::fromStdString(s.preset))
+                    .arg(QLocale().toString(static_cast<qlonglong>(parameter_count(m))))
+                    .arg(m.hidden_size)
+                    .arg(m.num_layers)
+                    .arg(m.num_experts)
+                    .arg(m.top_k_experts)
+                    .arg(m.vocab_size));
+        html += row(tr("Training"), tr("%1 steps · batch %2 × %3 tokens · lr %4 · seed %5")
+                                        .arg(QLocale().toString(static_cast<qlonglong>(s.steps)))
+                                        .arg(s.batch_size)
+                                        .arg(s.seq_len)
+                                        .arg(s.adam.lr)
+                                        .arg(s.seed));
+    } catch (const std::exception& e) {
+        html += row(tr("Settings"), QString::fromStdString(e.what()));
+    }
+    try {
+        const auto d = nlohmann::json::parse(run->dataset);
+        html += row(tr("Dataset"),
+                    tr("%1 (%2) · %3 training tokens · %4 validation tokens · folder %5")
+                        .arg(QString::fromStdString(d.value("corpus", std::string())),
+                             QString::fromStdString(d.value("format", std::string())))
+                        .arg(QLocale().toString(d.value("train_tokens", 0.0), 'f', 0))
+                        .arg(QLocale().toString(d.value("validation_tokens", 0.0), 'f', 0))
+                        .arg(QString::fromStdString(d.value("dir", std::string()))));
+        html += row(tr("Tokenizer"),
+                    QStringLiteral("%1 %2 · %3")
+                        .arg(QString::fromStdString(d.value("tokenizer", std::string())))
+                        .arg(d.value("vocab_size", 0))
+                        .arg(QString::fromStdString(run->tokenizer)));
+    } catch (const std::exception&) {
+        html += row(tr("Dataset"), QString::fromStdString(run->dataset));
+    }
+    html += row(tr("Versions"), QString::fromStdString(run->library_versions));
+    if (!run->git_revision.empty())
+        html += row(tr("Revision"), QString::fromStdString(run->git_revision));
+    html += QStringLiteral("</table>");
+    m_overview->setText(html);
+
+    if (!same || !m_saveNotes->isEnabled()) {  // never overwrite unsaved notes of this run
+        const QSignalBlocker block(m_notes);
+        m_notes->setPlainText(QString::fromStdString(run->notes));
+        m_saveNotes->setEnabled(false);
+    }
+    QStringList tags;
+    for (const auto& t : run->tags) {
+        const auto q = QString::fromStdString(t);
+        tags << QStringLiteral("%1 <a href=\"%2\" style='text-decoration:none'>×</a>")
+                    .arg(q.toHtmlEscaped(), QString::fromUtf8(QUrl::toPercentEncoding(q)));
+    }
+    m_tags->setText(tags.isEmpty() ? tr("<i>none</i>") : tags.join(QStringLiteral(" · ")));
+    m_config->setPlainText(pretty(run->config_json));
+
+    for (const auto& c : checkpoints) {
+        QList<QStandardItem*> items;
+        items << new QStandardItem(QString::fromStdString(c.kind));
+        items << new QStandardItem(QLocale().toString(static_cast<qlonglong>(c.step)));
+        items << new QStandardItem(c.val_loss ? QString::number(*c.val_loss, 'f', 4) : QString());
+        items << new QStandardItem(QStringLiteral("%1 MB").arg(c.bytes / 1e6, 0, 'f', 2));
+        items << new QStandardItem(QString::fromStdString(c.path));
+        m_checkpoints->appendRow(items);
+    }
+}
+
+}  // namespace itera::ui
