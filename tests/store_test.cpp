@@ -130,6 +130,10 @@ TEST(RunStore, MetricsKeepEveryPointAndTheLatestValue) {
     ASSERT_EQ(latest.size(), 2u);
     EXPECT_EQ(latest["train_loss"].step, 100);
     EXPECT_DOUBLE_EQ(latest["val_loss"].value, 0.05);
+    const auto after = store.metrics_after(id, 95);  // 96..100 train, 100 val
+    ASSERT_EQ(after.size(), 6u);
+    EXPECT_EQ(after.front().step, 96);
+    EXPECT_EQ(after.back().step, 100);
 
     // A resumed run drops what came after its checkpoint.
     store.truncate_metrics(id, 55);

@@ -133,6 +133,14 @@ bool ChartPanel::showsRun(qint64 id) const {
     return curves(id) != nullptr;
 }
 
+qint64 ChartPanel::lastStep(qint64 id) const {
+    double last = 0;
+    if (const auto* c = curves(id))
+        for (const auto& [name, series] : c->metrics)
+            if (!series.step.isEmpty()) last = std::max(last, series.step.back());
+    return static_cast<qint64>(last);
+}
+
 const RunCurves* ChartPanel::curves(qint64 id) const {
     for (const auto& r : m_runs)
         if (r.id == id) return &r;

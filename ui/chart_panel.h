@@ -30,8 +30,11 @@ public:
     /// Adds live points to run `id` when it is shown.
     void appendPoints(qint64 id, const std::vector<MetricPoint>& points);
     bool showsRun(qint64 id) const;
+    /// The last step of any metric of run `id` shown (0 when none).
+    qint64 lastStep(qint64 id) const;
     const RunCurves* curves(qint64 id) const;
     const std::vector<MetricChart*>& charts() const { return m_charts; }
+    std::vector<RunCurves>& shownRuns() { return m_runs; }
 
     void setXAxis(XAxis axis);
     void setLogScale(bool on);

@@ -264,8 +264,26 @@ void MainWindow::refreshRuns() {
         showMessage(tr("Reading the run store failed: %1").arg(QString::fromStdString(e.what())),
                     true);
     }
+    followExternalRuns();
     if (m_open.size() == 1) showDetails(m_open.front());
     updateActions();
+}
+
+void MainWindow::followExternalRuns() {
+    // Open runs that train in another process (`itera train`): their new points
+    // are read from the store from the last step shown on (its evaluation may
+    // have been stored after its training points; re-adding a step replaces it).
+    for (auto id : m_open) {
+        const auto* r = m_model->run(id);
+        if (!r || id == m_training->currentRunId() ||
+            (r->record.status != RunStatus::Running && r->record.status != RunStatus::Paused))
+            continue;
+        try {
+            m_charts->appendPoints(id, m_store->metrics_after(id, m_charts->lastStep(id) - 1));
+        } catch (const std::exception&) {
+            // the next refresh tries again; the list reports store errors
+        }
+    }
 }
 
 void MainWindow::openRuns(const QList<qint64>& ids) {

@@ -63,6 +63,7 @@ private:
     void onProgress(const ProgressBatch& batch);
     void onRunEnded(qint64 runId, int status, const QString& message);
     void offerInterruptedRuns();
+    void followExternalRuns();
     void newRun(const RunRecord* from);
     void deleteSelected();
     void openSettings();

@@ -191,7 +191,8 @@ void MetricChart::rebuild(std::vector<RunCurves>& runs, const ChartView& view) {
         addSeries(it.label, it.color, *it.series, view, it.sparse, it.dashed, x0, x1);
         m_hover.push_back({it.label, it.series, view.axis, it.sparse ? 0.0 : view.smoothing});
     }
-    legend->setVisible(m_metrics.size() > 1 || several);
+    legend->setVisible(m_metrics.size() > 1 || several ||
+                       m_metrics.front() == QLatin1String(kExpertLoad));
     if (m_autoRange && !items.empty()) {
         rescaleAxes();
         if (x1 <= x0) xAxis->setRange(x0 - 1, x1 + 1);

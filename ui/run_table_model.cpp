@@ -256,7 +256,7 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
             if (!r.record.message.empty()) return QString::fromStdString(r.record.message);
             return index.column() == Name ? QString::fromStdString(r.record.notes) : QVariant();
         case Qt::TextAlignmentRole:
-            return index.column() >= Steps && index.column() <= Duration
+            return index.column() >= ValLoss && index.column() <= Duration
                        ? QVariant(int(Qt::AlignRight | Qt::AlignVCenter))
                        : QVariant();
         case SortRole:

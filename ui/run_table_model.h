@@ -33,23 +33,12 @@ QIcon statusIcon(RunStatus status);
 class RunTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
+    // clang-format off
     enum Column {
-        Status,
-        Id,
-        Name,
-        Preset,
-        Dataset,
-        Tags,
-        Steps,
-        Tokens,
-        TrainLoss,
-        ValLoss,
-        Perplexity,
-        BitsPerByte,
-        Duration,
-        Created,
-        ColumnCount
+        Status, Id, Name, ValLoss, Perplexity, BitsPerByte, TrainLoss, Steps, Tokens, Duration,
+        Preset, Dataset, Tags, Created, ColumnCount
     };
+    // clang-format on
     /// Qt::UserRole of any cell: the value to sort by (numbers as numbers).
     static constexpr int SortRole = Qt::UserRole;
     /// Qt::UserRole + 1: the text the filter matches (name, tags, status, preset, dataset).

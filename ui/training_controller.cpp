@@ -92,6 +92,7 @@ void TrainingController::deliver() {
         m_box->pending.runId = batch.runId;
         m_box->pending.phase = batch.phase;
         m_box->pending.prepareFraction = batch.prepareFraction;
+        m_box->pending.latest = batch.latest;  // every batch carries the newest report
     }
     Q_EMIT progressed(batch);
 }

@@ -36,7 +36,7 @@ struct TrainingJob {
 struct ProgressBatch {
     qint64 runId = 0;                     ///< 0 while the data is being prepared
     std::vector<MetricPoint> points;      ///< new metric points, as stored
-    std::optional<TrainProgress> latest;  ///< the newest progress report (its points moved out)
+    std::optional<TrainProgress> latest;  ///< the newest report (no points), repeated until a newer one
     QString phase;                        ///< "preparing data", "training", "paused", ...
     double prepareFraction = -1;          ///< data preparation progress, -1 when unknown
 };

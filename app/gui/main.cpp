@@ -39,7 +39,10 @@ int main(int argc, char** argv) {
     const QCommandLineOption size(QStringLiteral("size"),
                                   QStringLiteral("Window size, e.g. 1280x800."),
                                   QStringLiteral("WxH"));
-    parser.addOptions({database, open, screenshot, delay, size});
+    const QCommandLineOption resume(
+        QStringLiteral("resume"),
+        QStringLiteral("Resume run ID (stopped or interrupted) at start."), QStringLiteral("ID"));
+    parser.addOptions({database, open, resume, screenshot, delay, size});
     parser.process(app);
 
     itera::set_thread_count(0);
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
         for (auto id : ids) window->runsDock()->selectRun(id);
         window->openRuns(ids);
     }
+    if (parser.isSet(resume)) window->resumeRun(parser.value(resume).toLongLong());
     if (parser.isSet(screenshot)) {
         window->setAskBeforeClosing(false);
         QTimer::singleShot(static_cast<int>(parser.value(delay).toDouble() * 1000), window.get(),

@@ -399,6 +399,16 @@ std::vector<MetricPoint> RunStore::metrics(std::int64_t id, const std::string& n
     return out;
 }
 
+std::vector<MetricPoint> RunStore::metrics_after(std::int64_t id, std::int64_t step) {
+    sql::Statement s(db_,
+                     "SELECT step, tokens, wall_s, name, value FROM metrics "
+                     "WHERE run_id = ?1 AND step > ?2 ORDER BY step, rowid");
+    s.bind(1, id).bind(2, step);
+    std::vector<MetricPoint> out;
+    while (s.step()) out.push_back({s.integer(0), s.integer(1), s.real(2), s.text(3), s.real(4)});
+    return out;
+}
+
 std::map<std::string, MetricPoint> RunStore::latest_metrics(std::int64_t id) {
     sql::Statement s(db_,
                      "SELECT step, tokens, wall_s, name, value FROM latest_metrics "

@@ -118,6 +118,8 @@ public:
     RunRecord run(std::int64_t id);
     /// Every point of `name` (all names when empty), by step.
     std::vector<MetricPoint> metrics(std::int64_t id, const std::string& name = {});
+    /// Every point after `step`, by step: what a viewer of a running run lacks.
+    std::vector<MetricPoint> metrics_after(std::int64_t id, std::int64_t step);
     /// Latest value per metric name, without scanning the history.
     std::map<std::string, MetricPoint> latest_metrics(std::int64_t id);
     std::vector<CheckpointRecord> checkpoints(std::int64_t id);
