@@ -51,6 +51,11 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
     hint->setEnabled(false);
     controls->addWidget(hint);
     layout->addLayout(controls);
+    m_runsLegend = new QLabel(this);
+    m_runsLegend->setObjectName(QStringLiteral("runsLegend"));
+    m_runsLegend->setWordWrap(true);
+    m_runsLegend->hide();
+    layout->addWidget(m_runsLegend);
 
     m_placeholder = new QLabel(
         tr("<h3>No run selected</h3><p>Select a run in the list to see its curves, several to "
@@ -66,8 +71,7 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
     grid->setContentsMargins(0, 0, 0, 0);
     grid->setSpacing(2);
     const std::vector<std::pair<QString, QStringList>> specs = {
-        {tr("Loss (cross-entropy, nats)"),
-         {QStringLiteral("train_loss"), QStringLiteral("val_loss")}},
+        {tr("Loss (nats)"), {QStringLiteral("train_loss"), QStringLiteral("val_loss")}},
         {tr("Validation perplexity"), {QStringLiteral("val_perplexity")}},
         {tr("Validation bits per byte"), {QStringLiteral("val_bits_per_byte")}},
         {tr("Learning rate"), {QStringLiteral("lr")}},
@@ -112,6 +116,12 @@ void ChartPanel::showRuns(std::vector<RunCurves> runs) {
     m_runs = std::move(runs);
     for (std::size_t i = 0; i < m_runs.size(); ++i)
         if (!m_runs[i].color.isValid()) m_runs[i].color = runColor(static_cast<int>(i));
+    QStringList names;
+    for (const auto& r : m_runs)
+        names << QStringLiteral("<span style='color:%1'>&#9632;</span>&nbsp;%2")
+                     .arg(r.color.name(), r.name.toHtmlEscaped());
+    m_runsLegend->setText(names.join(QStringLiteral(" &nbsp;&nbsp; ")));
+    m_runsLegend->setVisible(m_runs.size() > 1);
     m_placeholder->setVisible(m_runs.empty());
     m_grid->setVisible(!m_runs.empty());
     updateExpertLayers();

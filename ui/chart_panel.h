@@ -56,6 +56,7 @@ private:
     bool m_dirty = false;
     QTimer m_repaintTimer;
     QLabel* m_placeholder = nullptr;
+    QLabel* m_runsLegend = nullptr;
     QWidget* m_grid = nullptr;
     QComboBox* m_xAxis = nullptr;
     QCheckBox* m_logScale = nullptr;

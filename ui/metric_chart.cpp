@@ -44,7 +44,7 @@ QString xText(XAxis axis, double x) {
 
 QString metricLabel(const QString& name) {
     if (name == QLatin1String("train_loss")) return MetricChart::tr("train loss");
-    if (name == QLatin1String("val_loss")) return MetricChart::tr("validation loss");
+    if (name == QLatin1String("val_loss")) return MetricChart::tr("validation");
     if (name == QLatin1String("val_perplexity")) return MetricChart::tr("perplexity");
     if (name == QLatin1String("val_bits_per_byte")) return MetricChart::tr("bits/byte");
     if (name == QLatin1String("lr")) return MetricChart::tr("learning rate");
@@ -68,7 +68,8 @@ MetricChart::MetricChart(const QString& title, QStringList metrics, QWidget* par
     plotLayout()->insertRow(0);
     auto titleFont = font();
     titleFont.setBold(true);
-    plotLayout()->addElement(0, 0, new QCPTextElement(this, m_title, titleFont));
+    m_titleElement = new QCPTextElement(this, m_title, titleFont);
+    plotLayout()->addElement(0, 0, m_titleElement);
     auto small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     xAxis->setTickLabelFont(small);
@@ -191,8 +192,15 @@ void MetricChart::rebuild(std::vector<RunCurves>& runs, const ChartView& view) {
         addSeries(it.label, it.color, *it.series, view, it.sparse, it.dashed, x0, x1);
         m_hover.push_back({it.label, it.series, view.axis, it.sparse ? 0.0 : view.smoothing});
     }
-    legend->setVisible(m_metrics.size() > 1 || several ||
-                       m_metrics.front() == QLatin1String(kExpertLoad));
+    // One run: a legend names its metrics. Several: the panel's legend names the
+    // runs (one colour each); here line styles tell train from validation.
+    const bool experts = m_metrics.front() == QLatin1String(kExpertLoad);
+    legend->setVisible(experts || (!several && m_metrics.size() > 1));
+    auto title = m_title;
+    if (several && experts) title = tr("Expert load, run %1").arg(runs.front().id);
+    if (several && m_metrics.size() > 1)
+        title += tr(" · dashed: %1").arg(metricLabel(m_metrics[1]));
+    m_titleElement->setText(title);
     if (m_autoRange && !items.empty()) {
         rescaleAxes();
         if (x1 <= x0) xAxis->setRange(x0 - 1, x1 + 1);

@@ -59,6 +59,7 @@ private:
                         const ChartView& view, bool sparse, bool dashed, double x0, double x1);
 
     QString m_title;
+    QCPTextElement* m_titleElement = nullptr;
     QStringList m_metrics;
     bool m_autoRange = true;
     bool m_rebuilding = false;

@@ -194,13 +194,16 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
 
     connect(file, &QPushButton::clicked, this, &NewRunDialog::chooseFile);
     connect(folder, &QPushButton::clicked, this, &NewRunDialog::chooseFolder);
-    for (auto* combo : {m_preset, m_format, m_tokenizer})
+    for (auto* combo : {m_preset, m_tokenizer})
         connect(combo, &QComboBox::currentIndexChanged, this, &NewRunDialog::revalidate);
     connect(m_corpus, &QComboBox::currentTextChanged, this, [this] {
         describeCorpus();
         revalidate();
     });
-    connect(m_format, &QComboBox::currentIndexChanged, this, &NewRunDialog::describeCorpus);
+    connect(m_format, &QComboBox::currentIndexChanged, this, [this] {
+        describeCorpus();
+        revalidate();
+    });
     connect(m_name, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
     connect(m_lr, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
     for (auto* s : {m_minutes, m_minLrRatio, m_weightDecay, m_dropout})
@@ -228,6 +231,7 @@ void NewRunDialog::chooseFolder() {
 
 void NewRunDialog::describeCorpus() {
     const auto name = m_corpus->currentText().trimmed().toStdString();
+    m_corpusProblem.clear();
     if (name.empty()) {
         m_corpusInfo->setText(tr("Give a built-in corpus name, a file or a folder."));
         return;
@@ -244,9 +248,12 @@ void NewRunDialog::describeCorpus() {
                                            : tr(" · has its own validation split")));
         m_corpusInfo->setStyleSheet(QString());
     } catch (const std::exception& e) {
-        m_corpusInfo->setText(QString::fromStdString(e.what()));
+        m_corpusProblem = QString::fromStdString(e.what());
+        m_corpusInfo->setText(m_corpusProblem);
         m_corpusInfo->setStyleSheet(QStringLiteral("color: #c62828;"));
     }
+    // Grow to fit a longer description rather than clip it.
+    if (isVisible() && sizeHint().height() > height()) resize(width(), sizeHint().height());
 }
 
 NewRunRequest NewRunDialog::request() const {
@@ -291,16 +298,14 @@ void NewRunDialog::revalidate() {
     auto r = request();
     const auto vocab = byte ? kByteVocab : m_vocab->value();
     m_problem.clear();
+    m_modelInfo->clear();  // filled once the model part is valid
     try {
-        if (r.data.request.corpus.empty()) throw Error("choose a corpus");
         if (!r.modelGiven) {
             const auto dropout = r.settings.model.dropout;
             r.settings.model = ModelConfig::preset(r.settings.preset, vocab);
             r.settings.model.dropout = dropout;
         }
-        if (!std::isfinite(r.settings.adam.lr) || r.settings.adam.lr <= 0)
-            throw Error("the learning rate must be a positive number");
-        r.settings.validate();
+        r.settings.model.validate();
         const auto params = static_cast<double>(parameter_count(r.settings.model));
         const auto active = static_cast<double>(active_parameter_count(r.settings.model));
         m_modelInfo->setText(
@@ -308,9 +313,14 @@ void NewRunDialog::revalidate() {
                "AdamW moments %4 (16 bytes per parameter, before activations)")
                 .arg(QLocale().toString(params, 'f', 0), QLocale().toString(active, 'f', 0),
                      megabytes(params * 4), megabytes(params * 16)));
+        // The rest of the form, in the order it is laid out.
+        if (r.data.request.corpus.empty()) throw Error("choose a corpus");
+        if (!m_corpusProblem.isEmpty()) throw Error(m_corpusProblem.toStdString());
+        if (!std::isfinite(r.settings.adam.lr) || r.settings.adam.lr <= 0)
+            throw Error("the learning rate must be a positive number");
+        r.settings.validate();
     } catch (const std::exception& e) {
         m_problem = QString::fromStdString(e.what());
-        m_modelInfo->clear();
     }
     m_problemLabel->setText(m_problem);
     m_problemLabel->setVisible(!m_problem.isEmpty());

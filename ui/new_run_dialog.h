@@ -73,6 +73,7 @@ private:
     QLabel* m_problemLabel;
     QDialogButtonBox* m_buttons;
     QString m_problem;
+    QString m_corpusProblem;  ///< why the corpus cannot be read, empty when it can
     /// A cloned run's own model config (kept when its preset is unchanged).
     std::optional<ModelConfig> m_clonedModel;
     QString m_clonedPreset;

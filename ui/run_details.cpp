@@ -118,7 +118,9 @@ void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecor
     setEnabled(run != nullptr);
     m_checkpoints->removeRows(0, m_checkpoints->rowCount());
     if (!run) {
-        m_overview->setText(tr("Select a run to see its details."));
+        m_overview->setText(
+            tr("Select one run to see its details (several are overlaid in the "
+               "charts)."));
         m_notes->clear();
         m_tags->clear();
         m_config->clear();

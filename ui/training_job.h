@@ -34,11 +34,12 @@ struct TrainingJob {
 
 /// What happened since the last delivery (about every 100 ms).
 struct ProgressBatch {
-    qint64 runId = 0;                     ///< 0 while the data is being prepared
-    std::vector<MetricPoint> points;      ///< new metric points, as stored
-    std::optional<TrainProgress> latest;  ///< the newest report (no points), repeated until a newer one
-    QString phase;                        ///< "preparing data", "training", "paused", ...
-    double prepareFraction = -1;          ///< data preparation progress, -1 when unknown
+    qint64 runId = 0;                 ///< 0 while the data is being prepared
+    std::vector<MetricPoint> points;  ///< new metric points, as stored
+    std::optional<TrainProgress>
+        latest;                   ///< the newest report (no points), repeated until a newer one
+    QString phase;                ///< "preparing data", "training", "paused", ...
+    double prepareFraction = -1;  ///< data preparation progress, -1 when unknown
 };
 
 }  // namespace itera::ui

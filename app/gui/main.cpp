@@ -64,8 +64,10 @@ int main(int argc, char** argv) {
     if (parser.isSet(open)) {
         QList<qint64> ids;
         for (const auto& id : parser.value(open).split(QLatin1Char(','))) ids << id.toLongLong();
-        for (auto id : ids) window->runsDock()->selectRun(id);
-        window->openRuns(ids);
+        if (ids.size() == 1)
+            window->runsDock()->selectRun(ids.front());  // selected in the list, and opened
+        else
+            window->openRuns(ids);
     }
     if (parser.isSet(resume)) window->resumeRun(parser.value(resume).toLongLong());
     if (parser.isSet(screenshot)) {
