@@ -258,4 +258,32 @@ TEST(RunStore, RejectsADatabaseFromANewerBuild) {
 }
 
 }  // namespace
+TEST(RunStore, KeepsGenerationsNewestFirst) {
+    testing::TempDir dir;
+    RunStore store(dir.path() / "runs.sqlite");
+    const auto run = store.create_run(sample_run("g"));
+    GenerationRecord g;
+    g.run_id = run;
+    g.model_path = "/m/best.safetensors";
+    g.prompt = "Call me";
+    g.settings = R"({"temperature":0})";
+    g.output = " Ishmael.";
+    g.tokens = 3;
+    g.seconds = 0.01;
+    store.add_generation(g);
+    g.run_id.reset();  // a model file outside any run
+    g.output = " maybe.";
+    store.add_generation(g);
+    const auto all = store.generations();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].output, " maybe.");
+    EXPECT_FALSE(all[0].run_id);
+    EXPECT_EQ(all[1].run_id, run);
+    EXPECT_EQ(all[1].prompt, "Call me");
+    EXPECT_FALSE(all[1].created_at.empty());
+    EXPECT_EQ(store.generations(1).size(), 1u);
+    store.delete_run(run);  // its generations go with it
+    EXPECT_EQ(store.generations().size(), 1u);
+}
+
 }  // namespace itera

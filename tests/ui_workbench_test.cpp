@@ -6,6 +6,7 @@
 
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -18,8 +19,10 @@
 #include <random>
 
 #include "chart_panel.h"
+#include "compress/compress.h"
 #include "main_window.h"
 #include "new_run_dialog.h"
+#include "playground_page.h"
 #include "run_filter_model.h"
 #include "run_table_model.h"
 #include "runs_dock.h"
@@ -223,4 +226,72 @@ TEST(Workbench, NamesABadCorpusAndOffersInterruptedRuns) {
         << failed.at(0).at(0).toString().toStdString();
     EXPECT_TRUE(w.message().contains(QStringLiteral("/nonexistent/corpus.txt")));
     EXPECT_EQ(w.runModel()->rowCount(), 1);  // nothing recorded for a run that could not start
+}
+
+TEST(Workbench, PlaygroundComparesARunsModelWithItsCompressedVersion) {
+    Workbench wb;
+    MainWindow w(QString::fromStdString(wb.db.string()));
+    w.setAskBeforeClosing(false);
+    NewRunDialog d(&w);
+    QSignalSpy ended(w.training(), &TrainingController::runEnded);
+    w.startRun(wb.request(d, 10));
+    ASSERT_TRUE(ended.wait(120'000));
+    const auto id = ended.at(0).at(0).toLongLong();
+    RunStore store(wb.db);
+    const auto best = store.run_dir(id) / "best.safetensors";
+    ASSERT_TRUE(fs::exists(best));
+    CompressOptions f16;
+    f16.scheme = Scheme::F16;
+    const auto small = wb.dir.path() / "best-f16.safetensors";
+    compress_checkpoint(best, f16, small);
+    CompressionRecord c;
+    c.run_id = id;
+    c.source_path = best.string();
+    c.method = "f16";
+    c.path = small.string();
+    store.add_compression(c);
+
+    // Opening the run offers its best model beside its compressed version.
+    w.runsDock()->selectRun(id);
+    w.showPlayground();
+    auto* page = w.playground();
+    EXPECT_EQ(page->pane(0)->modelPath(), QString::fromStdString(best.string()));
+    EXPECT_EQ(page->pane(1)->modelPath(), QString::fromStdString(small.string()));
+
+    page->findChild<QDoubleSpinBox*>(QStringLiteral("temperature"))->setValue(0);
+    page->findChild<QSpinBox*>(QStringLiteral("maxTokens"))->setValue(24);
+    page->setPrompt(QStringLiteral("the whale"));
+    QSignalSpy generated(page, &PlaygroundPage::generated);
+    page->generate();
+    ASSERT_TRUE(generated.wait(60'000));
+    for (int i = 0; i < 2; ++i) {
+        const auto* pane = page->pane(i);
+        EXPECT_TRUE(pane->error().isEmpty()) << pane->error().toStdString();
+        ASSERT_TRUE(pane->result().has_value());
+        EXPECT_FALSE(pane->tokens().empty());
+        EXPECT_EQ(pane->tokens().front().top.size(), 5u);  // alternatives for the tooltips
+        EXPECT_TRUE(pane->statusText().contains(QStringLiteral("tokens/s")));
+    }
+    // Greedy decoding of a model and its f16 copy: identical, or marked where they part.
+    const auto& a = page->pane(0)->tokens();
+    const auto& b = page->pane(1)->tokens();
+    std::size_t same = 0;
+    while (same < std::min(a.size(), b.size()) && a[same].id == b[same].id) ++same;
+    if (same == a.size() && same == b.size())
+        EXPECT_TRUE(page->comparisonText().contains(QStringLiteral("identical")));
+    else
+        EXPECT_TRUE(page->comparisonText().contains(QString::number(same)))
+            << page->comparisonText().toStdString();
+    const auto saved = store.generations();
+    ASSERT_EQ(saved.size(), 2u);
+    EXPECT_EQ(saved[0].run_id, id);
+    EXPECT_EQ(saved[0].prompt, "the whale");
+
+    // A model that cannot be loaded is named in its pane; the other still generates.
+    page->pane(1)->setModelPath(QStringLiteral("/nonexistent/model.safetensors"));
+    page->generate();
+    ASSERT_TRUE(generated.wait(60'000));
+    EXPECT_TRUE(page->pane(1)->error().contains(QStringLiteral("/nonexistent/model.safetensors")))
+        << page->pane(1)->error().toStdString();
+    EXPECT_TRUE(page->pane(0)->result().has_value());
 }

@@ -20,17 +20,21 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "app_settings.h"
 #include "build_info.h"
 #include "chart_panel.h"
 #include "data/builtin.h"
 #include "new_run_dialog.h"
+#include "playground_page.h"
 #include "run_details.h"
 #include "run_table_model.h"
 #include "runs_dock.h"
@@ -85,9 +89,17 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
         if (m_onMessageAction) m_onMessageAction();
     });
     layout->addWidget(m_messageBar);
-    m_charts = new ChartPanel(central);
-    layout->addWidget(m_charts, 1);
+    m_pages = new QTabWidget(central);
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_charts = new ChartPanel(m_pages);
+    m_pages->addTab(m_charts, tr("Training"));
+    m_playground = new PlaygroundPage(m_store.get(), m_pages);
+    m_pages->addTab(m_playground, tr("Playground"));
+    layout->addWidget(m_pages, 1);
     setCentralWidget(central);
+    connect(m_pages, &QTabWidget::currentChanged, this, [this](int) {
+        if (m_pages->currentWidget() == m_playground) offerModels();
+    });
 
     // Top: the runs browser and the open run's details, side by side.
     m_runsDock = new RunsDock(m_model, this);
@@ -124,6 +136,7 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
         QMenu menu(this);
         menu.addAction(m_clone);
         menu.addAction(m_resume);
+        menu.addAction(m_tryModel);
         menu.addSeparator();
         menu.addAction(m_delete);
         menu.exec(at);
@@ -187,7 +200,11 @@ void MainWindow::buildActions() {
     m_stop = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this);
     m_stop->setToolTip(tr("Stop after the current step and save a checkpoint"));
     m_delete = new QAction(st->standardIcon(QStyle::SP_TrashIcon), tr("&Delete…"), this);
-    for (auto* a : {m_newRun, m_clone, m_resume, m_pause, m_continue, m_stop, m_delete})
+    m_tryModel =
+        new QAction(st->standardIcon(QStyle::SP_DialogYesButton), tr("&Try in playground"), this);
+    m_tryModel->setToolTip(
+        tr("Generate text with the selected run's model, beside a compressed version"));
+    for (auto* a : {m_newRun, m_clone, m_resume, m_pause, m_continue, m_stop, m_delete, m_tryModel})
         a->setObjectName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
 
     connect(m_newRun, &QAction::triggered, this, [this] { newRun(nullptr); });
@@ -211,11 +228,12 @@ void MainWindow::buildActions() {
         m_statusText->setText(tr("Stopping after the current step…"));
     });
     connect(m_delete, &QAction::triggered, this, &MainWindow::deleteSelected);
+    connect(m_tryModel, &QAction::triggered, this, &MainWindow::showPlayground);
 
     auto* tools = addToolBar(tr("Training"));
     tools->setObjectName(QStringLiteral("trainingToolbar"));
     tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    for (auto* a : {m_newRun, m_clone, m_resume}) tools->addAction(a);
+    for (auto* a : {m_newRun, m_clone, m_resume, m_tryModel}) tools->addAction(a);
     tools->addSeparator();
     for (auto* a : {m_pause, m_continue, m_stop}) tools->addAction(a);
 
@@ -306,7 +324,72 @@ void MainWindow::openRuns(const QList<qint64>& ids) {
     }
     m_charts->showRuns(std::move(curves));
     showDetails(ids.size() == 1 ? ids.front() : 0);
+    if (m_pages->currentWidget() == m_playground) offerModels();
     updateActions();
+}
+
+QList<ModelChoice> MainWindow::modelChoices() {
+    QList<ModelChoice> out;
+    try {
+        for (const auto& run : m_store->list_runs()) {
+            const auto name =
+                QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
+            const auto best = m_store->run_dir(run.id) / "best.safetensors";
+            if (std::filesystem::exists(best))
+                out.push_back(
+                    {tr("%1 · best").arg(name), QString::fromStdString(best.string()), run.id});
+            const auto checkpoints = m_store->checkpoints(run.id);
+            for (auto it = checkpoints.rbegin(); it != checkpoints.rend(); ++it)
+                if (it->kind == "latest" && std::filesystem::exists(it->path)) {
+                    out.push_back({tr("%1 · step %2").arg(name).arg(it->step),
+                                   QString::fromStdString(it->path), run.id});
+                    break;
+                }
+        }
+        for (const auto& c : m_store->compressions()) {
+            if (!std::filesystem::exists(c.path)) continue;
+            const auto file =
+                QString::fromStdString(std::filesystem::path(c.path).filename().string());
+            const auto run = c.run_id ? QStringLiteral("#%1 · ").arg(*c.run_id) : QString();
+            out.push_back(
+                {QStringLiteral("%1%2 (%3)").arg(run, QString::fromStdString(c.method), file),
+                 QString::fromStdString(c.path), c.run_id.value_or(0)});
+        }
+    } catch (const std::exception& e) {
+        showMessage(tr("Listing the models failed: %1").arg(QString::fromStdString(e.what())),
+                    true);
+    }
+    return out;
+}
+
+void MainWindow::showPlayground() {
+    m_pages->setCurrentWidget(m_playground);
+    offerModels();
+}
+
+void MainWindow::offerModels() {
+    const auto choices = modelChoices();
+    // A run's best model on the left, a compressed version of it on the right
+    // (f16 first), when the open run has them.
+    QString left, right;
+    if (m_open.size() == 1) {
+        const auto best = QString::fromStdString(
+            (m_store->run_dir(m_open.front()) / "best.safetensors").string());
+        for (const auto& c : choices)
+            if (c.path == best) left = best;
+        if (!left.isEmpty()) {
+            for (const auto& c : m_store->compressions(m_open.front())) {
+                const auto path = QString::fromStdString(c.path);
+                if (QString::fromStdString(c.source_path) != left) continue;
+                if (std::none_of(choices.begin(), choices.end(),
+                                 [&](const ModelChoice& m) { return m.path == path; }))
+                    continue;
+                if (right.isEmpty() || c.method == "f16") right = path;
+            }
+            if (right.isEmpty()) right = left;
+        }
+    }
+    m_playground->setChoices(choices, left, right);
 }
 
 void MainWindow::showDetails(qint64 id) {

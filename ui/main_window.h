@@ -18,10 +18,13 @@ class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 
 namespace itera::ui {
 
 class ChartPanel;
+class PlaygroundPage;
+struct ModelChoice;
 class RunDetails;
 class RunTableModel;
 class RunsDock;
@@ -46,6 +49,9 @@ public:
 
     TrainingController* training() const { return m_training; }
     ChartPanel* charts() const { return m_charts; }
+    PlaygroundPage* playground() const { return m_playground; }
+    /// Shows the playground with the open run's models offered.
+    void showPlayground();
     RunsDock* runsDock() const { return m_runsDock; }
     RunTableModel* runModel() const { return m_model; }
     RunDetails* details() const { return m_details; }
@@ -64,6 +70,8 @@ private:
     void onRunEnded(qint64 runId, int status, const QString& message);
     void offerInterruptedRuns();
     void followExternalRuns();
+    QList<ModelChoice> modelChoices();
+    void offerModels();
     void newRun(const RunRecord* from);
     void deleteSelected();
     void openSettings();
@@ -74,6 +82,8 @@ private:
     RunTableModel* m_model = nullptr;
     RunsDock* m_runsDock = nullptr;
     ChartPanel* m_charts = nullptr;
+    QTabWidget* m_pages = nullptr;
+    PlaygroundPage* m_playground = nullptr;
     RunDetails* m_details = nullptr;
     QDockWidget* m_detailsDock = nullptr;
     QList<qint64> m_open;
@@ -93,6 +103,7 @@ private:
     QAction* m_continue = nullptr;
     QAction* m_stop = nullptr;
     QAction* m_delete = nullptr;
+    QAction* m_tryModel = nullptr;
     bool m_askBeforeClosing = true;
 };
 

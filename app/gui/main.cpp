@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "main_window.h"
+#include "playground_page.h"
 #include "runs_dock.h"
 #include "util/threads.h"
 
@@ -42,7 +43,11 @@ int main(int argc, char** argv) {
     const QCommandLineOption resume(
         QStringLiteral("resume"),
         QStringLiteral("Resume run ID (stopped or interrupted) at start."), QStringLiteral("ID"));
-    parser.addOptions({database, open, resume, screenshot, delay, size});
+    const QCommandLineOption playground(
+        QStringLiteral("playground"),
+        QStringLiteral("Show the playground (with the --open run's models) and generate PROMPT."),
+        QStringLiteral("PROMPT"));
+    parser.addOptions({database, open, resume, playground, screenshot, delay, size});
     parser.process(app);
 
     itera::set_thread_count(0);
@@ -70,6 +75,11 @@ int main(int argc, char** argv) {
             window->openRuns(ids);
     }
     if (parser.isSet(resume)) window->resumeRun(parser.value(resume).toLongLong());
+    if (parser.isSet(playground)) {
+        window->showPlayground();
+        window->playground()->setPrompt(parser.value(playground));
+        window->playground()->generate();
+    }
     if (parser.isSet(screenshot)) {
         window->setAskBeforeClosing(false);
         QTimer::singleShot(static_cast<int>(parser.value(delay).toDouble() * 1000), window.get(),

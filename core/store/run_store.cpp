@@ -330,6 +330,44 @@ std::vector<CompressionRecord> RunStore::compressions(std::optional<std::int64_t
     return out;
 }
 
+std::int64_t RunStore::add_generation(const GenerationRecord& g) {
+    sql::Statement s(db_,
+                     "INSERT INTO generations (run_id, model_path, prompt, settings, output, "
+                     "tokens, seconds, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    s.bind(1, g.run_id)
+        .bind(2, g.model_path)
+        .bind(3, g.prompt)
+        .bind(4, g.settings)
+        .bind(5, g.output)
+        .bind(6, g.tokens)
+        .bind(7, g.seconds)
+        .bind(8, now_iso())
+        .run();
+    return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<GenerationRecord> RunStore::generations(std::size_t limit) {
+    sql::Statement s(db_,
+                     "SELECT id, run_id, model_path, prompt, settings, output, tokens, seconds, "
+                     "created_at FROM generations ORDER BY id DESC LIMIT ?1");
+    s.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<GenerationRecord> out;
+    while (s.step()) {
+        GenerationRecord g;
+        g.id = s.integer(0);
+        if (!s.null(1)) g.run_id = s.integer(1);
+        g.model_path = s.text(2);
+        g.prompt = s.text(3);
+        g.settings = s.text(4);
+        g.output = s.text(5);
+        g.tokens = s.integer(6);
+        g.seconds = s.real(7);
+        g.created_at = s.text(8);
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
 void RunStore::forget_checkpoint(std::int64_t id, const std::string& path) {
     sql::Statement s(db_, "DELETE FROM checkpoints WHERE run_id = ?1 AND path = ?2");
     s.bind(1, id).bind(2, path).run();

@@ -65,6 +65,19 @@ struct CompressionRecord {
     std::string created_at;
 };
 
+/// One generation of the prompt playground (or the CLI), kept for the history.
+struct GenerationRecord {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> run_id;  ///< the model's run, when it has one
+    std::string model_path;
+    std::string prompt;
+    std::string settings;  ///< JSON: sampling settings, stop strings, stop reason, speeds
+    std::string output;
+    std::int64_t tokens = 0;
+    double seconds = 0;
+    std::string created_at;
+};
+
 struct CheckpointRecord {
     std::int64_t run_id = 0;
     std::int64_t step = 0;
@@ -106,6 +119,9 @@ public:
     std::int64_t add_compression(const CompressionRecord& c);
     /// Compressions of run `run_id` (all of them when nullopt), oldest first.
     std::vector<CompressionRecord> compressions(std::optional<std::int64_t> run_id = std::nullopt);
+    std::int64_t add_generation(const GenerationRecord& g);
+    /// The newest `limit` generations, newest first.
+    std::vector<GenerationRecord> generations(std::size_t limit = 100);
     /// Forgets the records of a checkpoint file that was removed or replaced.
     void forget_checkpoint(std::int64_t id, const std::string& path);
     /// Drops metric points after `step` (a run resumed from that step's

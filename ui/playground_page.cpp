@@ -1,0 +1,245 @@
+#include "playground_page.h"
+
+#include <QCheckBox>
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+#include <nlohmann/json.hpp>
+
+#include "store/run_store.h"
+#include "util/error.h"
+
+namespace itera::ui {
+namespace {
+
+QDoubleSpinBox* real(QWidget* parent, double min, double max, double value, double step) {
+    auto* s = new QDoubleSpinBox(parent);
+    s->setRange(min, max);
+    s->setDecimals(2);
+    s->setSingleStep(step);
+    s->setValue(value);
+    return s;
+}
+
+QSpinBox* integer(QWidget* parent, int min, int max, int value) {
+    auto* s = new QSpinBox(parent);
+    s->setRange(min, max);
+    s->setValue(value);
+    return s;
+}
+
+}  // namespace
+
+PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent) : QWidget(parent), m_store(store) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    m_prompt = new QPlainTextEdit(this);
+    m_prompt->setObjectName(QStringLiteral("prompt"));
+    m_prompt->setPlaceholderText(tr("Prompt, e.g. “Call me Ishmael.”"));
+    m_prompt->setPlainText(QStringLiteral("Call me Ishmael."));
+    m_prompt->setMaximumHeight(m_prompt->fontMetrics().height() * 4 + 12);
+    layout->addWidget(m_prompt);
+
+    const SamplingSettings d;
+    auto* controls = new QGridLayout;
+    m_temperature = real(this, 0, 5, d.temperature, 0.1);
+    m_temperature->setToolTip(tr("0 = greedy (the most likely token every time)"));
+    m_topK = integer(this, 0, 1 << 20, static_cast<int>(d.top_k));
+    m_topK->setSpecialValueText(tr("off"));
+    m_topP = real(this, 0.01, 1, d.top_p, 0.05);
+    m_minP = real(this, 0, 1, d.min_p, 0.01);
+    m_repeatPenalty = real(this, 1, 5, d.repeat_penalty, 0.05);
+    m_maxTokens = integer(this, 1, 100'000, 200);
+    m_seed = integer(this, 0, std::numeric_limits<int>::max(), 0);
+    m_stop = new QLineEdit(this);
+    m_stop->setPlaceholderText(tr("stop strings, comma-separated (\\n for a newline)"));
+    m_temperature->setObjectName(QStringLiteral("temperature"));
+    m_maxTokens->setObjectName(QStringLiteral("maxTokens"));
+    m_seed->setObjectName(QStringLiteral("seed"));
+    m_stop->setObjectName(QStringLiteral("stop"));
+    m_sameSeed = new QCheckBox(tr("Same seed in both panes"), this);
+    m_sameSeed->setChecked(true);
+    m_sameSeed->setToolTip(
+        tr("Identical seeds: the two models draw the same random numbers, so "
+           "their outputs differ only where their probabilities do."));
+    int col = 0;
+    auto add = [&](const QString& label, QWidget* w) {
+        controls->addWidget(new QLabel(label, this), 0, col++);
+        controls->addWidget(w, 0, col++);
+    };
+    add(tr("Temperature"), m_temperature);
+    add(tr("Top-k"), m_topK);
+    add(tr("Top-p"), m_topP);
+    add(tr("Min-p"), m_minP);
+    add(tr("Repetition penalty"), m_repeatPenalty);
+    add(tr("Max tokens"), m_maxTokens);
+    add(tr("Seed"), m_seed);
+    controls->addWidget(m_stop, 1, 0, 1, 8);
+    controls->addWidget(m_sameSeed, 1, 8, 1, 3);
+    m_generate = new QPushButton(tr("Generate"), this);
+    m_generate->setObjectName(QStringLiteral("generate"));
+    m_generate->setDefault(true);
+    m_stopButton = new QPushButton(tr("Stop"), this);
+    m_stopButton->setEnabled(false);
+    controls->addWidget(m_generate, 1, 11);
+    controls->addWidget(m_stopButton, 1, 12);
+    layout->addLayout(controls);
+
+    m_comparison = new QLabel(this);
+    m_comparison->setObjectName(QStringLiteral("comparison"));
+    layout->addWidget(m_comparison);
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    m_left = new PlaygroundPane(tr("A"), &m_cache, split);
+    m_right = new PlaygroundPane(tr("B"), &m_cache, split);
+    split->addWidget(m_left);
+    split->addWidget(m_right);
+    layout->addWidget(split, 1);
+    auto* legend = new QLabel(
+        tr("Tokens are shaded by the model's probability of them (white: likely, orange: "
+           "under 0.5); hover one for the top-5 alternatives of both models. "
+           "<span style='color:#c62828'><b>│</b></span> marks where the outputs first differ."),
+        this);
+    legend->setWordWrap(true);
+    legend->setEnabled(false);
+    layout->addWidget(legend);
+
+    connect(m_generate, &QPushButton::clicked, this, &PlaygroundPage::generate);
+    connect(m_stopButton, &QPushButton::clicked, this, &PlaygroundPage::stop);
+    for (auto* p : {m_left, m_right}) {
+        connect(p, &PlaygroundPane::updated, this, &PlaygroundPage::compare);
+        connect(p, &PlaygroundPane::finished, this, &PlaygroundPage::onPaneFinished);
+    }
+}
+
+void PlaygroundPage::setChoices(const QList<ModelChoice>& choices, const QString& left,
+                                const QString& right) {
+    m_left->setChoices(choices);
+    m_right->setChoices(choices);
+    if (!left.isEmpty()) m_left->setModelPath(left);
+    if (!right.isEmpty()) m_right->setModelPath(right);
+}
+
+void PlaygroundPage::setPrompt(const QString& prompt) {
+    m_prompt->setPlainText(prompt);
+}
+
+GenerateSettings PlaygroundPage::settings() const {
+    GenerateSettings s;
+    s.sampling.temperature = m_temperature->value();
+    s.sampling.top_k = m_topK->value();
+    s.sampling.top_p = m_topP->value();
+    s.sampling.min_p = m_minP->value();
+    s.sampling.repeat_penalty = m_repeatPenalty->value();
+    s.sampling.seed = static_cast<std::uint64_t>(m_seed->value());
+    s.max_tokens = m_maxTokens->value();
+    for (auto part : m_stop->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        part.replace(QStringLiteral("\\n"), QStringLiteral("\n"));
+        if (!part.isEmpty()) s.stop.push_back(part.toStdString());
+    }
+    s.top_alternatives = 5;
+    s.threads = 1;  // one core per pane: both generate at once
+    s.validate();
+    return s;
+}
+
+void PlaygroundPage::generate() {
+    GenerateSettings s;
+    try {
+        s = settings();
+        if (m_prompt->toPlainText().isEmpty()) throw Error("write a prompt first");
+    } catch (const std::exception& e) {
+        m_comparison->setText(QStringLiteral("<span style='color:#c62828'>%1</span>")
+                                  .arg(QString::fromStdString(e.what()).toHtmlEscaped()));
+        return;
+    }
+    m_lastSettings = s;
+    m_running = 2;
+    m_generate->setEnabled(false);
+    m_stopButton->setEnabled(true);
+    m_comparison->setText(tr("Generating…"));
+    m_left->start(m_prompt->toPlainText(), s);
+    if (!m_sameSeed->isChecked()) ++s.sampling.seed;
+    m_right->start(m_prompt->toPlainText(), s);
+}
+
+void PlaygroundPage::stop() {
+    m_left->stop();
+    m_right->stop();
+}
+
+void PlaygroundPage::compare() {
+    const auto& a = m_left->tokens();
+    const auto& b = m_right->tokens();
+    const auto n = std::min(a.size(), b.size());
+    int d = -1;
+    for (std::size_t i = 0; i < n && d < 0; ++i)
+        if (a[i].id != b[i].id) d = static_cast<int>(i);
+    // One ended earlier than the other: they differ where the shorter stopped.
+    if (d < 0 && m_running == 0 && a.size() != b.size()) d = static_cast<int>(n);
+    m_left->setComparison(m_right, d);
+    m_right->setComparison(m_left, d);
+    if (d >= 0)
+        m_comparison->setText(tr("The outputs first differ at token %1.").arg(d));
+    else if (m_running == 0 && n > 0)
+        m_comparison->setText(
+            tr("The outputs are identical (%n token(s)).", nullptr, static_cast<int>(n)));
+}
+
+QString PlaygroundPage::comparisonText() const {
+    return m_comparison->text();
+}
+
+void PlaygroundPage::onPaneFinished() {
+    if (--m_running > 0) return;
+    m_running = 0;
+    m_generate->setEnabled(true);
+    m_stopButton->setEnabled(false);
+    compare();
+    for (auto* p : {m_left, m_right}) {
+        if (!p->error().isEmpty()) {
+            m_comparison->setText(QStringLiteral("<span style='color:#c62828'>%1</span>")
+                                      .arg(p->statusText().toHtmlEscaped()));
+            continue;
+        }
+        if (!m_store || !p->result()) continue;
+        const auto& r = *p->result();
+        nlohmann::ordered_json j;
+        j["temperature"] = m_lastSettings.sampling.temperature;
+        j["top_k"] = m_lastSettings.sampling.top_k;
+        j["top_p"] = m_lastSettings.sampling.top_p;
+        j["min_p"] = m_lastSettings.sampling.min_p;
+        j["repeat_penalty"] = m_lastSettings.sampling.repeat_penalty;
+        j["seed"] = m_lastSettings.sampling.seed + (p == m_right && !m_sameSeed->isChecked());
+        j["max_tokens"] = m_lastSettings.max_tokens;
+        j["stop"] = m_lastSettings.stop;
+        j["stop_reason"] = r.stop_reason;
+        j["decode_tokens_per_s"] = r.decode_tokens_per_s();
+        j["prefill_tokens_per_s"] = r.prefill_tokens_per_s();
+        j["source"] = "playground";
+        GenerationRecord g;
+        if (p->modelRunId() > 0) g.run_id = p->modelRunId();
+        g.model_path = p->modelPath().toStdString();
+        g.prompt = m_prompt->toPlainText().toStdString();
+        g.settings = j.dump();
+        g.output = r.text;
+        g.tokens = static_cast<std::int64_t>(r.ids.size());
+        g.seconds = r.prefill_seconds + r.decode_seconds;
+        try {
+            m_store->add_generation(g);
+        } catch (const std::exception& e) {
+            m_comparison->setText(
+                tr("The generation could not be saved: %1").arg(QString::fromStdString(e.what())));
+        }
+    }
+    Q_EMIT generated();
+}
+
+}  // namespace itera::ui

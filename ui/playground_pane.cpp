@@ -1,0 +1,259 @@
+#include "playground_pane.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHelpEvent>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QTextBrowser>
+#include <QThread>
+#include <QToolTip>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace itera::ui {
+namespace {
+
+// White for likely tokens, deepening orange as the probability falls below 0.5.
+QString probabilityColour(float p) {
+    const double t = 1.0 - std::clamp(static_cast<double>(p), 0.0, 0.5) / 0.5;
+    const QColor c(255, static_cast<int>(255 - t * (255 - 160)), static_cast<int>(255 - t * 255));
+    return c.name();
+}
+
+QString visible(const std::string& piece) {
+    auto s = QString::fromStdString(piece);
+    s.replace(QLatin1Char('\n'), QStringLiteral("⏎"));
+    return s.toHtmlEscaped();
+}
+
+QString alternatives(const std::vector<Alternative>& top) {
+    QStringList lines;
+    for (const auto& a : top)
+        lines << QStringLiteral("%1 %2").arg(a.p, 6, 'f', 3).arg(visible(a.text));
+    return lines.join(QStringLiteral("<br>"));
+}
+
+}  // namespace
+
+PlaygroundPane::PlaygroundPane(const QString& title, ModelCache* cache, QWidget* parent)
+    : QWidget(parent), m_cache(cache) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    auto* row = new QHBoxLayout;
+    row->addWidget(new QLabel(QStringLiteral("<b>%1</b>").arg(title.toHtmlEscaped()), this));
+    m_model = new QComboBox(this);
+    m_model->setObjectName(QStringLiteral("model"));
+    m_model->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_model->setMinimumContentsLength(24);
+    row->addWidget(m_model, 1);
+    auto* browse = new QPushButton(tr("File…"), this);
+    row->addWidget(browse);
+    layout->addLayout(row);
+    m_view = new QTextBrowser(this);
+    m_view->setObjectName(QStringLiteral("output"));
+    m_view->viewport()->installEventFilter(this);
+    layout->addWidget(m_view, 1);
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("status"));
+    m_status->setWordWrap(true);
+    layout->addWidget(m_status);
+    connect(browse, &QPushButton::clicked, this, &PlaygroundPane::browse);
+    m_pollTimer.setInterval(30);
+    connect(&m_pollTimer, &QTimer::timeout, this, &PlaygroundPane::poll);
+}
+
+PlaygroundPane::~PlaygroundPane() {
+    if (m_box) m_box->cancel = true;
+    if (m_thread) m_thread->wait();
+}
+
+void PlaygroundPane::setChoices(const QList<ModelChoice>& choices) {
+    const auto keep = modelPath();
+    const QSignalBlocker block(m_model);
+    m_model->clear();
+    for (const auto& c : choices) {
+        m_model->addItem(c.label, c.path);
+        m_model->setItemData(m_model->count() - 1, c.path, Qt::ToolTipRole);
+        m_model->setItemData(m_model->count() - 1, c.runId, Qt::UserRole + 1);
+    }
+    if (!keep.isEmpty()) setModelPath(keep);
+}
+
+void PlaygroundPane::setModelPath(const QString& path) {
+    int i = m_model->findData(path);
+    if (i < 0) {
+        m_model->addItem(path, path);
+        i = m_model->count() - 1;
+    }
+    m_model->setCurrentIndex(i);
+}
+
+QString PlaygroundPane::modelPath() const {
+    return m_model->currentData().toString();
+}
+
+qint64 PlaygroundPane::modelRunId() const {
+    return m_model->currentData(Qt::UserRole + 1).toLongLong();
+}
+
+void PlaygroundPane::browse() {
+    const auto path = QFileDialog::getOpenFileName(this, tr("Choose a model"), QString(),
+                                                   tr("Checkpoints (*.safetensors)"));
+    if (!path.isEmpty()) setModelPath(path);
+}
+
+void PlaygroundPane::start(const QString& prompt, const GenerateSettings& settings) {
+    stop();
+    if (m_thread) m_thread->wait();
+    m_prompt = prompt;
+    m_tokens.clear();
+    m_result.reset();
+    m_error.clear();
+    m_firstToken = -1;
+    m_divergence = -1;
+    const auto path = modelPath();
+    if (path.isEmpty()) {
+        m_error = tr("choose a model");
+        render();
+        Q_EMIT finished();
+        return;
+    }
+    auto box = std::make_shared<GenerationMailbox>();
+    m_box = box;
+    auto* cache = m_cache;
+    const auto model = std::filesystem::path(path.toStdString());
+    const auto text = prompt.toStdString();
+    m_thread = QThread::create([cache, model, text, settings, box] {
+        runGeneration(*cache, model, text, settings, *box);
+    });
+    connect(m_thread, &QThread::finished, m_thread, &QObject::deleteLater);
+    connect(m_thread, &QObject::destroyed, this, [this, t = m_thread] {
+        if (m_thread == t) m_thread = nullptr;
+    });
+    m_clock.start();
+    m_thread->start();
+    m_pollTimer.start();
+    render();
+}
+
+void PlaygroundPane::stop() {
+    if (m_box) m_box->cancel = true;
+}
+
+void PlaygroundPane::poll() {
+    if (!m_box) return;
+    bool done = false;
+    {
+        std::lock_guard lock(m_box->mutex);
+        for (auto& e : m_box->events) m_tokens.push_back(std::move(e));
+        m_box->events.clear();
+        m_firstToken = m_box->firstTokenSeconds;
+        if (m_box->done) {
+            done = true;
+            m_result = std::move(m_box->result);
+            m_error = m_box->error;
+        }
+    }
+    if (done) {
+        m_box.reset();
+        m_pollTimer.stop();
+    }
+    render();
+    Q_EMIT updated();
+    if (done) Q_EMIT finished();
+}
+
+QString PlaygroundPane::statusText() const {
+    if (!m_error.isEmpty()) return tr("Error: %1").arg(m_error);
+    QStringList parts;
+    parts << tr("%n token(s)", nullptr, static_cast<int>(m_tokens.size()));
+    if (m_result) {
+        parts << tr("%1 tokens/s").arg(m_result->decode_tokens_per_s(), 0, 'f', 0);
+        parts << tr("prompt %1 tokens in %2 ms")
+                     .arg(m_result->prefill_tokens())
+                     .arg(m_result->prefill_seconds * 1000, 0, 'f', 1);
+        parts << tr("ended: %1").arg(QString::fromStdString(m_result->stop_reason));
+    } else if (m_box) {
+        parts << tr("generating…");
+    }
+    if (m_firstToken >= 0)
+        parts << tr("first token after %1 ms (model load included)")
+                     .arg(m_firstToken * 1000, 0, 'f', 0);
+    return parts.join(QStringLiteral(" · "));
+}
+
+QString PlaygroundPane::outputText() const {
+    if (m_result) return QString::fromStdString(m_result->text);
+    QString s;
+    for (const auto& t : m_tokens) s += QString::fromStdString(t.piece);
+    return s;
+}
+
+void PlaygroundPane::setComparison(const PlaygroundPane* other, int divergence) {
+    if (other == m_other && divergence == m_divergence) return;
+    m_other = other;
+    m_divergence = divergence;
+    render();
+}
+
+void PlaygroundPane::render() {
+    // The document's text is the prompt, then each token's piece (a marker
+    // before the first divergent token); m_spans remembers where each token is.
+    QString html =
+        QStringLiteral("<div style='white-space:pre-wrap'><span style='color:#777'>%1</span>")
+            .arg(m_prompt.toHtmlEscaped());
+    int at = static_cast<int>(m_prompt.size());
+    m_spans.clear();
+    for (std::size_t i = 0; i < m_tokens.size(); ++i) {
+        const auto& t = m_tokens[i];
+        if (static_cast<int>(i) == m_divergence) {
+            html += QStringLiteral("<span style='color:#c62828;font-weight:bold'>│</span>");
+            ++at;
+        }
+        const auto piece = QString::fromStdString(t.piece);
+        html += QStringLiteral("<span style='background-color:%1'>%2</span>")
+                    .arg(probabilityColour(t.p), piece.toHtmlEscaped());
+        m_spans.emplace_back(at, at + static_cast<int>(piece.size()));
+        at += static_cast<int>(piece.size());
+    }
+    html += QStringLiteral("</div>");
+    m_view->setHtml(html);
+    m_view->moveCursor(QTextCursor::End);
+    m_status->setText(statusText());
+}
+
+bool PlaygroundPane::eventFilter(QObject* watched, QEvent* event) {
+    if (watched != m_view->viewport() || event->type() != QEvent::ToolTip)
+        return QWidget::eventFilter(watched, event);
+    auto* help = static_cast<QHelpEvent*>(event);
+    const int pos = m_view->cursorForPosition(help->pos()).position();
+    const auto it = std::find_if(m_spans.begin(), m_spans.end(), [&](const auto& s) {
+        return pos >= s.first && pos < std::max(s.second, s.first + 1);
+    });
+    if (it == m_spans.end()) {
+        QToolTip::hideText();
+        return true;
+    }
+    const auto i = static_cast<std::size_t>(it - m_spans.begin());
+    const auto& t = m_tokens[i];
+    auto text =
+        tr("<b>token %1</b>: “%2” · p = %3").arg(i).arg(visible(t.piece)).arg(t.p, 0, 'f', 3);
+    if (!t.top.empty())
+        text +=
+            tr("<br><b>this model's top %1</b><br>%2").arg(t.top.size()).arg(alternatives(t.top));
+    const bool sameContext = m_divergence < 0 || static_cast<int>(i) <= m_divergence;
+    if (m_other && sameContext && i < m_other->tokens().size() && !m_other->tokens()[i].top.empty())
+        text += tr("<br><b>the other model's top %1</b><br>%2")
+                    .arg(m_other->tokens()[i].top.size())
+                    .arg(alternatives(m_other->tokens()[i].top));
+    QToolTip::showText(help->globalPos(),
+                       QStringLiteral("<span style='font-family:monospace'>%1</span>").arg(text),
+                       m_view);
+    return true;
+}
+
+}  // namespace itera::ui
