@@ -103,8 +103,8 @@ PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent) : QWidget(paren
     split->addWidget(m_right);
     layout->addWidget(split, 1);
     auto* legend = new QLabel(
-        tr("Tokens are shaded by the model's probability of them (white: likely, orange: "
-           "under 0.5); hover one for the top-5 alternatives of both models. "
+        tr("Tokens are shaded by the model's probability of them (white: p = 1, orange: p ≤ 0.01, "
+           "log scale); hover one for the top-5 alternatives of both models. "
            "<span style='color:#c62828'><b>│</b></span> marks where the outputs first differ."),
         this);
     legend->setWordWrap(true);

@@ -13,14 +13,18 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 namespace itera::ui {
 namespace {
 
-// White for likely tokens, deepening orange as the probability falls below 0.5.
+// White for a likely token, deepening to orange as its probability falls to
+// 1 % and below (a log scale: a small model gives few tokens p > 0.5).
 QString probabilityColour(float p) {
-    const double t = 1.0 - std::clamp(static_cast<double>(p), 0.0, 0.5) / 0.5;
-    const QColor c(255, static_cast<int>(255 - t * (255 - 160)), static_cast<int>(255 - t * 255));
+    const double t =
+        std::clamp(-std::log10(std::max(static_cast<double>(p), 1e-9)) / 2.0, 0.0, 1.0);
+    const QColor c(255, static_cast<int>(255 - t * (255 - 170)),
+                   static_cast<int>(255 - t * (255 - 90)));
     return c.name();
 }
 
