@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -17,11 +18,13 @@
 #include "checkpoint/safetensors.h"
 #include "compress/compress.h"
 #include "compress/half.h"
+#include "error_of.h"
 #include "eval/compare.h"
 #include "eval/eval_data.h"
 #include "infer/decoder.h"
 #include "infer/inference_model.h"
 #include "infer/matrix.h"
+#include "infer/score.h"
 #include "temp_dir.h"
 #include "util/error.h"
 
@@ -378,6 +381,50 @@ TEST_F(CompressedCheckpoint, DecoderEvaluationMatchesLibTorchAndComparesModels) 
     EXPECT_GT(c.kld, 0.0);
     EXPECT_LT(c.kld, 1e-2);
     EXPECT_GT(c.top1_agreement, 0.9);
+}
+
+TEST_F(CompressedCheckpoint, TeacherForcedKlIsThePerPositionKlOfTwoDecoders) {
+    CompressOptions o;
+    o.scheme = Scheme::Int4;
+    compress_checkpoint(source_, o, dir_.path() / "i4.safetensors");
+    auto a = InferenceModel::load(source_);
+    auto b = InferenceModel::load(dir_.path() / "i4.safetensors");
+    const auto ids = a->require_tokenizer().encode("Call me Ishmael. Some years ago, never mind.");
+    const std::size_t from = 5;
+    const auto kl = teacher_forced_kl(*a, *b, ids, from);
+    ASSERT_EQ(kl.size(), ids.size() - 1 - from);
+
+    // Reference: two decoders stepped token by token, softmax and KL in double.
+    Decoder da(a->decode_model(), 1), db(b->decode_model(), 1);
+    const auto V = config_.vocab_size;
+    double worst = 0, mean = 0;
+    for (std::size_t t = 0; t + 1 < ids.size(); ++t) {
+        const float* x = da.step(&ids[t]);
+        std::vector<double> pa(x, x + V);
+        const float* y = db.step(&ids[t]);
+        std::vector<double> pb(y, y + V);
+        if (t < from) continue;
+        auto log_softmax = [&](std::vector<double>& v) {
+            const double top = *std::max_element(v.begin(), v.end());
+            double total = 0;
+            for (double e : v) total += std::exp(e - top);
+            for (double& e : v) e = e - top - std::log(total);
+        };
+        log_softmax(pa);
+        log_softmax(pb);
+        double want = 0;
+        for (std::int64_t v = 0; v < V; ++v) want += std::exp(pa[v]) * (pa[v] - pb[v]);
+        worst = std::max(worst, std::abs(want - kl[t - from]));
+        mean += want / kl.size();
+    }
+    std::printf("teacher-forced KL(fp32 || int4), random weights: mean %.3e, max error %.2e\n",
+                mean, worst);
+    EXPECT_GT(mean, 0.0);
+    EXPECT_LT(worst, 1e-5 + 1e-3 * mean);
+
+    const auto same = teacher_forced_kl(*a, *a, ids, 0);
+    for (double k : same) EXPECT_LT(k, 1e-6);
+    EXPECT_TRUE(teacher_forced_kl(*a, *b, ids, ids.size()).empty());
 }
 
 }  // namespace

@@ -282,6 +282,12 @@ TEST(Workbench, PlaygroundComparesARunsModelWithItsCompressedVersion) {
     else
         EXPECT_TRUE(page->comparisonText().contains(QString::number(same)))
             << page->comparisonText().toStdString();
+    // Teacher forcing: B read A's text; one KL per generated token of A.
+    QSignalSpy forced(page, &PlaygroundPage::teacherForced);
+    ASSERT_TRUE(forced.count() > 0 || forced.wait(60'000));
+    EXPECT_EQ(page->teacherForcedKl().size(), a.size()) << page->teacherForcingText().toStdString();
+    for (double k : page->teacherForcedKl()) EXPECT_GE(k, 0.0);
+    EXPECT_TRUE(page->teacherForcingText().contains(QStringLiteral("mean")));
     const auto saved = store.generations();
     ASSERT_EQ(saved.size(), 2u);
     EXPECT_EQ(saved[0].run_id, id);

@@ -10,10 +10,13 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QThread>
 #include <QVBoxLayout>
 
 #include <nlohmann/json.hpp>
 
+#include "infer/score.h"
+#include "kl_strip.h"
 #include "store/run_store.h"
 #include "util/error.h"
 
@@ -96,6 +99,13 @@ PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent) : QWidget(paren
     m_comparison = new QLabel(this);
     m_comparison->setObjectName(QStringLiteral("comparison"));
     layout->addWidget(m_comparison);
+    m_klLabel = new QLabel(this);
+    m_klLabel->setObjectName(QStringLiteral("teacherForcing"));
+    m_klLabel->setWordWrap(true);
+    layout->addWidget(m_klLabel);
+    m_kl = new KlStrip(this);
+    m_kl->setToolTip(tr("KL(A ‖ B) at each token of A's output, with B reading A's text"));
+    layout->addWidget(m_kl);
     auto* split = new QSplitter(Qt::Horizontal, this);
     m_left = new PlaygroundPane(tr("A"), &m_cache, split);
     m_right = new PlaygroundPane(tr("B"), &m_cache, split);
@@ -117,6 +127,10 @@ PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent) : QWidget(paren
         connect(p, &PlaygroundPane::updated, this, &PlaygroundPage::compare);
         connect(p, &PlaygroundPane::finished, this, &PlaygroundPage::onPaneFinished);
     }
+}
+
+PlaygroundPage::~PlaygroundPage() {
+    if (m_klThread) m_klThread->wait();
 }
 
 void PlaygroundPage::setChoices(const QList<ModelChoice>& choices, const QString& left,
@@ -161,6 +175,9 @@ void PlaygroundPage::generate() {
         return;
     }
     m_lastSettings = s;
+    ++m_generation;
+    m_kl->setValues({}, {});
+    m_klLabel->clear();
     m_running = 2;
     m_generate->setEnabled(false);
     m_stopButton->setEnabled(true);
@@ -195,6 +212,81 @@ void PlaygroundPage::compare() {
 
 QString PlaygroundPage::comparisonText() const {
     return m_comparison->text();
+}
+
+const std::vector<double>& PlaygroundPage::teacherForcedKl() const {
+    return m_kl->values();
+}
+
+QString PlaygroundPage::teacherForcingText() const {
+    return m_klLabel->text();
+}
+
+void PlaygroundPage::startTeacherForcing() {
+    const auto& a = m_left->result();
+    if (!a || !m_right->result() || a->ids.empty()) return;
+    struct Job {
+        std::vector<double> kl;
+        QString error;
+    };
+    auto job = std::make_shared<Job>();
+    auto* cache = &m_cache;
+    const auto pathA = std::filesystem::path(m_left->modelPath().toStdString());
+    const auto pathB = std::filesystem::path(m_right->modelPath().toStdString());
+    const auto prompt = a->prompt_ids;
+    const auto generated = a->ids;
+    const bool eos = m_lastSettings.document_start;
+    m_klLabel->setText(tr("Teacher forcing: model B reads A's text…"));
+    if (m_klThread) m_klThread->wait();
+    m_klThread = QThread::create([=] {
+        try {
+            const auto ma = cache->get(pathA);
+            const auto mb = cache->get(pathB);
+            std::vector<std::int32_t> ids;
+            if (eos) ids.push_back(ma->require_tokenizer().eos_id());
+            ids.insert(ids.end(), prompt.begin(), prompt.end());
+            const std::size_t from =
+                ids.size() - 1;  // the row predicting the first generated token
+            ids.insert(ids.end(), generated.begin(), generated.end());
+            job->kl = teacher_forced_kl(*ma, *mb, ids, from);
+        } catch (const std::exception& e) {
+            job->error = QString::fromStdString(e.what());
+        }
+    });
+    const int generation = m_generation;
+    connect(m_klThread, &QThread::finished, this, [this, job, generation] {
+        m_klThread->deleteLater();
+        m_klThread = nullptr;
+        if (generation != m_generation) return;  // a newer generation started meanwhile
+        if (!job->error.isEmpty()) {
+            m_klLabel->setText(tr("Teacher forcing failed: %1").arg(job->error));
+            Q_EMIT teacherForced();
+            return;
+        }
+        QStringList pieces;
+        for (const auto& t : m_left->tokens()) pieces << QString::fromStdString(t.piece);
+        double mean = 0;
+        std::size_t worst = 0;
+        for (std::size_t i = 0; i < job->kl.size(); ++i) {
+            mean += job->kl[i] / job->kl.size();
+            if (job->kl[i] > job->kl[worst]) worst = i;
+        }
+        if (!job->kl.empty()) {
+            auto piece =
+                worst < static_cast<std::size_t>(pieces.size()) ? pieces[worst] : QString();
+            piece.replace(QLatin1Char('\n'), QStringLiteral("⏎"));
+            m_klLabel->setText(
+                tr("Teacher forcing (model B reads A's text): KL(A ‖ B) per token, mean %1 nats, "
+                   "largest %2 at token %3 “%4”.")
+                    .arg(mean, 0, 'g', 3)
+                    .arg(job->kl[worst], 0, 'g', 3)
+                    .arg(worst)
+                    .arg(piece));
+        }
+        m_kl->setValues(std::move(job->kl), pieces);
+        Q_EMIT teacherForced();
+    });
+    m_klThread->start();
 }
 
 void PlaygroundPage::onPaneFinished() {
@@ -240,6 +332,7 @@ void PlaygroundPage::onPaneFinished() {
         }
     }
     Q_EMIT generated();
+    if (m_left->error().isEmpty() && m_right->error().isEmpty()) startTeacherForcing();
 }
 
 }  // namespace itera::ui

@@ -16,6 +16,7 @@ class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
+class QThread;
 
 namespace itera {
 class RunStore;
@@ -23,11 +24,14 @@ class RunStore;
 
 namespace itera::ui {
 
+class KlStrip;
+
 class PlaygroundPage : public QWidget {
     Q_OBJECT
 public:
     /// Generations are saved to `store` (the GUI thread's connection).
     explicit PlaygroundPage(RunStore* store, QWidget* parent = nullptr);
+    ~PlaygroundPage() override;
 
     /// Models to offer; `left` and `right` are chosen when given.
     void setChoices(const QList<ModelChoice>& choices, const QString& left = {},
@@ -40,14 +44,20 @@ public:
     PlaygroundPane* pane(int i) const { return i == 0 ? m_left : m_right; }
     /// "first divergence at token N", "identical ...", or an error.
     QString comparisonText() const;
+    /// KL(A ‖ B) per token of A's output, B reading A's text (teacher forcing).
+    const std::vector<double>& teacherForcedKl() const;
+    QString teacherForcingText() const;
 
 Q_SIGNALS:
     /// Both panes finished (and their generations were saved).
     void generated();
+    /// The teacher-forced comparison of the last generation is shown.
+    void teacherForced();
 
 private:
     void compare();
     void onPaneFinished();
+    void startTeacherForcing();
 
     RunStore* m_store;
     ModelCache m_cache;
@@ -66,6 +76,10 @@ private:
     QPushButton* m_generate;
     QPushButton* m_stopButton;
     QLabel* m_comparison;
+    QLabel* m_klLabel;
+    KlStrip* m_kl;
+    QThread* m_klThread = nullptr;
+    int m_generation = 0;  ///< numbers generations, so a late result of an old one is dropped
     int m_running = 0;
     GenerateSettings m_lastSettings;
 };

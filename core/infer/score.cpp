@@ -43,4 +43,30 @@ ScoreResult score_text(const InferenceModel& model, const std::string& text, boo
     return r;
 }
 
+std::vector<double> teacher_forced_kl(const InferenceModel& a, const InferenceModel& b,
+                                      const std::vector<std::int32_t>& ids, std::size_t from) {
+    const std::int64_t V = a.config().vocab_size;
+    if (b.config().vocab_size != V)
+        throw Error("teacher forcing needs one vocabulary: " + a.path().string() + " has " +
+                    std::to_string(V) + " tokens, " + b.path().string() + " has " +
+                    std::to_string(b.config().vocab_size));
+    if (a.tokenizer() && b.tokenizer() &&
+        a.tokenizer()->fingerprint() != b.tokenizer()->fingerprint())
+        throw Error("teacher forcing needs one tokenizer: " + a.path().string() + " and " +
+                    b.path().string() + " use different ones");
+    std::vector<double> kl;
+    if (ids.size() < 2 || from + 1 >= ids.size()) return kl;
+    const auto la = a.log_probs(ids);  // (T, V), rows are log-probabilities
+    const auto lb = b.log_probs(ids);
+    for (std::size_t t = from; t + 1 < ids.size(); ++t) {
+        const float* pa = la.data() + static_cast<std::int64_t>(t) * V;
+        const float* pb = lb.data() + static_cast<std::int64_t>(t) * V;
+        double sum = 0;
+        for (std::int64_t v = 0; v < V; ++v)
+            sum += std::exp(double(pa[v])) * (double(pa[v]) - pb[v]);
+        kl.push_back(std::max(0.0, sum));  // rounding can leave -1e-9 for equal models
+    }
+    return kl;
+}
+
 }  // namespace itera

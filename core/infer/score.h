@@ -28,4 +28,12 @@ struct ScoreResult {
 ScoreResult score_text(const InferenceModel& model, const std::string& text, bool bos,
                        std::size_t top_n = 5);
 
+/// Teacher forcing: both models read the same tokens `ids`; for every position
+/// t in [from, ids.size() - 1) the KL divergence KL(a ‖ b) of their next-token
+/// distributions after ids[0..t] (those predicting ids[t + 1]), in nats.
+/// Shows how two models differ on one text even where sampling would part
+/// their outputs. Throws if the models' vocabularies or tokenizers differ.
+std::vector<double> teacher_forced_kl(const InferenceModel& a, const InferenceModel& b,
+                                      const std::vector<std::int32_t>& ids, std::size_t from);
+
 }  // namespace itera
