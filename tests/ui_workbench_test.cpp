@@ -9,6 +9,7 @@
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -292,6 +293,16 @@ TEST(Workbench, PlaygroundComparesARunsModelWithItsCompressedVersion) {
     ASSERT_EQ(saved.size(), 2u);
     EXPECT_EQ(saved[0].run_id, id);
     EXPECT_EQ(saved[0].prompt, "the whale");
+    // The history lists them; choosing one restores its prompt, settings and model.
+    ASSERT_EQ(page->history()->count(), 2);
+    page->setPrompt(QStringLiteral("something else"));
+    page->findChild<QSpinBox*>(QStringLiteral("maxTokens"))->setValue(7);
+    page->pane(0)->setModelPath(QString::fromStdString(small.string()));
+    Q_EMIT page->history()->activated(1);
+    EXPECT_EQ(page->findChild<QPlainTextEdit*>(QStringLiteral("prompt"))->toPlainText(),
+              QStringLiteral("the whale"));
+    EXPECT_EQ(page->findChild<QSpinBox*>(QStringLiteral("maxTokens"))->value(), 24);
+    EXPECT_EQ(page->pane(0)->modelPath(), QString::fromStdString(saved[1].model_path));
 
     // A model that cannot be loaded is named in its pane; the other still generates.
     page->pane(1)->setModelPath(QStringLiteral("/nonexistent/model.safetensors"));

@@ -1,6 +1,7 @@
 #include "playground_page.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -49,6 +50,15 @@ PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent) : QWidget(paren
     m_prompt->setPlaceholderText(tr("Prompt, e.g. “Call me Ishmael.”"));
     m_prompt->setPlainText(QStringLiteral("Call me Ishmael."));
     m_prompt->setMaximumHeight(m_prompt->fontMetrics().height() * 4 + 12);
+    auto* historyRow = new QHBoxLayout;
+    historyRow->addWidget(new QLabel(tr("History:"), this));
+    m_history = new QComboBox(this);
+    m_history->setObjectName(QStringLiteral("history"));
+    m_history->setToolTip(
+        tr("Earlier generations: choose one to restore its prompt, settings and "
+           "model (pane A), then Generate to run it again"));
+    historyRow->addWidget(m_history, 1);
+    layout->addLayout(historyRow);
     layout->addWidget(m_prompt);
 
     const SamplingSettings d;
@@ -122,6 +132,8 @@ PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent) : QWidget(paren
     layout->addWidget(legend);
 
     connect(m_generate, &QPushButton::clicked, this, &PlaygroundPage::generate);
+    connect(m_history, &QComboBox::activated, this, &PlaygroundPage::restore);
+    refreshHistory();
     connect(m_stopButton, &QPushButton::clicked, this, &PlaygroundPage::stop);
     for (auto* p : {m_left, m_right}) {
         connect(p, &PlaygroundPane::updated, this, &PlaygroundPage::compare);
@@ -212,6 +224,58 @@ void PlaygroundPage::compare() {
 
 QString PlaygroundPage::comparisonText() const {
     return m_comparison->text();
+}
+
+void PlaygroundPage::refreshHistory() {
+    if (!m_store) return;
+    try {
+        m_records = m_store->generations(200);
+    } catch (const std::exception&) {
+        m_records.clear();  // the history is a convenience; the store reports its errors elsewhere
+    }
+    const QSignalBlocker block(m_history);
+    m_history->clear();
+    for (const auto& g : m_records) {
+        auto prompt = QString::fromStdString(g.prompt).simplified();
+        if (prompt.size() > 48) prompt = prompt.left(47) + QStringLiteral("…");
+        m_history->addItem(QStringLiteral("%1 · %2 · “%3”")
+                               .arg(QString::fromStdString(g.created_at)
+                                        .replace(QLatin1Char('T'), QLatin1Char(' ')),
+                                    QString::fromStdString(
+                                        std::filesystem::path(g.model_path).filename().string()),
+                                    prompt));
+        m_history->setItemData(m_history->count() - 1, QString::fromStdString(g.output).left(400),
+                               Qt::ToolTipRole);
+    }
+    m_history->setCurrentIndex(-1);
+    m_history->setPlaceholderText(m_records.empty() ? tr("no generations yet")
+                                                    : tr("%n earlier generation(s)", nullptr,
+                                                         static_cast<int>(m_records.size())));
+}
+
+void PlaygroundPage::restore(int index) {
+    if (index < 0 || index >= static_cast<int>(m_records.size())) return;
+    const auto& g = m_records[static_cast<std::size_t>(index)];
+    m_prompt->setPlainText(QString::fromStdString(g.prompt));
+    m_left->setModelPath(QString::fromStdString(g.model_path));
+    try {
+        const auto j = nlohmann::json::parse(g.settings);
+        m_temperature->setValue(j.value("temperature", m_temperature->value()));
+        m_topK->setValue(j.value("top_k", m_topK->value()));
+        m_topP->setValue(j.value("top_p", m_topP->value()));
+        m_minP->setValue(j.value("min_p", m_minP->value()));
+        m_repeatPenalty->setValue(j.value("repeat_penalty", m_repeatPenalty->value()));
+        m_maxTokens->setValue(j.value("max_tokens", m_maxTokens->value()));
+        m_seed->setValue(static_cast<int>(j.value("seed", std::int64_t{m_seed->value()})));
+        QStringList stops;
+        for (const auto& stop : j.value("stop", std::vector<std::string>{}))
+            stops << QString::fromStdString(stop).replace(QLatin1Char('\n'), QStringLiteral("\\n"));
+        m_stop->setText(stops.join(QLatin1Char(',')));
+    } catch (const std::exception& e) {
+        m_comparison->setText(tr("Generation %1's settings cannot be read: %2")
+                                  .arg(g.id)
+                                  .arg(QString::fromStdString(e.what())));
+    }
 }
 
 const std::vector<double>& PlaygroundPage::teacherForcedKl() const {
@@ -331,6 +395,7 @@ void PlaygroundPage::onPaneFinished() {
                 tr("The generation could not be saved: %1").arg(QString::fromStdString(e.what())));
         }
     }
+    refreshHistory();
     Q_EMIT generated();
     if (m_left->error().isEmpty() && m_right->error().isEmpty()) startTeacherForcing();
 }

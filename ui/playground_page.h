@@ -8,8 +8,10 @@
 #include <QWidget>
 
 #include "playground_pane.h"
+#include "store/run_store.h"
 
 class QCheckBox;
+class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -17,10 +19,6 @@ class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
 class QThread;
-
-namespace itera {
-class RunStore;
-}
 
 namespace itera::ui {
 
@@ -39,6 +37,8 @@ public:
     /// The settings of the controls; throws itera::Error naming an invalid one.
     GenerateSettings settings() const;
     void setPrompt(const QString& prompt);
+    /// The history list: stored generations, newest first.
+    QComboBox* history() const { return m_history; }
     void generate();
     void stop();
     PlaygroundPane* pane(int i) const { return i == 0 ? m_left : m_right; }
@@ -58,6 +58,9 @@ private:
     void compare();
     void onPaneFinished();
     void startTeacherForcing();
+    void refreshHistory();
+    /// Restores prompt, settings and pane A's model of stored generation `index` of the list.
+    void restore(int index);
 
     RunStore* m_store;
     ModelCache m_cache;
@@ -77,6 +80,8 @@ private:
     QPushButton* m_stopButton;
     QLabel* m_comparison;
     QLabel* m_klLabel;
+    QComboBox* m_history;
+    std::vector<GenerationRecord> m_records;
     KlStrip* m_kl;
     QThread* m_klThread = nullptr;
     int m_generation = 0;  ///< numbers generations, so a late result of an old one is dropped
