@@ -17,10 +17,12 @@
 #include <QTest>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "chart_panel.h"
 #include "compress/compress.h"
+#include "compression_page.h"
 #include "main_window.h"
 #include "new_run_dialog.h"
 #include "playground_page.h"
@@ -311,4 +313,50 @@ TEST(Workbench, PlaygroundComparesARunsModelWithItsCompressedVersion) {
     EXPECT_TRUE(page->pane(1)->error().contains(QStringLiteral("/nonexistent/model.safetensors")))
         << page->pane(1)->error().toStdString();
     EXPECT_TRUE(page->pane(0)->result().has_value());
+}
+
+TEST(CompressionPage, ListsMeasuredResultsDrawsTheParetoFrontAndShowsTensors) {
+    auto record = [](const char* method, double ratio, double delta, double kld) {
+        CompressionRecord r;
+        r.method = method;
+        r.path = std::string("/nonexistent/") + method + ".safetensors";
+        r.bytes = static_cast<std::int64_t>(6.5e6 / ratio);
+        nlohmann::json j = {{"ratio", ratio},
+                            {"delta_ppl_pct", delta},
+                            {"kld", kld},
+                            {"top1_agreement", 0.9},
+                            {"perplexity", 124.0},
+                            {"bpw", 32 / ratio},
+                            {"bits_per_byte", 1.96},
+                            {"decode_tokens_per_s", 6000.0},
+                            {"source_decode_tokens_per_s", 5000.0}};
+        j["tensors"] = nlohmann::json::array({{{"name", "embed.weight"},
+                                               {"shape", {4096, 128}},
+                                               {"scheme", method},
+                                               {"source_bytes", 2097152},
+                                               {"bytes", 2097152 / ratio},
+                                               {"rel_rms", 0.01},
+                                               {"sqnr_db", 40.0}},
+                                              {{"name", "layers.0.mixer.norm.weight"},
+                                               {"shape", {128}},
+                                               {"scheme", "f32"},
+                                               {"source_bytes", 512},
+                                               {"bytes", 512},
+                                               {"rel_rms", 0.0},
+                                               {"sqnr_db", 0.0}}});
+        r.settings = j.dump();
+        return r;
+    };
+    CompressionPage page;
+    page.show();
+    // f16 and nf4 are on the front; int4 is dominated by nf4 (smaller and better).
+    page.showRun(3, {record("f16", 1.95, 0.001, 1e-5), record("int4", 6.08, 2.33, 0.028),
+                     record("nf4", 6.41, 1.32, 0.02), CompressionRecord{}});
+    EXPECT_EQ(page.rowCount(), 4);  // a record without a report is listed, not plotted
+    EXPECT_EQ(page.paretoPoints(), 2);
+    EXPECT_EQ(page.tensorRowCount(), 0);
+    page.selectRow(1);
+    EXPECT_EQ(page.tensorRowCount(), 2);
+    page.showRun(0, {});
+    EXPECT_EQ(page.rowCount(), 0);
 }

@@ -32,6 +32,7 @@
 #include "app_settings.h"
 #include "build_info.h"
 #include "chart_panel.h"
+#include "compression_page.h"
 #include "data/builtin.h"
 #include "new_run_dialog.h"
 #include "playground_page.h"
@@ -93,12 +94,16 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
     m_pages->setObjectName(QStringLiteral("pages"));
     m_charts = new ChartPanel(m_pages);
     m_pages->addTab(m_charts, tr("Training"));
+    m_compression = new CompressionPage(m_pages);
+    m_pages->addTab(m_compression, tr("Compression"));
     m_playground = new PlaygroundPage(m_store.get(), m_pages);
     m_pages->addTab(m_playground, tr("Playground"));
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
     connect(m_pages, &QTabWidget::currentChanged, this, [this](int) {
         if (m_pages->currentWidget() == m_playground) offerModels();
+        if (m_pages->currentWidget() == m_compression) showCompressions();
+        if (m_pages->currentWidget() == m_compression) showCompressions();
     });
 
     // Top: the runs browser and the open run's details, side by side.
@@ -325,6 +330,7 @@ void MainWindow::openRuns(const QList<qint64>& ids) {
     m_charts->showRuns(std::move(curves));
     showDetails(ids.size() == 1 ? ids.front() : 0);
     if (m_pages->currentWidget() == m_playground) offerModels();
+    if (m_pages->currentWidget() == m_compression) showCompressions();
     updateActions();
 }
 
@@ -360,6 +366,22 @@ QList<ModelChoice> MainWindow::modelChoices() {
                     true);
     }
     return out;
+}
+
+void MainWindow::showCompressions() {
+    const qint64 id = m_open.size() == 1 ? m_open.front() : 0;
+    std::vector<CompressionRecord> records;
+    try {
+        if (id) records = m_store->compressions(id);
+    } catch (const std::exception& e) {
+        showMessage(QString::fromStdString(e.what()), true);
+    }
+    m_compression->showRun(id, records);
+}
+
+void MainWindow::showCompressionPage() {
+    m_pages->setCurrentWidget(m_compression);
+    showCompressions();
 }
 
 void MainWindow::showPlayground() {

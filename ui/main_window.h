@@ -23,6 +23,7 @@ class QTabWidget;
 namespace itera::ui {
 
 class ChartPanel;
+class CompressionPage;
 class PlaygroundPage;
 struct ModelChoice;
 class RunDetails;
@@ -52,6 +53,9 @@ public:
     PlaygroundPage* playground() const { return m_playground; }
     /// Shows the playground with the open run's models offered.
     void showPlayground();
+    /// Shows the compression inspector for the open run.
+    void showCompressionPage();
+    CompressionPage* compression() const { return m_compression; }
     RunsDock* runsDock() const { return m_runsDock; }
     RunTableModel* runModel() const { return m_model; }
     RunDetails* details() const { return m_details; }
@@ -72,6 +76,7 @@ private:
     void followExternalRuns();
     QList<ModelChoice> modelChoices();
     void offerModels();
+    void showCompressions();
     void newRun(const RunRecord* from);
     void deleteSelected();
     void openSettings();
@@ -84,6 +89,7 @@ private:
     ChartPanel* m_charts = nullptr;
     QTabWidget* m_pages = nullptr;
     PlaygroundPage* m_playground = nullptr;
+    CompressionPage* m_compression = nullptr;
     RunDetails* m_details = nullptr;
     QDockWidget* m_detailsDock = nullptr;
     QList<qint64> m_open;

@@ -47,7 +47,11 @@ int main(int argc, char** argv) {
         QStringLiteral("playground"),
         QStringLiteral("Show the playground (with the --open run's models) and generate PROMPT."),
         QStringLiteral("PROMPT"));
-    parser.addOptions({database, open, resume, playground, screenshot, delay, size});
+    const QCommandLineOption page(
+        QStringLiteral("page"),
+        QStringLiteral("Page to show: training, compression or playground."),
+        QStringLiteral("NAME"));
+    parser.addOptions({database, open, resume, playground, page, screenshot, delay, size});
     parser.process(app);
 
     itera::set_thread_count(0);
@@ -75,6 +79,8 @@ int main(int argc, char** argv) {
             window->openRuns(ids);
     }
     if (parser.isSet(resume)) window->resumeRun(parser.value(resume).toLongLong());
+    if (parser.value(page) == QLatin1String("compression")) window->showCompressionPage();
+    if (parser.value(page) == QLatin1String("playground")) window->showPlayground();
     if (parser.isSet(playground)) {
         window->showPlayground();
         window->playground()->setPrompt(parser.value(playground));

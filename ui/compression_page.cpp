@@ -1,0 +1,302 @@
+#include "compression_page.h"
+
+#include <QComboBox>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QStandardItemModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "qcustomplot_include.h"
+#include "run_curves.h"
+
+namespace itera::ui {
+namespace {
+
+constexpr int kSortRole = Qt::UserRole;
+constexpr int kRowRole = Qt::UserRole + 1;
+
+double number(const nlohmann::json& j, const char* key, double fallback = std::nan("")) {
+    return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+}
+
+QStandardItem* item(const QString& text, const QVariant& sort, bool right = false) {
+    auto* i = new QStandardItem(text);
+    i->setData(sort, kSortRole);
+    if (right) i->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    return i;
+}
+
+QStandardItem* numeric(double v, int decimals, const QString& suffix = {}) {
+    if (std::isnan(v)) return item(QString(), -std::numeric_limits<double>::infinity(), true);
+    return item(QLocale().toString(v, 'f', decimals) + suffix, v, true);
+}
+
+}  // namespace
+
+CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    m_summary = new QLabel(this);
+    m_summary->setObjectName(QStringLiteral("compressionSummary"));
+    m_summary->setWordWrap(true);
+    layout->addWidget(m_summary);
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    m_results = new QStandardItemModel(0, 12, this);
+    m_results->setHorizontalHeaderLabels({tr("Method"), tr("File"), tr("Size"), tr("Ratio"),
+                                          tr("Bits/weight"), tr("Perplexity"), tr("ΔPPL"),
+                                          tr("Bits/byte"), tr("KL (nats)"), tr("Top-1"),
+                                          tr("Decode tok/s"), tr("vs FP32")});
+    m_results->setSortRole(kSortRole);
+    m_resultsView = new QTableView(split);
+    m_resultsView->setObjectName(QStringLiteral("compressions"));
+    m_resultsView->setModel(m_results);
+    m_resultsView->setSortingEnabled(true);
+    m_resultsView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_resultsView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_resultsView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_resultsView->verticalHeader()->hide();
+    m_resultsView->horizontalHeader()->setStretchLastSection(true);
+    split->addWidget(m_resultsView);
+
+    auto* bottom = new QSplitter(Qt::Horizontal, split);
+    auto* plotBox = new QWidget(bottom);
+    auto* plotLayout = new QVBoxLayout(plotBox);
+    plotLayout->setContentsMargins(0, 0, 0, 0);
+    auto* yRow = new QHBoxLayout;
+    yRow->addWidget(new QLabel(tr("Quality cost:"), plotBox));
+    m_yMetric = new QComboBox(plotBox);
+    m_yMetric->addItems(
+        {tr("ΔPPL (%)"), tr("KL divergence (nats/token)"), tr("1 − top-1 agreement")});
+    yRow->addWidget(m_yMetric);
+    yRow->addStretch();
+    plotLayout->addLayout(yRow);
+    m_scatter = new QCustomPlot(plotBox);
+    m_scatter->setObjectName(QStringLiteral("compressionScatter"));
+    m_scatter->setMinimumSize(300, 220);
+    m_scatter->xAxis->setLabel(tr("compression ratio (FP32 file size / file size)"));
+    m_scatter->legend->setVisible(true);
+    m_scatter->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    plotLayout->addWidget(m_scatter, 1);
+    bottom->addWidget(plotBox);
+
+    m_tensors = new QStandardItemModel(0, 8, this);
+    m_tensors->setHorizontalHeaderLabels({tr("Tensor"), tr("Shape"), tr("Scheme"), tr("FP32 bytes"),
+                                          tr("Bytes"), tr("Ratio"), tr("Rel. RMS error"),
+                                          tr("SQNR (dB)")});
+    m_tensors->setSortRole(kSortRole);
+    m_tensorsView = new QTableView(bottom);
+    m_tensorsView->setObjectName(QStringLiteral("tensors"));
+    m_tensorsView->setModel(m_tensors);
+    m_tensorsView->setSortingEnabled(true);
+    m_tensorsView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_tensorsView->verticalHeader()->hide();
+    bottom->addWidget(m_tensorsView);
+    split->addWidget(bottom);
+    layout->addWidget(split, 1);
+
+    connect(m_yMetric, &QComboBox::currentIndexChanged, this, &CompressionPage::plot);
+    connect(m_resultsView->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        const auto rows = m_resultsView->selectionModel()->selectedRows();
+        showTensors(rows.isEmpty() ? -1 : rows.front().data(kRowRole).toInt());
+    });
+    connect(m_scatter, &QCustomPlot::plottableClick, this,
+            [this](QCPAbstractPlottable* p, int index, QMouseEvent*) {
+                for (int g = 0; g < m_scatter->graphCount(); ++g)
+                    if (m_scatter->graph(g) == p && g < static_cast<int>(m_pointRows.size()) &&
+                        index < static_cast<int>(m_pointRows[g].size()))
+                        selectRow(m_pointRows[g][index]);
+            });
+    showRun(0, {});
+}
+
+void CompressionPage::showRun(qint64 runId, const std::vector<CompressionRecord>& records) {
+    m_rows.clear();
+    for (const auto& r : records) {
+        CompressionRow row;
+        row.record = r;
+        try {
+            row.report = nlohmann::json::parse(r.settings);
+        } catch (const std::exception&) {
+            row.report = nullptr;
+        }
+        row.fileExists = std::filesystem::exists(r.path);
+        m_rows.push_back(std::move(row));
+    }
+    if (runId == 0)
+        m_summary->setText(
+            tr("Select one run to see its compressed models. Make them with "
+               "<code>itera compress run:ID --method int8</code> (f16, bf16, int8, "
+               "int4, nf4); each result is measured and kept in the run store."));
+    else if (m_rows.empty())
+        m_summary->setText(tr("Run %1 has no compressed models yet: <code>itera compress run:%1 "
+                              "--method int8</code> makes one and measures it.")
+                               .arg(runId));
+    else
+        m_summary->setText(tr("Run %1: %n compressed model(s). Every figure was measured by "
+                              "<code>itera compress</code> on held-out text; ΔPPL and KL are "
+                              "against the FP32 source. Click a point or a row for its tensors.",
+                              nullptr, static_cast<int>(m_rows.size()))
+                               .arg(runId));
+    fillTable();
+    plot();
+    showTensors(-1);
+}
+
+int CompressionPage::rowCount() const {
+    return m_results->rowCount();
+}
+int CompressionPage::tensorRowCount() const {
+    return m_tensors->rowCount();
+}
+
+void CompressionPage::fillTable() {
+    m_results->removeRows(0, m_results->rowCount());
+    for (std::size_t i = 0; i < m_rows.size(); ++i) {
+        const auto& r = m_rows[i];
+        const auto& j = r.report;
+        const auto file = QFileInfo(QString::fromStdString(r.record.path)).fileName();
+        QList<QStandardItem*> items;
+        items << item(QString::fromStdString(r.record.method),
+                      QString::fromStdString(r.record.method));
+        auto* f = item(r.fileExists ? file : tr("%1 (file gone)").arg(file), file);
+        f->setToolTip(QString::fromStdString(r.record.path));
+        if (!r.fileExists) f->setForeground(QColor(0x99, 0x99, 0x99));
+        items << f;
+        items << numeric(r.record.bytes / 1e6, 2, QStringLiteral(" MB"));
+        items << numeric(number(j, "ratio"), 2, QStringLiteral("×"));
+        items << numeric(number(j, "bpw"), 2);
+        items << numeric(number(j, "perplexity"), 2);
+        items << numeric(number(j, "delta_ppl_pct"), 3, QStringLiteral(" %"));
+        items << numeric(number(j, "bits_per_byte"), 4);
+        items << numeric(number(j, "kld"), 5);
+        items << numeric(number(j, "top1_agreement") * 100, 2, QStringLiteral(" %"));
+        items << numeric(number(j, "decode_tokens_per_s"), 0);
+        items << numeric(number(j, "decode_tokens_per_s") / number(j, "source_decode_tokens_per_s"),
+                         2, QStringLiteral("×"));
+        for (auto* it : items) it->setData(static_cast<int>(i), kRowRole);
+        m_results->appendRow(items);
+    }
+    m_resultsView->resizeColumnsToContents();
+}
+
+void CompressionPage::plot() {
+    m_scatter->clearGraphs();
+    m_scatter->clearItems();
+    m_pointRows.clear();
+    m_pareto = 0;
+    const int metric = m_yMetric->currentIndex();
+    m_scatter->yAxis->setLabel(m_yMetric->currentText());
+    auto cost = [&](const nlohmann::json& j) {
+        switch (metric) {
+            case 1:
+                return number(j, "kld");
+            case 2:
+                return 1.0 - number(j, "top1_agreement");
+            default:
+                return number(j, "delta_ppl_pct");
+        }
+    };
+    // One graph per method, in a fixed colour order.
+    std::map<std::string, std::vector<int>> byMethod;
+    std::vector<std::pair<double, double>> points;
+    for (std::size_t i = 0; i < m_rows.size(); ++i) {
+        const double x = number(m_rows[i].report, "ratio"), y = cost(m_rows[i].report);
+        if (std::isnan(x) || std::isnan(y)) continue;  // compressed without a measurement
+        byMethod[m_rows[i].record.method].push_back(static_cast<int>(i));
+        points.emplace_back(x, y);
+    }
+    int colour = 0;
+    for (const auto& [method, rows] : byMethod) {
+        auto* g = m_scatter->addGraph();
+        g->setName(QString::fromStdString(method));
+        g->setLineStyle(QCPGraph::lsNone);
+        const auto c = runColor(colour++);
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, c, c, 8));
+        QVector<double> xs, ys;
+        // QCustomPlot keeps a graph's points sorted by x: sort the rows the same way.
+        auto sorted = rows;
+        std::sort(sorted.begin(), sorted.end(), [&](int a, int b) {
+            return number(m_rows[a].report, "ratio") < number(m_rows[b].report, "ratio");
+        });
+        for (int r : sorted) {
+            xs << number(m_rows[r].report, "ratio");
+            ys << cost(m_rows[r].report);
+        }
+        g->setData(xs, ys, true);
+        m_pointRows.push_back(sorted);
+    }
+    // Pareto front: no other point is both smaller (higher ratio) and better (lower cost).
+    std::sort(points.begin(), points.end(), [](auto a, auto b) {
+        return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    QVector<double> fx, fy;
+    double best = std::numeric_limits<double>::infinity();
+    for (const auto& [x, y] : points)
+        if (y < best) {
+            best = y;
+            fx.prepend(x);
+            fy.prepend(y);
+        }
+    if (!fx.isEmpty()) {
+        auto* front = m_scatter->addGraph();
+        front->setName(tr("Pareto front"));
+        front->setPen(QPen(QColor(0, 0, 0, 110), 1.2, Qt::DashLine));
+        front->setData(fx, fy, true);
+        m_pareto = static_cast<int>(fx.size());
+    }
+    m_scatter->rescaleAxes();
+    const auto xr = m_scatter->xAxis->range(), yr = m_scatter->yAxis->range();
+    m_scatter->xAxis->setRange(xr.lower - 0.05 * xr.size() - 0.1,
+                               xr.upper + 0.05 * xr.size() + 0.1);
+    m_scatter->yAxis->setRange(yr.lower - 0.08 * yr.size() - 1e-6,
+                               yr.upper + 0.08 * yr.size() + 1e-6);
+    m_scatter->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CompressionPage::selectRow(int row) {
+    for (int r = 0; r < m_results->rowCount(); ++r)
+        if (m_results->item(r, 0)->data(kRowRole).toInt() == row) {
+            m_resultsView->selectRow(r);
+            m_resultsView->scrollTo(m_results->index(r, 0));
+            return;
+        }
+}
+
+void CompressionPage::showTensors(int row) {
+    m_tensors->removeRows(0, m_tensors->rowCount());
+    if (row < 0 || row >= static_cast<int>(m_rows.size())) return;
+    const auto& j = m_rows[static_cast<std::size_t>(row)].report;
+    if (!j.is_object() || !j.contains("tensors") || !j["tensors"].is_array()) return;
+    for (const auto& t : j["tensors"]) {
+        QStringList dims;
+        for (const auto& d : t.value("shape", nlohmann::json::array()))
+            dims << QString::number(d.get<long long>());
+        const double before = number(t, "source_bytes", 0), after = number(t, "bytes", 0);
+        QList<QStandardItem*> items;
+        const auto name = QString::fromStdString(t.value("name", std::string()));
+        items << item(name, name);
+        items << item(dims.join(QStringLiteral("×")), before);
+        const auto scheme = QString::fromStdString(t.value("scheme", std::string()));
+        items << item(scheme, scheme);
+        items << numeric(before, 0);
+        items << numeric(after, 0);
+        items << numeric(after > 0 ? before / after : std::nan(""), 2, QStringLiteral("×"));
+        items << numeric(number(t, "rel_rms"), 5);
+        items << numeric(number(t, "sqnr_db"), 1);
+        m_tensors->appendRow(items);
+    }
+    m_tensorsView->resizeColumnsToContents();
+}
+
+}  // namespace itera::ui
