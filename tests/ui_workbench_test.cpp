@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -357,6 +358,37 @@ TEST(CompressionPage, ListsMeasuredResultsDrawsTheParetoFrontAndShowsTensors) {
     EXPECT_EQ(page.tensorRowCount(), 0);
     page.selectRow(1);
     EXPECT_EQ(page.tensorRowCount(), 2);
+    EXPECT_EQ(page.layerGroups(), 2);  // the embedding and layer 0
     page.showRun(0, {});
     EXPECT_EQ(page.rowCount(), 0);
+}
+
+TEST(Workbench, CompressesTheOpenRunsModelFromTheInspector) {
+    Workbench wb;
+    MainWindow w(QString::fromStdString(wb.db.string()));
+    w.setAskBeforeClosing(false);
+    NewRunDialog d(&w);
+    QSignalSpy ended(w.training(), &TrainingController::runEnded);
+    w.startRun(wb.request(d, 10));
+    ASSERT_TRUE(ended.wait(120'000));
+    const auto id = ended.at(0).at(0).toLongLong();
+    w.runsDock()->selectRun(id);
+    w.showCompressionPage();
+    auto* page = w.compression();
+    page->findChild<QCheckBox*>(QStringLiteral("method:int8"))->setChecked(false);
+    page->findChild<QCheckBox*>(QStringLiteral("method:f16"))->setChecked(true);
+    page->findChild<QCheckBox*>(QStringLiteral("method:nf4"))->setChecked(true);
+    QSignalSpy done(page, &CompressionPage::compressed);
+    page->compressChecked();
+    EXPECT_TRUE(page->compressing());
+    ASSERT_TRUE(done.wait(300'000));
+    EXPECT_TRUE(page->jobError().isEmpty()) << page->jobError().toStdString();
+    EXPECT_EQ(page->rowCount(), 2);  // measured, stored, listed
+    RunStore store(wb.db);
+    const auto records = store.compressions(id);
+    ASSERT_EQ(records.size(), 2u);
+    for (const auto& r : records) {
+        EXPECT_TRUE(fs::exists(r.path)) << r.path;
+        EXPECT_NE(r.settings.find("delta_ppl_pct"), std::string::npos);
+    }
 }

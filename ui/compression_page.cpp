@@ -1,21 +1,31 @@
 #include "compression_page.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QTableView>
+#include <QThread>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <mutex>
 
+#include "compress/measure.h"
+#include "compress/scheme.h"
 #include "qcustomplot_include.h"
 #include "run_curves.h"
 
@@ -43,6 +53,16 @@ QStandardItem* numeric(double v, int decimals, const QString& suffix = {}) {
 
 }  // namespace
 
+struct CompressionPage::Job {
+    std::atomic<bool> cancel{false};
+    std::mutex mutex;  ///< guards what follows
+    QString phase;
+    double fraction = -1;
+    QString error;
+    int done = 0;
+    bool finished = false;
+};
+
 CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -50,6 +70,48 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
     m_summary->setObjectName(QStringLiteral("compressionSummary"));
     m_summary->setWordWrap(true);
     layout->addWidget(m_summary);
+
+    auto* actions = new QHBoxLayout;
+    actions->addWidget(new QLabel(tr("Compress the run's best model:"), this));
+    for (const char* name : {"f16", "bf16", "int8", "int4", "nf4"}) {
+        auto* box = new QCheckBox(QString::fromLatin1(name), this);
+        box->setObjectName(QStringLiteral("method:") + QString::fromLatin1(name));
+        box->setChecked(std::string(name) == "int8");
+        actions->addWidget(box);
+        m_methods.push_back(box);
+    }
+    actions->addWidget(new QLabel(tr("group size"), this));
+    m_groupSize = new QSpinBox(this);
+    m_groupSize->setRange(16, 4096);
+    m_groupSize->setSingleStep(16);
+    m_groupSize->setValue(64);
+    m_groupSize->setToolTip(tr("int4 / nf4: columns per group (a multiple of 16)"));
+    actions->addWidget(m_groupSize);
+    m_evaluate = new QCheckBox(tr("measure on held-out text"), this);
+    m_evaluate->setChecked(true);
+    actions->addWidget(m_evaluate);
+    m_compress = new QPushButton(tr("Compress"), this);
+    m_compress->setObjectName(QStringLiteral("compress"));
+    actions->addWidget(m_compress);
+    m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->setEnabled(false);
+    actions->addWidget(m_cancel);
+    m_progress = new QProgressBar(this);
+    m_progress->setMaximumWidth(160);
+    m_progress->hide();
+    actions->addWidget(m_progress);
+    m_phase = new QLabel(this);
+    m_phase->setObjectName(QStringLiteral("compressPhase"));
+    actions->addWidget(m_phase, 1);
+    layout->addLayout(actions);
+    m_pollTimer = new QTimer(this);
+    m_pollTimer->setInterval(100);
+    connect(m_pollTimer, &QTimer::timeout, this, &CompressionPage::poll);
+    connect(m_compress, &QPushButton::clicked, this, &CompressionPage::compressChecked);
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        if (m_job) m_job->cancel = true;
+    });
+    setSource({}, {}, {});
 
     auto* split = new QSplitter(Qt::Vertical, this);
     m_results = new QStandardItemModel(0, 12, this);
@@ -95,13 +157,22 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
                                           tr("Bytes"), tr("Ratio"), tr("Rel. RMS error"),
                                           tr("SQNR (dB)")});
     m_tensors->setSortRole(kSortRole);
-    m_tensorsView = new QTableView(bottom);
+    auto* right = new QSplitter(Qt::Vertical, bottom);
+    m_tensorsView = new QTableView(right);
     m_tensorsView->setObjectName(QStringLiteral("tensors"));
     m_tensorsView->setModel(m_tensors);
     m_tensorsView->setSortingEnabled(true);
     m_tensorsView->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_tensorsView->verticalHeader()->hide();
-    bottom->addWidget(m_tensorsView);
+    right->addWidget(m_tensorsView);
+    m_layers = new QCustomPlot(right);
+    m_layers->setObjectName(QStringLiteral("layerBytes"));
+    m_layers->setMinimumHeight(160);
+    m_layers->yAxis->setLabel(tr("MB"));
+    m_layers->legend->setVisible(true);
+    m_layers->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    right->addWidget(m_layers);
+    bottom->addWidget(right);
     split->addWidget(bottom);
     layout->addWidget(split, 1);
 
@@ -118,6 +189,125 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
                         selectRow(m_pointRows[g][index]);
             });
     showRun(0, {});
+}
+
+CompressionPage::~CompressionPage() {
+    if (m_job) m_job->cancel = true;
+    if (m_worker) m_worker->wait();
+}
+
+void CompressionPage::setSource(const QString& model, const QString& outDir,
+                                const QString& database) {
+    m_source = model;
+    m_outDir = outDir;
+    m_database = database;
+    m_compress->setEnabled(!m_source.isEmpty() && !m_worker);
+    m_compress->setToolTip(m_source.isEmpty() ? tr("Select one run that has a best checkpoint")
+                                              : m_source);
+}
+
+void CompressionPage::compressChecked() {
+    if (m_worker || m_source.isEmpty()) return;
+    std::vector<std::pair<CompressOptions, std::filesystem::path>> jobs;
+    for (auto* box : m_methods) {
+        if (!box->isChecked()) continue;
+        CompressOptions o;
+        o.scheme = parse_scheme(box->text().toStdString());
+        o.group_size = m_groupSize->value();
+        auto name = "best-" + box->text().toStdString();
+        if (o.scheme == Scheme::Int4 || o.scheme == Scheme::Nf4)
+            name += "-g" + std::to_string(o.group_size);
+        jobs.emplace_back(o,
+                          std::filesystem::path(m_outDir.toStdString()) / (name + ".safetensors"));
+    }
+    m_jobError.clear();
+    if (jobs.empty() || m_groupSize->value() % 16) {
+        m_jobError = jobs.empty() ? tr("check at least one method")
+                                  : tr("the group size must be a multiple of 16");
+        m_phase->setText(m_jobError);
+        Q_EMIT compressed();
+        return;
+    }
+    m_job = std::make_shared<Job>();
+    auto job = m_job;
+    const auto source = std::filesystem::path(m_source.toStdString());
+    MeasureOptions measure;
+    measure.evaluate = m_evaluate->isChecked();
+    measure.db = m_database.toStdString();
+    measure.threads = 1;  // training may be using the other cores
+    measure.cancel = &job->cancel;
+    m_worker = QThread::create([job, jobs, source, measure]() mutable {
+        try {
+            std::filesystem::create_directories(jobs.front().second.parent_path());
+            for (std::size_t i = 0; i < jobs.size(); ++i) {
+                const auto method = QString::fromLatin1(scheme_traits(jobs[i].first.scheme).name);
+                measure.progress = [&](const std::string& phase, double fraction) {
+                    std::lock_guard lock(job->mutex);
+                    job->phase = QStringLiteral("%1 (%2 of %3): %4")
+                                     .arg(method)
+                                     .arg(i + 1)
+                                     .arg(jobs.size())
+                                     .arg(QString::fromStdString(phase));
+                    job->fraction = fraction;
+                };
+                const auto r = compress_and_measure(source, jobs[i].first, jobs[i].second, measure);
+                std::lock_guard lock(job->mutex);
+                if (!r.store_error.empty())
+                    job->error = QString::fromStdString("not stored: " + r.store_error);
+                ++job->done;
+            }
+        } catch (const std::exception& e) {
+            std::lock_guard lock(job->mutex);
+            job->error = QString::fromStdString(e.what());
+        }
+        std::lock_guard lock(job->mutex);
+        job->finished = true;
+    });
+    connect(m_worker, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_compress->setEnabled(false);
+    m_cancel->setEnabled(true);
+    m_progress->show();
+    m_progress->setRange(0, 0);
+    m_phase->setText(tr("starting…"));
+    m_worker->start(QThread::LowPriority);
+    m_pollTimer->start();
+}
+
+void CompressionPage::poll() {
+    if (!m_job) return;
+    QString phase, error;
+    double fraction = -1;
+    int done = 0;
+    bool finished = false;
+    {
+        std::lock_guard lock(m_job->mutex);
+        phase = m_job->phase;
+        fraction = m_job->fraction;
+        error = m_job->error;
+        done = m_job->done;
+        finished = m_job->finished;
+    }
+    if (!finished) {
+        m_phase->setText(phase);
+        if (fraction >= 0) {
+            m_progress->setRange(0, 1000);
+            m_progress->setValue(static_cast<int>(fraction * 1000));
+        } else {
+            m_progress->setRange(0, 0);
+        }
+        return;
+    }
+    m_pollTimer->stop();
+    m_worker->wait();
+    m_worker = nullptr;
+    m_job.reset();
+    m_jobError = error;
+    m_progress->hide();
+    m_cancel->setEnabled(false);
+    m_compress->setEnabled(!m_source.isEmpty());
+    m_phase->setText(error.isEmpty() ? tr("%n model(s) compressed and measured", nullptr, done)
+                                     : tr("%n done; stopped: %1", nullptr, done).arg(error));
+    Q_EMIT compressed();
 }
 
 void CompressionPage::showRun(qint64 runId, const std::vector<CompressionRecord>& records) {
@@ -273,11 +463,63 @@ void CompressionPage::selectRow(int row) {
         }
 }
 
+void CompressionPage::plotLayers(const nlohmann::json& tensors) {
+    m_layers->clearPlottables();
+    m_layerGroups = 0;
+    // Bytes before and after per group: the embedding, each layer, the rest.
+    std::map<int, std::pair<double, double>> groups;  // -1 embedding, layer index, 1<<20 rest
+    for (const auto& t : tensors) {
+        const auto name = t.value("name", std::string());
+        int group = 1 << 20;
+        if (name.rfind("embed", 0) == 0)
+            group = -1;
+        else if (name.rfind("layers.", 0) == 0)
+            group = std::atoi(name.c_str() + 7);
+        groups[group].first += number(t, "source_bytes", 0) / 1e6;
+        groups[group].second += number(t, "bytes", 0) / 1e6;
+    }
+    if (groups.empty()) {
+        m_layers->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
+    auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+    QVector<double> keys, before, after;
+    double key = 1;
+    for (const auto& [group, bytes] : groups) {
+        ticker->addTick(key, group < 0            ? tr("embedding")
+                             : group == (1 << 20) ? tr("other")
+                                                  : tr("layer %1").arg(group));
+        keys << key++;
+        before << bytes.first;
+        after << bytes.second;
+    }
+    m_layerGroups = static_cast<int>(groups.size());
+    m_layers->xAxis->setTicker(ticker);
+    auto* barsGroup = new QCPBarsGroup(m_layers);
+    auto add = [&](const QString& name, const QVector<double>& values, const QColor& colour) {
+        auto* bars = new QCPBars(m_layers->xAxis, m_layers->yAxis);
+        bars->setName(name);
+        bars->setData(keys, values, true);
+        bars->setWidth(0.38);
+        bars->setBrush(colour);
+        bars->setPen(QPen(colour.darker(130)));
+        bars->setBarsGroup(barsGroup);
+    };
+    add(tr("FP32"), before, QColor(0xbd, 0xbd, 0xbd));
+    add(tr("compressed"), after, runColor(0));
+    m_layers->rescaleAxes();
+    m_layers->xAxis->setRange(0.4, key - 0.4);
+    m_layers->yAxis->setRange(0, m_layers->yAxis->range().upper * 1.15);
+    m_layers->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void CompressionPage::showTensors(int row) {
     m_tensors->removeRows(0, m_tensors->rowCount());
-    if (row < 0 || row >= static_cast<int>(m_rows.size())) return;
-    const auto& j = m_rows[static_cast<std::size_t>(row)].report;
-    if (!j.is_object() || !j.contains("tensors") || !j["tensors"].is_array()) return;
+    const bool valid = row >= 0 && row < static_cast<int>(m_rows.size());
+    const auto& j = valid ? m_rows[static_cast<std::size_t>(row)].report : nlohmann::json();
+    const bool has = j.is_object() && j.contains("tensors") && j["tensors"].is_array();
+    plotLayers(has ? j["tensors"] : nlohmann::json::array());
+    if (!has) return;
     for (const auto& t : j["tensors"]) {
         QStringList dims;
         for (const auto& d : t.value("shape", nlohmann::json::array()))

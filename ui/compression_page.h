@@ -3,21 +3,28 @@
 // the open run, with the figures `itera compress` measured (size, ratio, bits
 // per weight, perplexity and its change, bits/byte, KL, top-1 agreement,
 // decode speed); a scatter of size against quality with the Pareto front; and
-// the per-tensor view of the selected result.
+// the per-tensor view of the selected result with its bytes per layer.
 
 #include <QWidget>
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <vector>
 
 #include "store/run_store.h"
 
+class QCheckBox;
 class QComboBox;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QThread;
 class QLabel;
 class QStandardItemModel;
 class QTableView;
 class QCustomPlot;
+class QTimer;
 
 namespace itera::ui {
 
@@ -33,19 +40,37 @@ class CompressionPage : public QWidget {
 public:
     explicit CompressionPage(QWidget* parent = nullptr);
 
+    ~CompressionPage() override;
+
     /// Shows the compressions of run `runId` (0: none open).
     void showRun(qint64 runId, const std::vector<CompressionRecord>& records);
+    /// What *Compress* works on: the open run's FP32 model, where compressed files
+    /// go, and the run store that keeps their reports. An empty source disables it.
+    void setSource(const QString& model, const QString& outDir, const QString& database);
+    /// Compresses the source with each checked method on a worker, one after another.
+    void compressChecked();
+    bool compressing() const { return m_worker != nullptr; }
+    /// The last compression job's error, empty when it succeeded.
+    QString jobError() const { return m_jobError; }
     int rowCount() const;
     /// Selects row `row` of the results (as clicking it or its point does).
     void selectRow(int row);
     int tensorRowCount() const;
+    /// Groups in the bytes-per-layer chart of the selected result (embedding, layer 0, ...).
+    int layerGroups() const { return m_layerGroups; }
     /// Points of the Pareto front drawn (size up, quality loss down).
     int paretoPoints() const { return m_pareto; }
 
+Q_SIGNALS:
+    /// A compression job ended; the store holds its new reports.
+    void compressed();
+
 private:
+    void poll();
     void fillTable();
     void plot();
     void showTensors(int row);
+    void plotLayers(const nlohmann::json& tensors);
 
     std::vector<CompressionRow> m_rows;
     QLabel* m_summary;
@@ -55,8 +80,24 @@ private:
     QCustomPlot* m_scatter;
     QStandardItemModel* m_tensors;
     QTableView* m_tensorsView;
+    QCustomPlot* m_layers;
     std::vector<std::vector<int>> m_pointRows;  ///< graph index → rows of its points
     int m_pareto = 0;
+    int m_layerGroups = 0;
+
+    struct Job;
+    QString m_source, m_outDir, m_database;
+    std::vector<QCheckBox*> m_methods;  ///< f16, bf16, int8, int4, nf4
+    QSpinBox* m_groupSize;
+    QCheckBox* m_evaluate;
+    QPushButton* m_compress;
+    QPushButton* m_cancel;
+    QProgressBar* m_progress;
+    QLabel* m_phase;
+    QThread* m_worker = nullptr;
+    std::shared_ptr<Job> m_job;
+    QTimer* m_pollTimer;
+    QString m_jobError;
 };
 
 }  // namespace itera::ui

@@ -95,6 +95,10 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
     m_charts = new ChartPanel(m_pages);
     m_pages->addTab(m_charts, tr("Training"));
     m_compression = new CompressionPage(m_pages);
+    connect(m_compression, &CompressionPage::compressed, this, [this] {
+        showCompressions();
+        refreshRuns();
+    });
     m_pages->addTab(m_compression, tr("Compression"));
     m_playground = new PlaygroundPage(m_store.get(), m_pages);
     m_pages->addTab(m_playground, tr("Playground"));
@@ -377,6 +381,14 @@ void MainWindow::showCompressions() {
         showMessage(QString::fromStdString(e.what()), true);
     }
     m_compression->showRun(id, records);
+    QString source, outDir;
+    if (id) {
+        const auto dir = m_store->run_dir(id);
+        if (std::filesystem::exists(dir / "best.safetensors"))
+            source = QString::fromStdString((dir / "best.safetensors").string());
+        outDir = QString::fromStdString((dir / "compressed").string());
+    }
+    m_compression->setSource(source, outDir, QString::fromStdString(m_store->path().string()));
 }
 
 void MainWindow::showCompressionPage() {

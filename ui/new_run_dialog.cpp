@@ -179,6 +179,27 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
     evalRow->addWidget(new QLabel(tr("; early stop after"), this));
     evalRow->addWidget(m_patience);
     trainForm->addRow(tr("Evaluate every:"), evalRow);
+    m_gradAccum = intField(1, 4096, 1);
+    m_gradAccum->setObjectName(QStringLiteral("gradAccum"));
+    m_gradAccum->setToolTip(tr("Micro-batches of the batch size per optimiser step"));
+    m_validationFraction = new QDoubleSpinBox(this);
+    m_validationFraction->setObjectName(QStringLiteral("validationFraction"));
+    m_validationFraction->setRange(0.01, 0.9);
+    m_validationFraction->setSingleStep(0.01);
+    m_validationFraction->setValue(0.05);
+    m_validationFraction->setToolTip(
+        tr("Share of the corpus's documents held out for validation (ignored when the corpus "
+           "has its own validation split)"));
+    m_evalTokens = intField(2, std::numeric_limits<int>::max(), 1 << 18);
+    m_evalTokens->setObjectName(QStringLiteral("evalTokens"));
+    m_evalTokens->setToolTip(tr("Validation tokens per evaluation, at most"));
+    auto* moreRow = new QHBoxLayout;
+    moreRow->addWidget(m_gradAccum);
+    moreRow->addWidget(new QLabel(tr("held-out documents"), this));
+    moreRow->addWidget(m_validationFraction);
+    moreRow->addWidget(new QLabel(tr("tokens per evaluation"), this));
+    moreRow->addWidget(m_evalTokens);
+    trainForm->addRow(tr("Gradient accumulation:"), moreRow);
     layout->addWidget(trainBox);
 
     m_problemLabel = new QLabel(this);
@@ -206,7 +227,7 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
     });
     connect(m_name, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
     connect(m_lr, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
-    for (auto* s : {m_minutes, m_minLrRatio, m_weightDecay, m_dropout})
+    for (auto* s : {m_minutes, m_minLrRatio, m_weightDecay, m_dropout, m_validationFraction})
         connect(s, &QDoubleSpinBox::valueChanged, this, &NewRunDialog::revalidate);
     connect(m_bySteps, &QRadioButton::toggled, this, &NewRunDialog::revalidate);
     describeCorpus();
@@ -286,6 +307,9 @@ NewRunRequest NewRunDialog::request() const {
     s.eval_every = m_evalEvery->value();
     s.checkpoint_every = m_checkpointEvery->value();
     s.patience = m_patience->value();
+    s.grad_accum = m_gradAccum->value();
+    s.eval_tokens = m_evalTokens->value();
+    r.data.split.validation_fraction = m_validationFraction->value();
     return r;
 }
 
@@ -361,6 +385,10 @@ void NewRunDialog::setFromRun(const RunRecord& run) {
     m_evalEvery->setValue(static_cast<int>(s.eval_every));
     m_checkpointEvery->setValue(static_cast<int>(s.checkpoint_every));
     m_patience->setValue(static_cast<int>(s.patience));
+    m_gradAccum->setValue(static_cast<int>(s.grad_accum));
+    m_evalTokens->setValue(
+        static_cast<int>(std::min<std::int64_t>(s.eval_tokens, m_evalTokens->maximum())));
+    m_validationFraction->setValue(d.split.validation_fraction);
     revalidate();
 }
 

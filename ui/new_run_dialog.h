@@ -70,6 +70,9 @@ private:
     QSpinBox* m_evalEvery;
     QSpinBox* m_checkpointEvery;
     QSpinBox* m_patience;
+    QSpinBox* m_gradAccum;
+    QSpinBox* m_evalTokens;
+    QDoubleSpinBox* m_validationFraction;
     QLabel* m_problemLabel;
     QDialogButtonBox* m_buttons;
     QString m_problem;

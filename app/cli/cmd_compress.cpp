@@ -15,13 +15,9 @@
 #include "checkpoint_arg.h"
 #include "commands.h"
 #include "compress/compress.h"
-#include "eval/compare.h"
-#include "eval/eval_data.h"
-#include "infer/decode_bench.h"
+#include "compress/measure.h"
 #include "progress.h"
-#include "train/run_launch.h"
 #include "util/error.h"
-#include "util/sha256.h"
 #include "util/threads.h"
 
 namespace itera::cli {
@@ -67,23 +63,6 @@ Lists every tensor of a .safetensors checkpoint (name, shape, dtype, bytes),
 its metadata and the totals by dtype.
 )";
 
-DataSpec eval_spec(const std::map<std::string, std::string>& meta,
-                   const std::optional<std::string>& data, const std::optional<std::string>& db) {
-    if (data) {
-        auto spec = DataSpec::from_json("{}");
-        spec.request.corpus = *data;
-        return spec;
-    }
-    if (auto it = meta.find("run_id"); it != meta.end()) {
-        try {
-            RunStore store(db ? std::filesystem::path(*db) : RunStore::default_path());
-            if (auto run = store.find_run(std::stoll(it->second))) return stored_data_spec(*run);
-        } catch (const std::exception&) {  // no store or no such run: the defaults
-        }
-    }
-    return DataSpec::from_json("{}");
-}
-
 std::string mb(double bytes) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.2f MB", bytes / 1e6);
@@ -108,8 +87,7 @@ int compress_command(const std::vector<std::string>& args) {
     if (o.symmetric && o.scheme != Scheme::Int4) throw Error("--symmetric applies to int4 only");
     const auto data = a.text("eval");
     const bool no_eval = a.flag("no-eval");
-    EvalOptions eo;
-    eo.max_tokens = a.integer_or("max-tokens", 65536, 1, INT64_MAX);
+    const auto max_tokens = a.integer_or("max-tokens", 65536, 1, INT64_MAX);
     const int threads = set_thread_count(static_cast<int>(a.integer_or("threads", 0, 0, 4096)));
     const auto db = a.text("db");
     const bool json_out = a.flag("json");
@@ -119,98 +97,27 @@ int compress_command(const std::vector<std::string>& args) {
     if (std::filesystem::exists(out) && std::filesystem::equivalent(out, source))
         throw Error("--out is the source checkpoint itself");
 
-    auto say = [&](const std::string& s) {
-        if (!json_out) std::fprintf(stderr, "\r\033[K%s ...", s.c_str());
-    };
-    say("compressing");
-    auto cr = compress_checkpoint(source, o, out);
-    const double ratio = static_cast<double>(cr.source_bytes) / static_cast<double>(cr.bytes);
-    nlohmann::json tensors = nlohmann::json::array();
-    for (const auto& t : cr.tensors)
-        tensors.push_back(
-            {{"name", t.name},
-             {"shape", t.shape},
-             {"scheme", t.scheme},
-             {"bytes", t.bytes},
-             {"source_bytes", t.source_bytes},
-             {"rel_rms", t.error.rel_rms},
-             {"sqnr_db", std::isfinite(t.error.sqnr_db) ? nlohmann::json(t.error.sqnr_db)
-                                                        : nlohmann::json()}});
-    nlohmann::json j = {{"method", std::string(scheme_traits(o.scheme).name)},
-                        {"source", source.string()},
-                        {"path", out.string()},
-                        {"source_bytes", cr.source_bytes},
-                        {"bytes", cr.bytes},
-                        {"ratio", ratio},
-                        {"bpw", cr.bits_per_weight},
-                        {"quantized_weights", cr.quantized_weights},
-                        {"tensors", tensors}};
-
-    say("loading both models");
-    auto src_model = InferenceModel::load(source);
-    auto cmp_model = InferenceModel::load(out);
-    if (!no_eval) {
-        const Tokenizer& tok = src_model->require_tokenizer();
-        auto spec = eval_spec(src_model->metadata(), data, db);
-        CacheBuildOptions cache;
-        cache.split = spec.split;
-        cache.read = spec.read;
-        cache.threads = threads;
-        say("tokenising " + spec.request.corpus);
-        auto ed = prepare_eval_data(spec.request.corpus, spec.request.format, tok,
-                                    Split::Validation, cache);
-        if (!json_out)
-            eo.progress = [](std::int64_t done, std::int64_t total) {
-                std::fprintf(stderr, "\r\033[Kcomparing on held-out text %5.1f%%",
-                             100.0 * double(done) / double(total));
-            };
-        auto c = compare_models(*src_model, *cmp_model, *ed.stream, tok, ed.bytes, eo, threads);
-        j["eval"] = {{"data", spec.request.corpus},
-                     {"split", "validation"},
-                     {"tokens", c.reference.tokens},
-                     {"bytes", c.reference.bytes}};
-        j["source_perplexity"] = c.reference.perplexity;
-        j["perplexity"] = c.candidate.perplexity;
-        j["delta_ppl_pct"] = 100.0 * (c.candidate.perplexity / c.reference.perplexity - 1.0);
-        j["source_bits_per_byte"] = c.reference.bits_per_byte;
-        j["bits_per_byte"] = c.candidate.bits_per_byte;
-        j["kld"] = c.kld;
-        j["top1_agreement"] = c.top1_agreement;
-    }
-    say("timing decoding");
-    // Alternating rounds, so both models see the same phases of a noisy machine.
-    std::vector<double> src_rates, cmp_rates;
-    for (int round = 0; round < 5; ++round) {
-        src_rates.push_back(measure_decode(*src_model, 1, 1, 512, 1));
-        cmp_rates.push_back(measure_decode(*cmp_model, 1, 1, 512, 1));
-    }
-    auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-    };
-    j["source_decode_tokens_per_s"] = median(src_rates);
-    j["decode_tokens_per_s"] = median(cmp_rates);
-    j["source_weight_bytes"] = src_model->decode_model()->weight_bytes();
-    j["weight_bytes"] = cmp_model->decode_model()->weight_bytes();
+    MeasureOptions m;
+    m.evaluate = !no_eval;
+    m.eval_data = data;
+    m.max_tokens = max_tokens;
+    m.threads = threads;
+    if (db) m.db = *db;
+    if (!json_out)
+        m.progress = [](const std::string& phase, double fraction) {
+            if (fraction >= 0)
+                std::fprintf(stderr, "\r\033[K%s %5.1f%%", phase.c_str(), 100.0 * fraction);
+            else
+                std::fprintf(stderr, "\r\033[K%s ...", phase.c_str());
+        };
+    const auto measured = compress_and_measure(source, o, out, m);
     if (!json_out) std::fprintf(stderr, "\r\033[K");
-
-    // Keep the report with the source's run (or unattached).
-    CompressionRecord rec;
-    if (auto it = src_model->metadata().find("run_id"); it != src_model->metadata().end())
-        rec.run_id = std::stoll(it->second);
-    rec.source_path = std::filesystem::absolute(source).string();
-    rec.method = j["method"];
-    rec.settings = j.dump();
-    rec.path = std::filesystem::absolute(out).string();
-    rec.bytes = static_cast<std::int64_t>(cr.bytes);
-    rec.sha256 = sha256_file(out);
-    try {
-        RunStore store(db ? std::filesystem::path(*db) : RunStore::default_path());
-        if (rec.run_id && !store.find_run(*rec.run_id)) rec.run_id.reset();
-        j["compression_id"] = store.add_compression(rec);
-    } catch (const Error& e) {
-        std::fprintf(stderr, "itera: the report was not stored: %s\n", e.what());
-    }
+    if (!measured.store_error.empty())
+        std::fprintf(stderr, "itera: the report was not stored: %s\n",
+                     measured.store_error.c_str());
+    const auto& cr = measured.result;
+    const auto j = nlohmann::json::parse(measured.report);
+    const double ratio = j["ratio"].get<double>();
 
     if (json_out) {
         std::cout << j.dump(2) << "\n";

@@ -1,0 +1,162 @@
+#include "compress/measure.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "eval/compare.h"
+#include "eval/eval_data.h"
+#include "infer/decode_bench.h"
+#include "train/run_launch.h"
+#include "util/error.h"
+#include "util/sha256.h"
+#include "util/threads.h"
+
+namespace itera {
+namespace {
+
+std::filesystem::path store_path(const MeasureOptions& m) {
+    return m.db.empty() ? RunStore::default_path() : m.db;
+}
+
+// The held-out text: as asked, else the source run's corpus, else the default.
+DataSpec eval_spec(const std::map<std::string, std::string>& meta, const MeasureOptions& m) {
+    if (m.eval_data) {
+        auto spec = DataSpec::from_json("{}");
+        spec.request.corpus = *m.eval_data;
+        return spec;
+    }
+    if (auto it = meta.find("run_id"); it != meta.end()) {
+        try {
+            RunStore store(store_path(m));
+            if (auto run = store.find_run(std::stoll(it->second))) return stored_data_spec(*run);
+        } catch (const std::exception&) {  // no store or no such run: the defaults
+        }
+    }
+    return DataSpec::from_json("{}");
+}
+
+void check_cancel(const MeasureOptions& m) {
+    if (m.cancel && m.cancel->load()) throw Error("cancelled");
+}
+
+}  // namespace
+
+MeasuredCompression compress_and_measure(const std::filesystem::path& source,
+                                         const CompressOptions& options,
+                                         const std::filesystem::path& out,
+                                         const MeasureOptions& m) {
+    auto say = [&](const std::string& phase, double fraction) {
+        if (m.progress) m.progress(phase, fraction);
+    };
+    if (std::filesystem::exists(out) && std::filesystem::exists(source) &&
+        std::filesystem::equivalent(out, source))
+        throw Error("the output " + out.string() + " is the source checkpoint itself");
+    MeasuredCompression r;
+    say("compressing", -1);
+    r.result = compress_checkpoint(source, options, out);
+    const auto& cr = r.result;
+    check_cancel(m);
+    nlohmann::json tensors = nlohmann::json::array();
+    for (const auto& t : cr.tensors)
+        tensors.push_back(
+            {{"name", t.name},
+             {"shape", t.shape},
+             {"scheme", t.scheme},
+             {"bytes", t.bytes},
+             {"source_bytes", t.source_bytes},
+             {"rel_rms", t.error.rel_rms},
+             {"sqnr_db", std::isfinite(t.error.sqnr_db) ? nlohmann::json(t.error.sqnr_db)
+                                                        : nlohmann::json()}});
+    nlohmann::json j = {
+        {"method", std::string(scheme_traits(options.scheme).name)},
+        {"source", source.string()},
+        {"path", out.string()},
+        {"source_bytes", cr.source_bytes},
+        {"bytes", cr.bytes},
+        {"ratio", static_cast<double>(cr.source_bytes) / static_cast<double>(cr.bytes)},
+        {"bpw", cr.bits_per_weight},
+        {"quantized_weights", cr.quantized_weights},
+        {"tensors", tensors}};
+
+    say("loading both models", -1);
+    auto src_model = InferenceModel::load(source);
+    auto cmp_model = InferenceModel::load(out);
+    if (m.evaluate) {
+        const Tokenizer& tok = src_model->require_tokenizer();
+        auto spec = eval_spec(src_model->metadata(), m);
+        CacheBuildOptions cache;
+        cache.split = spec.split;
+        cache.read = spec.read;
+        cache.threads = m.threads;
+        cache.cancel = m.cancel;
+        say("tokenising " + spec.request.corpus, -1);
+        auto ed = prepare_eval_data(spec.request.corpus, spec.request.format, tok,
+                                    Split::Validation, cache);
+        EvalOptions eo;
+        eo.max_tokens = m.max_tokens;
+        eo.cancel = m.cancel;
+        eo.progress = [&](std::int64_t done, std::int64_t total) {
+            say("comparing on held-out text",
+                double(done) / double(std::max<std::int64_t>(1, total)));
+        };
+        auto c = compare_models(*src_model, *cmp_model, *ed.stream, tok, ed.bytes, eo,
+                                m.threads > 0 ? m.threads : default_thread_count());
+        j["eval"] = {{"data", spec.request.corpus},
+                     {"split", "validation"},
+                     {"tokens", c.reference.tokens},
+                     {"bytes", c.reference.bytes}};
+        j["source_perplexity"] = c.reference.perplexity;
+        j["perplexity"] = c.candidate.perplexity;
+        j["delta_ppl_pct"] = 100.0 * (c.candidate.perplexity / c.reference.perplexity - 1.0);
+        j["source_bits_per_byte"] = c.reference.bits_per_byte;
+        j["bits_per_byte"] = c.candidate.bits_per_byte;
+        j["kld"] = c.kld;
+        j["top1_agreement"] = c.top1_agreement;
+    }
+    // Alternating rounds, so both models see the same phases of a noisy machine.
+    std::vector<double> src_rates, cmp_rates;
+    for (int round = 0; round < 5; ++round) {
+        check_cancel(m);
+        say("timing decoding", round / 5.0);
+        src_rates.push_back(measure_decode(*src_model, 1, 1, 512, 1));
+        cmp_rates.push_back(measure_decode(*cmp_model, 1, 1, 512, 1));
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    j["source_decode_tokens_per_s"] = median(src_rates);
+    j["decode_tokens_per_s"] = median(cmp_rates);
+    j["source_weight_bytes"] = src_model->decode_model()->weight_bytes();
+    j["weight_bytes"] = cmp_model->decode_model()->weight_bytes();
+
+    // Keep the report with the source's run (or unattached).
+    CompressionRecord rec;
+    if (auto it = src_model->metadata().find("run_id"); it != src_model->metadata().end()) {
+        try {
+            rec.run_id = std::stoll(it->second);
+        } catch (const std::exception&) {  // not a number: unattached
+        }
+    }
+    rec.source_path = std::filesystem::absolute(source).string();
+    rec.method = j["method"];
+    rec.settings = j.dump();
+    rec.path = std::filesystem::absolute(out).string();
+    rec.bytes = static_cast<std::int64_t>(cr.bytes);
+    rec.sha256 = sha256_file(out);
+    try {
+        RunStore store(store_path(m));
+        if (rec.run_id && !store.find_run(*rec.run_id)) rec.run_id.reset();
+        r.compression_id = store.add_compression(rec);
+        j["compression_id"] = *r.compression_id;
+    } catch (const Error& e) {
+        r.store_error = e.what();
+    }
+    r.report = j.dump();
+    return r;
+}
+
+}  // namespace itera
