@@ -355,7 +355,10 @@ TEST(CompressionPage, ListsMeasuredResultsDrawsTheParetoFrontAndShowsTensors) {
                      record("nf4", 6.41, 1.32, 0.02), CompressionRecord{}});
     EXPECT_EQ(page.rowCount(), 4);  // a record without a report is listed, not plotted
     EXPECT_EQ(page.paretoPoints(), 2);
+    EXPECT_EQ(page.tensorRowCount(), 2);  // the first result is selected
+    page.selectRow(3);
     EXPECT_EQ(page.tensorRowCount(), 0);
+    EXPECT_EQ(page.layerGroups(), 0);
     page.selectRow(1);
     EXPECT_EQ(page.tensorRowCount(), 2);
     EXPECT_EQ(page.layerGroups(), 2);  // the embedding and layer 0

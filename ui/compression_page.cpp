@@ -333,14 +333,16 @@ void CompressionPage::showRun(qint64 runId, const std::vector<CompressionRecord>
                               "--method int8</code> makes one and measures it.")
                                .arg(runId));
     else
-        m_summary->setText(tr("Run %1: %n compressed model(s). Every figure was measured by "
-                              "<code>itera compress</code> on held-out text; ΔPPL and KL are "
+        m_summary->setText(tr("Run %1: %n compressed model(s). Every figure was measured when "
+                              "the model was made (here or by <code>itera compress</code>) on "
+                              "held-out text; ΔPPL and KL are "
                               "against the FP32 source. Click a point or a row for its tensors.",
                               nullptr, static_cast<int>(m_rows.size()))
                                .arg(runId));
     fillTable();
     plot();
     showTensors(-1);
+    if (!m_rows.empty()) m_resultsView->selectRow(0);  // its tensors and bytes per layer
 }
 
 int CompressionPage::rowCount() const {
@@ -465,6 +467,7 @@ void CompressionPage::selectRow(int row) {
 
 void CompressionPage::plotLayers(const nlohmann::json& tensors) {
     m_layers->clearPlottables();
+    m_layers->legend->setVisible(false);
     m_layerGroups = 0;
     // Bytes before and after per group: the embedding, each layer, the rest.
     std::map<int, std::pair<double, double>> groups;  // -1 embedding, layer index, 1<<20 rest
@@ -494,6 +497,7 @@ void CompressionPage::plotLayers(const nlohmann::json& tensors) {
         after << bytes.second;
     }
     m_layerGroups = static_cast<int>(groups.size());
+    m_layers->legend->setVisible(true);
     m_layers->xAxis->setTicker(ticker);
     auto* barsGroup = new QCPBarsGroup(m_layers);
     auto add = [&](const QString& name, const QVector<double>& values, const QColor& colour) {
