@@ -72,6 +72,15 @@ struct Workbench {
         r.settings.threads = 2;
         return r;
     }
+
+    /// Trains a micro run of `steps` from the dialog's request; its id, 0 if it did not end.
+    qint64 trainMicroRun(MainWindow& w, int steps) {
+        NewRunDialog d(&w);
+        QSignalSpy ended(w.training(), &TrainingController::runEnded);
+        w.startRun(request(d, steps));
+        if (!ended.wait(120'000)) return 0;
+        return ended.at(0).at(0).toLongLong();
+    }
 };
 
 }  // namespace
@@ -236,11 +245,8 @@ TEST(Workbench, PlaygroundComparesARunsModelWithItsCompressedVersion) {
     Workbench wb;
     MainWindow w(QString::fromStdString(wb.db.string()));
     w.setAskBeforeClosing(false);
-    NewRunDialog d(&w);
-    QSignalSpy ended(w.training(), &TrainingController::runEnded);
-    w.startRun(wb.request(d, 10));
-    ASSERT_TRUE(ended.wait(120'000));
-    const auto id = ended.at(0).at(0).toLongLong();
+    const auto id = wb.trainMicroRun(w, 10);
+    ASSERT_GT(id, 0);
     RunStore store(wb.db);
     const auto best = store.run_dir(id) / "best.safetensors";
     ASSERT_TRUE(fs::exists(best));
@@ -370,11 +376,8 @@ TEST(Workbench, CompressesTheOpenRunsModelFromTheInspector) {
     Workbench wb;
     MainWindow w(QString::fromStdString(wb.db.string()));
     w.setAskBeforeClosing(false);
-    NewRunDialog d(&w);
-    QSignalSpy ended(w.training(), &TrainingController::runEnded);
-    w.startRun(wb.request(d, 10));
-    ASSERT_TRUE(ended.wait(120'000));
-    const auto id = ended.at(0).at(0).toLongLong();
+    const auto id = wb.trainMicroRun(w, 10);
+    ASSERT_GT(id, 0);
     w.runsDock()->selectRun(id);
     w.showCompressionPage();
     auto* page = w.compression();

@@ -34,23 +34,19 @@
 #include "chart_panel.h"
 #include "compression_page.h"
 #include "data/builtin.h"
+#include "duration_text.h"
+#include "model_choices.h"
 #include "new_run_dialog.h"
 #include "playground_page.h"
 #include "run_details.h"
 #include "run_table_model.h"
 #include "runs_dock.h"
+#include "settings_dialog.h"
 #include "training_controller.h"
 #include "util/threads.h"
 
 namespace itera::ui {
 namespace {
-
-QString durationText(double s) {
-    const auto t = static_cast<long long>(std::llround(std::max(0.0, s)));
-    if (t < 60) return MainWindow::tr("%1 s").arg(t);
-    if (t < 3600) return MainWindow::tr("%1 min %2 s").arg(t / 60).arg(t % 60);
-    return MainWindow::tr("%1 h %2 min").arg(t / 3600).arg(t / 60 % 60);
-}
 
 QString runTitle(const RunRecord& r) {
     return QStringLiteral("%1 “%2”").arg(r.id).arg(QString::fromStdString(r.name));
@@ -249,7 +245,7 @@ void MainWindow::buildActions() {
     auto* file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_newRun);
     auto* prefs = file->addAction(tr("&Settings…"));
-    connect(prefs, &QAction::triggered, this, &MainWindow::openSettings);
+    connect(prefs, &QAction::triggered, this, [this] { editSettings(this); });
     file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"));
     quit->setShortcut(QKeySequence::Quit);
@@ -338,40 +334,6 @@ void MainWindow::openRuns(const QList<qint64>& ids) {
     updateActions();
 }
 
-QList<ModelChoice> MainWindow::modelChoices() {
-    QList<ModelChoice> out;
-    try {
-        for (const auto& run : m_store->list_runs()) {
-            const auto name =
-                QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
-            const auto best = m_store->run_dir(run.id) / "best.safetensors";
-            if (std::filesystem::exists(best))
-                out.push_back(
-                    {tr("%1 · best").arg(name), QString::fromStdString(best.string()), run.id});
-            const auto checkpoints = m_store->checkpoints(run.id);
-            for (auto it = checkpoints.rbegin(); it != checkpoints.rend(); ++it)
-                if (it->kind == "latest" && std::filesystem::exists(it->path)) {
-                    out.push_back({tr("%1 · step %2").arg(name).arg(it->step),
-                                   QString::fromStdString(it->path), run.id});
-                    break;
-                }
-        }
-        for (const auto& c : m_store->compressions()) {
-            if (!std::filesystem::exists(c.path)) continue;
-            const auto file =
-                QString::fromStdString(std::filesystem::path(c.path).filename().string());
-            const auto run = c.run_id ? QStringLiteral("#%1 · ").arg(*c.run_id) : QString();
-            out.push_back(
-                {QStringLiteral("%1%2 (%3)").arg(run, QString::fromStdString(c.method), file),
-                 QString::fromStdString(c.path), c.run_id.value_or(0)});
-        }
-    } catch (const std::exception& e) {
-        showMessage(tr("Listing the models failed: %1").arg(QString::fromStdString(e.what())),
-                    true);
-    }
-    return out;
-}
-
 void MainWindow::showCompressions() {
     const qint64 id = m_open.size() == 1 ? m_open.front() : 0;
     std::vector<CompressionRecord> records;
@@ -402,28 +364,16 @@ void MainWindow::showPlayground() {
 }
 
 void MainWindow::offerModels() {
-    const auto choices = modelChoices();
-    // A run's best model on the left, a compressed version of it on the right
-    // (f16 first), when the open run has them.
-    QString left, right;
-    if (m_open.size() == 1) {
-        const auto best = QString::fromStdString(
-            (m_store->run_dir(m_open.front()) / "best.safetensors").string());
-        for (const auto& c : choices)
-            if (c.path == best) left = best;
-        if (!left.isEmpty()) {
-            for (const auto& c : m_store->compressions(m_open.front())) {
-                const auto path = QString::fromStdString(c.path);
-                if (QString::fromStdString(c.source_path) != left) continue;
-                if (std::none_of(choices.begin(), choices.end(),
-                                 [&](const ModelChoice& m) { return m.path == path; }))
-                    continue;
-                if (right.isEmpty() || c.method == "f16") right = path;
-            }
-            if (right.isEmpty()) right = left;
-        }
+    try {
+        const auto choices = storedModelChoices(*m_store);
+        const auto [left, right] = m_open.size() == 1
+                                       ? defaultModelPair(*m_store, m_open.front(), choices)
+                                       : std::pair<QString, QString>();
+        m_playground->setChoices(choices, left, right);
+    } catch (const std::exception& e) {
+        showMessage(tr("Listing the models failed: %1").arg(QString::fromStdString(e.what())),
+                    true);
     }
-    m_playground->setChoices(choices, left, right);
 }
 
 void MainWindow::showDetails(qint64 id) {
@@ -598,33 +548,6 @@ void MainWindow::deleteSelected() {
     for (auto id : m_open)
         if (!ids.contains(id)) still << id;
     openRuns(still);
-}
-
-void MainWindow::openSettings() {
-    QDialog dialog(this);
-    dialog.setWindowTitle(tr("Settings"));
-    auto* form = new QFormLayout(&dialog);
-    auto* dataDir = new QLineEdit(settings::dataDir.value(), &dialog);
-    dataDir->setPlaceholderText(QString::fromStdString(user_data_dir().string()));
-    auto* database = new QLineEdit(settings::databasePath.value(), &dialog);
-    database->setPlaceholderText(tr("<data directory>/runs.sqlite"));
-    auto* threads = new QSpinBox(&dialog);
-    threads->setRange(0, 4096);
-    threads->setSpecialValueText(tr("all cores (%1)").arg(default_thread_count()));
-    threads->setValue(settings::threads.value());
-    form->addRow(tr("Data directory:"), dataDir);
-    form->addRow(tr("Run database:"), database);
-    form->addRow(tr("Training threads:"), threads);
-    form->addRow(
-        new QLabel(tr("Paths take effect at the next start; threads at the next run."), &dialog));
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    if (dialog.exec() != QDialog::Accepted) return;
-    settings::dataDir.set(dataDir->text().trimmed());
-    settings::databasePath.set(database->text().trimmed());
-    settings::threads.set(threads->value());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

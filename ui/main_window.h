@@ -25,7 +25,6 @@ namespace itera::ui {
 class ChartPanel;
 class CompressionPage;
 class PlaygroundPage;
-struct ModelChoice;
 class RunDetails;
 class RunTableModel;
 class RunsDock;
@@ -74,12 +73,10 @@ private:
     void onRunEnded(qint64 runId, int status, const QString& message);
     void offerInterruptedRuns();
     void followExternalRuns();
-    QList<ModelChoice> modelChoices();
     void offerModels();
     void showCompressions();
     void newRun(const RunRecord* from);
     void deleteSelected();
-    void openSettings();
     void showDetails(qint64 id);
 
     std::unique_ptr<RunStore> m_store;

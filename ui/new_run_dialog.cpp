@@ -27,13 +27,12 @@
 #include "data/corpus.h"
 #include "model/tensor_names.h"
 #include "store/run_store.h"
+#include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/threads.h"
 
 namespace itera::ui {
 namespace {
-
-constexpr int kByteVocab = 259;
 
 QString megabytes(double bytes) {
     return QStringLiteral("%1 MB").arg(QLocale().toString(bytes / 1e6, 'f', 1));
@@ -320,7 +319,7 @@ void NewRunDialog::revalidate() {
     m_steps->setEnabled(m_bySteps->isChecked());
     m_minutes->setEnabled(!m_bySteps->isChecked());
     auto r = request();
-    const auto vocab = byte ? kByteVocab : m_vocab->value();
+    const auto vocab = byte ? make_byte_tokenizer()->vocab_size() : m_vocab->value();
     m_problem.clear();
     m_modelInfo->clear();  // filled once the model part is valid
     try {
