@@ -3,6 +3,8 @@
 #include <QCoreApplication>
 #include <QEventLoop>
 
+#include <utility>
+
 #include "training_worker.h"
 
 namespace itera::ui {
@@ -86,13 +88,15 @@ void TrainingController::startNext() {
 void TrainingController::deliver() {
     ProgressBatch batch;
     {
+        // The state (run, phase, newest report) is delivered every time; the
+        // points once.
         std::lock_guard lock(m_box->mutex);
-        batch = std::move(m_box->pending);
-        m_box->pending = {};
-        m_box->pending.runId = batch.runId;
-        m_box->pending.phase = batch.phase;
-        m_box->pending.prepareFraction = batch.prepareFraction;
-        m_box->pending.latest = batch.latest;  // every batch carries the newest report
+        const auto& p = m_box->pending;
+        batch.runId = p.runId;
+        batch.phase = p.phase;
+        batch.prepareFraction = p.prepareFraction;
+        batch.latest = p.latest;
+        batch.points = std::exchange(m_box->pending.points, {});
     }
     Q_EMIT progressed(batch);
 }
