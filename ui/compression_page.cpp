@@ -114,11 +114,11 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
     setSource({}, {}, {});
 
     auto* split = new QSplitter(Qt::Vertical, this);
-    m_results = new QStandardItemModel(0, 12, this);
+    m_results = new QStandardItemModel(0, 13, this);
     m_results->setHorizontalHeaderLabels({tr("Method"), tr("File"), tr("Size"), tr("Ratio"),
                                           tr("Bits/weight"), tr("Perplexity"), tr("ΔPPL"),
                                           tr("Bits/byte"), tr("KL (nats)"), tr("Top-1"),
-                                          tr("Decode tok/s"), tr("vs FP32")});
+                                          tr("Decode tok/s"), tr("vs FP32"), tr("Prefill tok/s")});
     m_results->setSortRole(kSortRole);
     m_resultsView = new QTableView(split);
     m_resultsView->setObjectName(QStringLiteral("compressions"));
@@ -376,6 +376,7 @@ void CompressionPage::fillTable() {
         items << numeric(number(j, "decode_tokens_per_s"), 0);
         items << numeric(number(j, "decode_tokens_per_s") / number(j, "source_decode_tokens_per_s"),
                          2, QStringLiteral("×"));
+        items << numeric(number(j, "prefill_tokens_per_s"), 0);
         for (auto* it : items) it->setData(static_cast<int>(i), kRowRole);
         m_results->appendRow(items);
     }

@@ -123,14 +123,15 @@ int compress_command(const std::vector<std::string>& args) {
         std::cout << j.dump(2) << "\n";
         return 0;
     }
-    std::printf("%-6s %10s %7s %6s %9s %8s %9s %7s %9s\n", "method", "size", "ratio", "bpw", "PPL",
-                "dPPL", "KLD", "top-1", "tok/s");
+    std::printf("%-6s %10s %7s %6s %9s %8s %9s %7s %9s %9s\n", "method", "size", "ratio", "bpw",
+                "PPL", "dPPL", "KLD", "top-1", "tok/s", "prefill");
     const bool ev = j.contains("perplexity");
     std::printf(
-        "%-6s %10s %6.2fx %6.2f %9s %8s %9s %7s %9.0f\n", "f32",
+        "%-6s %10s %6.2fx %6.2f %9s %8s %9s %7s %9.0f %9.0f\n", "f32",
         mb(double(cr.source_bytes)).c_str(), 1.0, 32.0,
         ev ? std::to_string(j["source_perplexity"].get<double>()).substr(0, 7).c_str() : "-", "-",
-        "-", "-", j["source_decode_tokens_per_s"].get<double>());
+        "-", "-", j["source_decode_tokens_per_s"].get<double>(),
+        j["source_prefill_tokens_per_s"].get<double>());
     char ppl[32] = "-", dppl[32] = "-", kld[32] = "-", top1[32] = "-";
     if (ev) {
         std::snprintf(ppl, sizeof ppl, "%.3f", j["perplexity"].get<double>());
@@ -138,13 +139,16 @@ int compress_command(const std::vector<std::string>& args) {
         std::snprintf(kld, sizeof kld, "%.5f", j["kld"].get<double>());
         std::snprintf(top1, sizeof top1, "%.2f%%", 100.0 * j["top1_agreement"].get<double>());
     }
-    std::printf("%-6s %10s %6.2fx %6.2f %9s %8s %9s %7s %9.0f\n",
+    std::printf("%-6s %10s %6.2fx %6.2f %9s %8s %9s %7s %9.0f %9.0f\n",
                 j["method"].get<std::string>().c_str(), mb(double(cr.bytes)).c_str(), ratio,
-                cr.bits_per_weight, ppl, dppl, kld, top1, j["decode_tokens_per_s"].get<double>());
+                cr.bits_per_weight, ppl, dppl, kld, top1, j["decode_tokens_per_s"].get<double>(),
+                j["prefill_tokens_per_s"].get<double>());
     if (ev)
-        std::printf("\nheld-out text: %s validation, %lld tokens; tok/s: single stream, 1 thread\n",
-                    j["eval"]["data"].get<std::string>().c_str(),
-                    static_cast<long long>(j["eval"]["tokens"].get<std::int64_t>()));
+        std::printf(
+            "\nheld-out text: %s validation, %lld tokens; tok/s: single stream, 1 thread (prefill: "
+            "512-token prompt)\n",
+            j["eval"]["data"].get<std::string>().c_str(),
+            static_cast<long long>(j["eval"]["tokens"].get<std::int64_t>()));
     std::printf("\n%-44s %-14s %-6s %10s %9s %8s\n", "tensor", "shape", "scheme", "bytes",
                 "rel RMS", "SQNR dB");
     for (const auto& t : cr.tensors) {

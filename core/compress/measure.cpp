@@ -117,12 +117,14 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
         j["top1_agreement"] = c.top1_agreement;
     }
     // Alternating rounds, so both models see the same phases of a noisy machine.
-    std::vector<double> src_rates, cmp_rates;
+    std::vector<double> src_rates, cmp_rates, src_prefill, cmp_prefill;
     for (int round = 0; round < 5; ++round) {
         check_cancel(m);
-        say("timing decoding", round / 5.0);
+        say("timing decoding and prefill", round / 5.0);
         src_rates.push_back(measure_decode(*src_model, 1, 1, 512, 1));
         cmp_rates.push_back(measure_decode(*cmp_model, 1, 1, 512, 1));
+        src_prefill.push_back(measure_prefill(*src_model, 512, 1, 1));
+        cmp_prefill.push_back(measure_prefill(*cmp_model, 512, 1, 1));
     }
     auto median = [](std::vector<double> v) {
         std::sort(v.begin(), v.end());
@@ -130,6 +132,12 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
     };
     j["source_decode_tokens_per_s"] = median(src_rates);
     j["decode_tokens_per_s"] = median(cmp_rates);
+    j["timing"] = {{"rounds", src_rates.size()},
+                   {"threads", 1},
+                   {"decode_tokens", 512},
+                   {"prefill_tokens", 512}};
+    j["source_prefill_tokens_per_s"] = median(src_prefill);
+    j["prefill_tokens_per_s"] = median(cmp_prefill);
     j["source_weight_bytes"] = src_model->decode_model()->weight_bytes();
     j["weight_bytes"] = cmp_model->decode_model()->weight_bytes();
 
