@@ -9,7 +9,7 @@ PACKAGES=(
   # ML core: LibTorch (CPU) and a fast BLAS for it (the reference BLAS is ~15x slower)
   libtorch-dev libopenblas0-openmp
   # storage, formats, tokenizers
-  libsqlite3-dev sqlite3 liblzma-dev nlohmann-json3-dev libsentencepiece-dev
+  libsqlite3-dev sqlite3 liblzma-dev zlib1g-dev nlohmann-json3-dev libsentencepiece-dev
   # GUI: Qt 6 Widgets + QCustomPlot
   qt6-base-dev qt6-base-dev-tools libqcustomplot-dev libqcustomplot2.1-qt6 qt6-qpa-plugins
   libgl-dev

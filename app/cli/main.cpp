@@ -26,6 +26,7 @@ Commands:
   bench decode  decoding and prefill speed of a checkpoint
   compress      f16 / bf16 / int8 copy of a checkpoint, with what it cost, measured
   inspect       every tensor of a checkpoint file: name, shape, dtype, bytes
+  report        Markdown report (with PNG charts) of a run, a comparison or a compression
 
 Options:
   --help        show help (also after a command: itera model --help)
@@ -40,6 +41,7 @@ Examples:
   itera runs list
   itera generate run:1 --prompt "Call me Ishmael." --max-tokens 100
   itera eval run:1
+  itera report 1 --out run1.md
 )";
 
 }  // namespace
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
         if (command == "eval") return itera::cli::eval_command(rest);
         if (command == "compress") return itera::cli::compress_command(rest);
         if (command == "inspect") return itera::cli::inspect_command(rest);
+        if (command == "report") return itera::cli::report_command(rest);
         std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
         return 2;
     } catch (const itera::Error& e) {

@@ -20,7 +20,8 @@ awk 'BEGIN { srand(7); split("call me ishmael some years ago never mind how long
 for m in f16 bf16 int8 int4 nf4; do
   j=$("$itera" compress run:1 --db "$db" --method $m --out "$d/$m.safetensors" --max-tokens 2000 --json)
   for key in method source_bytes bytes ratio bpw perplexity source_perplexity delta_ppl_pct kld \
-             top1_agreement decode_tokens_per_s source_decode_tokens_per_s tensors compression_id; do
+             top1_agreement decode_tokens_per_s source_decode_tokens_per_s prefill_tokens_per_s \
+             source_prefill_tokens_per_s timing tensors compression_id; do
     echo "$j" | grep -q "\"$key\"" || fail "$m: compress --json lacks $key"
   done
   size=$(wc -c < "$d/$m.safetensors")
@@ -51,4 +52,31 @@ msg=$("$itera" compress "$d/int8.safetensors" --method int8 --out "$d/y.safetens
 echo "$msg" | grep -q "already compressed" || fail "recompress message: $msg"
 msg=$("$itera" inspect "$d/nothing.safetensors" 2>&1) && fail "missing file accepted"
 echo "$msg" | grep -q "nothing.safetensors" || fail "inspect message: $msg"
+
+# Reports of the run and of its compressions: Markdown with PNG charts beside it.
+mkdir "$d/reports"
+"$itera" report 1 --db "$db" --out "$d/reports/run.md" > "$d/out.txt" || fail "itera report 1"
+for f in run.md run-loss.png run-perplexity.png run-lr.png run-compression.png; do
+  [ -s "$d/reports/$f" ] || fail "report: $f not written"
+  grep -q "$f" "$d/out.txt" || fail "report: $f not listed in: $(cat "$d/out.txt")"
+done
+head -c 8 "$d/reports/run-loss.png" | od -An -c | grep -q 'P   N   G' || fail "run-loss.png is not a PNG"
+grep -q '^# Training report: run 1' "$d/reports/run.md" || fail "report title"
+grep -q '](run-loss.png)' "$d/reports/run.md" || fail "report does not link run-loss.png"
+# Every compression made above is in the table, with the file size measured on disk.
+for m in f16 bf16 int8 int4 nf4; do
+  grep -q "^| $m | $m.safetensors |" "$d/reports/run.md" || fail "report lacks the $m row"
+done
+"$itera" report --compression run:1 --db "$db" --out "$d/reports/c.md" > /dev/null || fail "compression report"
+grep -q '^# Compression report: best.safetensors' "$d/reports/c.md" || fail "compression report title"
+[ -s "$d/reports/c-compression.png" ] || fail "compression chart not written"
+msg=$("$itera" report --compare 1 --db "$db" --out "$d/reports/x.md" 2>&1) && fail "one-run comparison accepted"
+echo "$msg" | grep -q "at least two" || fail "compare message: $msg"
+msg=$("$itera" report 7 --db "$db" --out "$d/reports/x.md" 2>&1) && fail "missing run accepted"
+echo "$msg" | grep -q "no run 7" || fail "missing-run message: $msg"
+msg=$("$itera" report 1 --db "$d/none.sqlite" 2>&1) && fail "missing store accepted"
+echo "$msg" | grep -q "no run store at" || fail "missing-store message: $msg"
+msg=$("$itera" report 1 --db "$db" --out "$d/reports/x.txt" 2>&1) && fail "non-.md output accepted"
+echo "$msg" | grep -q "expected a .md file" || fail "output-name message: $msg"
+[ ! -e "$d/none.sqlite" ] || fail "a report created a run store"
 echo ok
