@@ -301,6 +301,11 @@ TEST(Workbench, PlaygroundComparesARunsModelWithItsCompressedVersion) {
     const auto saved = store.generations();
     ASSERT_EQ(saved.size(), 2u);
     EXPECT_EQ(saved[0].run_id, id);
+    // Both halves of the comparison carry one pair key (reports pair them by it).
+    const auto s0 = nlohmann::json::parse(saved[0].settings);
+    const auto s1 = nlohmann::json::parse(saved[1].settings);
+    EXPECT_FALSE(s0.value("pair", std::string()).empty());
+    EXPECT_EQ(s0.value("pair", std::string()), s1.value("pair", std::string()));
     EXPECT_EQ(saved[0].prompt, "the whale");
     // The history lists them; choosing one restores its prompt, settings and model.
     ASSERT_EQ(page->history()->count(), 2);

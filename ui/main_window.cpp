@@ -38,6 +38,7 @@
 #include "model_choices.h"
 #include "new_run_dialog.h"
 #include "playground_page.h"
+#include "report_dialog.h"
 #include "run_details.h"
 #include "run_table_model.h"
 #include "runs_dock.h"
@@ -142,6 +143,7 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
         menu.addAction(m_clone);
         menu.addAction(m_resume);
         menu.addAction(m_tryModel);
+        menu.addAction(m_report);
         menu.addSeparator();
         menu.addAction(m_delete);
         menu.exec(at);
@@ -209,7 +211,12 @@ void MainWindow::buildActions() {
         new QAction(st->standardIcon(QStyle::SP_DialogYesButton), tr("&Try in playground"), this);
     m_tryModel->setToolTip(
         tr("Generate text with the selected run's model, beside a compressed version"));
-    for (auto* a : {m_newRun, m_clone, m_resume, m_pause, m_continue, m_stop, m_delete, m_tryModel})
+    m_report =
+        new QAction(st->standardIcon(QStyle::SP_FileDialogContentsView), tr("Re&port…"), this);
+    m_report->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_report->setToolTip(tr("Markdown report of the selected runs, with charts (Ctrl+R)"));
+    for (auto* a :
+         {m_newRun, m_clone, m_resume, m_pause, m_continue, m_stop, m_delete, m_tryModel, m_report})
         a->setObjectName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
 
     connect(m_newRun, &QAction::triggered, this, [this] { newRun(nullptr); });
@@ -234,11 +241,12 @@ void MainWindow::buildActions() {
     });
     connect(m_delete, &QAction::triggered, this, &MainWindow::deleteSelected);
     connect(m_tryModel, &QAction::triggered, this, &MainWindow::showPlayground);
+    connect(m_report, &QAction::triggered, this, &MainWindow::showReport);
 
     auto* tools = addToolBar(tr("Training"));
     tools->setObjectName(QStringLiteral("trainingToolbar"));
     tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    for (auto* a : {m_newRun, m_clone, m_resume, m_tryModel}) tools->addAction(a);
+    for (auto* a : {m_newRun, m_clone, m_resume, m_tryModel, m_report}) tools->addAction(a);
     tools->addSeparator();
     for (auto* a : {m_pause, m_continue, m_stop}) tools->addAction(a);
 
@@ -251,7 +259,8 @@ void MainWindow::buildActions() {
     quit->setShortcut(QKeySequence::Quit);
     connect(quit, &QAction::triggered, this, &QWidget::close);
     auto* run = menuBar()->addMenu(tr("&Run"));
-    for (auto* a : {m_clone, m_resume, m_pause, m_continue, m_stop, m_delete}) run->addAction(a);
+    for (auto* a : {m_clone, m_resume, m_pause, m_continue, m_stop, m_report, m_delete})
+        run->addAction(a);
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_runsDock->toggleViewAction());
     view->addAction(m_detailsDock->toggleViewAction());
@@ -523,6 +532,16 @@ void MainWindow::updateActions() {
     m_continue->setEnabled(busy && m_training->paused());
     m_stop->setEnabled(busy);
     m_delete->setEnabled(!ids.isEmpty() && !ids.contains(current));
+    m_report->setEnabled(!ids.isEmpty() || !m_open.isEmpty());
+}
+
+ReportDialog* MainWindow::showReport() {
+    auto ids = m_runsDock->selectedRuns();
+    if (ids.isEmpty()) ids = m_open;
+    auto* dialog = new ReportDialog(*m_store, ids, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
 }
 
 void MainWindow::deleteSelected() {

@@ -27,6 +27,7 @@ class CompressionPage;
 class PlaygroundPage;
 class RunDetails;
 class RunTableModel;
+class ReportDialog;
 class RunsDock;
 class TrainingController;
 
@@ -55,6 +56,9 @@ public:
     /// Shows the compression inspector for the open run.
     void showCompressionPage();
     CompressionPage* compression() const { return m_compression; }
+    /// Opens the report preview for the selected runs (the open ones when
+    /// none is selected); returns it (it deletes itself when closed).
+    ReportDialog* showReport();
     RunsDock* runsDock() const { return m_runsDock; }
     RunTableModel* runModel() const { return m_model; }
     RunDetails* details() const { return m_details; }
@@ -107,6 +111,7 @@ private:
     QAction* m_stop = nullptr;
     QAction* m_delete = nullptr;
     QAction* m_tryModel = nullptr;
+    QAction* m_report = nullptr;
     bool m_askBeforeClosing = true;
 };
 

@@ -12,6 +12,7 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QThread>
+#include <QUuid>
 #include <QVBoxLayout>
 
 #include <nlohmann/json.hpp>
@@ -359,6 +360,8 @@ void PlaygroundPage::onPaneFinished() {
     m_generate->setEnabled(true);
     m_stopButton->setEnabled(false);
     compare();
+    // Both panes' records share a key, so reports find the two halves of a comparison.
+    const auto pair = QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
     for (auto* p : {m_left, m_right}) {
         if (!p->error().isEmpty()) {
             m_comparison->setText(QStringLiteral("<span style='color:#c62828'>%1</span>")
@@ -380,6 +383,8 @@ void PlaygroundPage::onPaneFinished() {
         j["decode_tokens_per_s"] = r.decode_tokens_per_s();
         j["prefill_tokens_per_s"] = r.prefill_tokens_per_s();
         j["source"] = "playground";
+        j["pair"] = pair;
+        j["pane"] = p == m_left ? "A" : "B";
         GenerationRecord g;
         if (p->modelRunId() > 0) g.run_id = p->modelRunId();
         g.model_path = p->modelPath().toStdString();

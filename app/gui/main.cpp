@@ -3,12 +3,14 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QMessageBox>
+#include <QPointer>
 #include <QTimer>
 
 #include <cstdio>
 
 #include "main_window.h"
 #include "playground_page.h"
+#include "report_dialog.h"
 #include "runs_dock.h"
 #include "util/threads.h"
 
@@ -51,7 +53,10 @@ int main(int argc, char** argv) {
         QStringLiteral("page"),
         QStringLiteral("Page to show: training, compression or playground."),
         QStringLiteral("NAME"));
-    parser.addOptions({database, open, resume, playground, page, screenshot, delay, size});
+    const QCommandLineOption report(
+        QStringLiteral("report"),
+        QStringLiteral("Open the report preview of the --open runs (--screenshot shows it)."));
+    parser.addOptions({database, open, resume, playground, page, report, screenshot, delay, size});
     parser.process(app);
 
     itera::set_thread_count(0);
@@ -86,12 +91,15 @@ int main(int argc, char** argv) {
         window->playground()->setPrompt(parser.value(playground));
         window->playground()->generate();
     }
+    QPointer<QWidget> shown = window.get();
+    if (parser.isSet(report)) shown = window->showReport();
     if (parser.isSet(screenshot)) {
         window->setAskBeforeClosing(false);
         QTimer::singleShot(static_cast<int>(parser.value(delay).toDouble() * 1000), window.get(),
                            [&] {
                                const auto file = parser.value(screenshot);
-                               if (!window->grab().save(file))
+                               QWidget* target = shown ? shown.data() : window.get();
+                               if (!target->grab().save(file))
                                    std::fprintf(stderr, "cannot write %s\n", qPrintable(file));
                                window->close();
                            });
