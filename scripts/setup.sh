@@ -15,6 +15,8 @@ PACKAGES=(
   libgl-dev
   # tests
   googletest libgtest-dev libgmock-dev
+  # the .deb and its checks
+  desktop-file-utils appstream
   # headless GUI runs and screenshots
   xvfb xauth x11-apps imagemagick
 )

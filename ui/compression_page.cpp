@@ -193,7 +193,10 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
 
 CompressionPage::~CompressionPage() {
     if (m_job) m_job->cancel = true;
-    if (m_worker) m_worker->wait();
+    if (m_worker) {
+        m_worker->wait();
+        delete m_worker;
+    }
 }
 
 void CompressionPage::setSource(const QString& model, const QString& outDir,
@@ -263,7 +266,9 @@ void CompressionPage::compressChecked() {
         std::lock_guard lock(job->mutex);
         job->finished = true;
     });
-    connect(m_worker, &QThread::finished, m_worker, &QObject::deleteLater);
+    // The page owns the thread and deletes it once joined (in poll or the
+    // destructor); a deleteLater on `finished` could free it before poll()
+    // joins it.
     m_compress->setEnabled(false);
     m_cancel->setEnabled(true);
     m_progress->show();
@@ -299,6 +304,7 @@ void CompressionPage::poll() {
     }
     m_pollTimer->stop();
     m_worker->wait();
+    delete m_worker;
     m_worker = nullptr;
     m_job.reset();
     m_jobError = error;

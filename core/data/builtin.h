@@ -28,6 +28,11 @@ std::optional<BuiltinCorpus> find_builtin_corpus(const std::string& name);
 /// point at a file instead.
 std::filesystem::path builtin_corpus_path(const std::string& name);
 
+/// The script that fetches the built-in corpora: installed beside the
+/// binaries (<prefix>/share/itera-workbench/fetch-corpora.sh) or in the
+/// source tree this binary was built from; nullopt when neither exists.
+std::optional<std::filesystem::path> fetch_corpora_script();
+
 /// A path as given, or the folder of a built-in corpus when `spec` names one.
 std::filesystem::path resolve_corpus(const std::string& spec);
 

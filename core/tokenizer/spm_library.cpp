@@ -17,9 +17,8 @@ namespace {
 std::vector<std::string> candidates() {
     std::vector<std::string> out;
     if (const char* env = std::getenv("ITERA_SPM_LIBRARY"); env && *env) out.emplace_back(env);
-#ifdef ITERA_SPM_BUILD_PATH
-    out.emplace_back(ITERA_SPM_BUILD_PATH);
-#endif
+    // Beside the binary (installed) before the build tree's copy, so an
+    // installed program never loads a stale shim from a checkout.
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (!ec) {
@@ -27,6 +26,9 @@ std::vector<std::string> candidates() {
         out.push_back(
             (exe.parent_path().parent_path() / "lib/itera-workbench/libitera_spm.so").string());
     }
+#ifdef ITERA_SPM_BUILD_PATH
+    out.emplace_back(ITERA_SPM_BUILD_PATH);
+#endif
     return out;
 }
 
