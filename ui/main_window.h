@@ -18,6 +18,7 @@ class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QStackedWidget;
 class QTabWidget;
 
 namespace itera::ui {
@@ -28,6 +29,7 @@ class PlaygroundPage;
 class RunDetails;
 class RunTableModel;
 class ReportDialog;
+class WelcomePage;
 class RunsDock;
 class TrainingController;
 
@@ -62,6 +64,9 @@ public:
     RunsDock* runsDock() const { return m_runsDock; }
     RunTableModel* runModel() const { return m_model; }
     RunDetails* details() const { return m_details; }
+    /// The first-run page, shown in the Training tab while the store has no run.
+    WelcomePage* welcome() const { return m_welcome; }
+    bool showsWelcome() const;
     /// The message bar's text (errors, interrupted runs), empty when hidden.
     QString message() const;
 
@@ -88,6 +93,8 @@ private:
     RunTableModel* m_model = nullptr;
     RunsDock* m_runsDock = nullptr;
     ChartPanel* m_charts = nullptr;
+    QStackedWidget* m_trainingStack = nullptr;
+    WelcomePage* m_welcome = nullptr;
     QTabWidget* m_pages = nullptr;
     PlaygroundPage* m_playground = nullptr;
     CompressionPage* m_compression = nullptr;

@@ -45,3 +45,4 @@ struct ProgressBatch {
 }  // namespace itera::ui
 
 Q_DECLARE_METATYPE(itera::ui::ProgressBatch)
+Q_DECLARE_METATYPE(itera::ui::NewRunRequest)
