@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "data/builtin.h"
+#include "diagnostics.h"
 #include "main_window.h"
 #include "store/run_store.h"
 #include "temp_dir.h"
@@ -67,4 +68,14 @@ TEST(Welcome, FetchesAMissingCorpusThenAsksForTheRun) {
     ASSERT_TRUE(started.wait(180'000)) << page.status().toStdString();
     EXPECT_GT(std::distance(fs::directory_iterator(corpus), fs::directory_iterator()), 100);
     fs::remove_all(corpus);
+}
+
+TEST(Diagnostics, NameTheVersionsTheStoreAndTheSystem) {
+    itera::testing::TempDir dir;
+    RunStore store(dir.path() / "runs.sqlite");
+    const auto text = diagnosticsText(&store);
+    for (const char* part : {"Qt", "LibTorch", "SQLite", "cpu:", "blas:", "run store:", "0 runs"})
+        EXPECT_TRUE(text.contains(QLatin1String(part))) << part << " missing in\n"
+                                                        << text.toStdString();
+    EXPECT_TRUE(diagnosticsText(nullptr).contains(QStringLiteral("not open")));
 }

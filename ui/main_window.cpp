@@ -2,12 +2,14 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -35,6 +37,7 @@
 #include "chart_panel.h"
 #include "compression_page.h"
 #include "data/builtin.h"
+#include "diagnostics.h"
 #include "duration_text.h"
 #include "model_choices.h"
 #include "new_run_dialog.h"
@@ -45,6 +48,7 @@
 #include "runs_dock.h"
 #include "settings_dialog.h"
 #include "training_controller.h"
+#include "util/log.h"
 #include "util/threads.h"
 #include "welcome_page.h"
 
@@ -159,6 +163,7 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
     });
     connect(m_training, &TrainingController::progressed, this, &MainWindow::onProgress);
     connect(m_training, &TrainingController::runStarted, this, [this](qint64 id) {
+        log_line("info", "run " + std::to_string(id) + " started");
         refreshRuns();
         m_runsDock->selectRun(id);
     });
@@ -274,6 +279,15 @@ void MainWindow::buildActions() {
     view->addAction(m_runsDock->toggleViewAction());
     view->addAction(m_detailsDock->toggleViewAction());
     auto* help = menuBar()->addMenu(tr("&Help"));
+    auto* diagnostics = help->addAction(tr("Copy &diagnostics"));
+    diagnostics->setToolTip(
+        tr("Versions, system, settings and the newest log lines, for a bug report"));
+    connect(diagnostics, &QAction::triggered, this, [this] {
+        QGuiApplication::clipboard()->setText(diagnosticsText(m_store.get()));
+        showMessage(tr("Diagnostics copied to the clipboard (versions, system, settings, the "
+                       "newest log lines)."),
+                    false);
+    });
     auto* about = help->addAction(tr("&About"));
     connect(about, &QAction::triggered, this, [this] {
         QMessageBox::about(this, tr("About Itera-Lite Workbench"),
@@ -289,6 +303,7 @@ QString MainWindow::message() const {
 
 void MainWindow::showMessage(const QString& text, bool error, const QString& action,
                              std::function<void()> onAction) {
+    if (error) log_line("error", text.toStdString());
     m_messageText->setText(text);
     m_messageBar->setStyleSheet(error ? QStringLiteral("#messageBar { background: #fdecea; }")
                                       : QStringLiteral("#messageBar { background: #e8f0fe; }"));
@@ -494,6 +509,8 @@ void MainWindow::onRunEnded(qint64 runId, int status, const QString& message) {
     m_progress->hide();
     const auto s = static_cast<RunStatus>(status);
     const auto name = QString::fromStdString(run_status_name(s));
+    log_line("info", "run " + std::to_string(runId) + " " + name.toStdString() +
+                         (message.isEmpty() ? "" : ": " + message.toStdString()));
     if (s == RunStatus::Failed) {
         showMessage(tr("Run %1 failed: %2").arg(runId).arg(message), true);
     } else if (s == RunStatus::Stopped) {

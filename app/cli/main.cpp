@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace {
 
@@ -58,6 +59,10 @@ int main(int argc, char** argv) {
     }
     const std::string command = args[0];
     std::vector<std::string> rest(args.begin() + 1, args.end());
+    itera::open_log(itera::default_log_dir(), "itera");
+    std::string line = "itera";
+    for (const auto& a : args) line += " " + a;
+    itera::log_line("info", line);
     try {
         if (command == "model") return itera::cli::model_command(rest);
         if (command == "bench") return itera::cli::bench_command(rest);
@@ -73,9 +78,11 @@ int main(int argc, char** argv) {
         std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
         return 2;
     } catch (const itera::Error& e) {
+        itera::log_line("error", e.what());
         std::cerr << "itera: " << e.what() << "\n";
         return 1;
     } catch (const std::exception& e) {
+        itera::log_line("error", std::string("internal error: ") + e.what());
         std::cerr << "itera: internal error: " << e.what() << "\n";
         return 3;
     }

@@ -9,10 +9,12 @@
 
 #include <cstdio>
 
+#include "build_info.h"
 #include "main_window.h"
 #include "playground_page.h"
 #include "report_dialog.h"
 #include "runs_dock.h"
+#include "util/log.h"
 #include "util/threads.h"
 
 namespace {
@@ -87,6 +89,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "itera-workbench: %s\n", e.what());
         return 1;
     }
+    // The data directory is known once the window applied the settings.
+    itera::open_log(itera::default_log_dir(), "itera-workbench");
+    itera::log_line("info", "started: " + itera::ui::buildInfoLine().toStdString());
+    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& text) {
+        if (type != QtDebugMsg && type != QtInfoMsg)
+            itera::log_line(type == QtWarningMsg ? "qt-warning" : "qt-error", text.toStdString());
+        std::fprintf(stderr, "%s\n", qPrintable(text));
+    });
     if (parser.isSet(size)) {
         const auto wh = parser.value(size).split(QLatin1Char('x'));
         if (wh.size() == 2) window->resize(wh[0].toInt(), wh[1].toInt());
