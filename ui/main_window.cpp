@@ -48,6 +48,7 @@
 #include "runs_dock.h"
 #include "settings_dialog.h"
 #include "training_controller.h"
+#include "util/build_info.h"
 #include "util/log.h"
 #include "util/threads.h"
 #include "welcome_page.h"
@@ -292,8 +293,10 @@ void MainWindow::buildActions() {
     connect(about, &QAction::triggered, this, [this] {
         QMessageBox::about(this, tr("About Itera-Lite Workbench"),
                            tr("<h3>Itera-Lite Workbench</h3><p>Train, compress and compare small "
-                              "state-space + mixture-of-experts language models.</p><p>%1</p>")
-                               .arg(buildInfoLine().toHtmlEscaped()));
+                              "state-space + mixture-of-experts language models.</p><p>%1<br>"
+                              "Build revision %2</p>")
+                               .arg(buildInfoLine().toHtmlEscaped(),
+                                    QString::fromStdString(git_revision()).toHtmlEscaped()));
     });
 }
 

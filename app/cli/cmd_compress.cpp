@@ -61,6 +61,10 @@ constexpr const char* kInspectUsage = R"(usage: itera inspect FILE [--json]
 
 Lists every tensor of a .safetensors checkpoint (name, shape, dtype, bytes),
 its metadata and the totals by dtype.
+
+Examples:
+  itera inspect runs/1/best.safetensors
+  itera inspect m-int4.safetensors --json
 )";
 
 std::string mb(double bytes) {

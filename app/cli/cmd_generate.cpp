@@ -57,6 +57,10 @@ place), logprobs (entry i-1 is log p(tokens[i] | tokens[<i])), top (per position
 id, p, logprob, text), total_logprob.
 
 Options: --threads N (all cores), --db PATH (for run:ID)
+
+Examples:
+  itera score run:1 --text "Call me Ishmael."
+  itera score model.safetensors --text "The whale" --top 3 --json
 )";
 
 volatile std::sig_atomic_t g_interrupted = 0;

@@ -26,6 +26,11 @@ Options:
   --db PATH       the run store (default: the data directory's runs.sqlite)
 Every figure comes from the run store: metrics, checkpoints, measured compressions and
 saved playground generations.
+
+Examples:
+  itera report 3 --out reports/run3.md
+  itera report --compare 3,4 --out reports/compare.md
+  itera report --compression run:3
 )";
 
 std::int64_t parse_id(const std::string& s) {

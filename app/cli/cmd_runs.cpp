@@ -22,6 +22,11 @@ constexpr const char* kRunsUsage = R"(usage:
   itera runs note ID TEXT
   itera runs check                    SQLite integrity check of the run store
 Options: --db PATH (default: the data directory's runs.sqlite)
+
+Examples:
+  itera runs list
+  itera runs metrics 3 --name val_bits_per_byte --csv > run3-bpb.csv
+  itera runs tag 3 baseline
 )";
 
 std::int64_t run_id(const std::vector<std::string>& pos, std::size_t index) {
