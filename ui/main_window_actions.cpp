@@ -1,0 +1,139 @@
+// MainWindow's actions: the toolbar, the menus and what each action does,
+// and which of them are enabled for the current selection.
+
+#include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QStyle>
+#include <QToolBar>
+
+#include "build_info.h"
+#include "diagnostics.h"
+#include "main_window.h"
+#include "run_table_model.h"
+#include "runs_dock.h"
+#include "settings_dialog.h"
+#include "training_controller.h"
+#include "util/build_info.h"
+
+namespace itera::ui {
+
+void MainWindow::buildActions() {
+    auto* st = style();
+    m_newRun = new QAction(st->standardIcon(QStyle::SP_FileIcon), tr("&New run…"), this);
+    m_newRun->setShortcut(QKeySequence::New);
+    m_newRun->setToolTip(tr("Start a training run (Ctrl+N)"));
+    m_clone = new QAction(st->standardIcon(QStyle::SP_FileDialogDetailedView),
+                          tr("&Clone with edits…"), this);
+    m_clone->setToolTip(tr("A new run with the selected run's settings, to edit first"));
+    m_resume = new QAction(st->standardIcon(QStyle::SP_BrowserReload), tr("&Resume run"), this);
+    m_resume->setToolTip(tr("Continue a stopped or interrupted run from its latest checkpoint"));
+    m_pause = new QAction(st->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
+    m_continue = new QAction(st->standardIcon(QStyle::SP_MediaPlay), tr("C&ontinue"), this);
+    m_stop = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this);
+    m_stop->setToolTip(tr("Stop after the current step and save a checkpoint"));
+    m_delete = new QAction(st->standardIcon(QStyle::SP_TrashIcon), tr("&Delete…"), this);
+    m_tryModel =
+        new QAction(st->standardIcon(QStyle::SP_DialogYesButton), tr("&Try in playground"), this);
+    m_tryModel->setToolTip(
+        tr("Generate text with the selected run's model, beside a compressed version"));
+    m_report =
+        new QAction(st->standardIcon(QStyle::SP_FileDialogContentsView), tr("Re&port…"), this);
+    m_report->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_report->setToolTip(tr("Markdown report of the selected runs, with charts (Ctrl+R)"));
+    for (auto* a :
+         {m_newRun, m_clone, m_resume, m_pause, m_continue, m_stop, m_delete, m_tryModel, m_report})
+        a->setObjectName(a->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
+
+    connect(m_newRun, &QAction::triggered, this, [this] { newRun(nullptr); });
+    connect(m_clone, &QAction::triggered, this, [this] {
+        const auto ids = m_runsDock->selectedRuns();
+        if (const auto* r = ids.isEmpty() ? nullptr : m_model->run(ids.front())) newRun(&r->record);
+    });
+    connect(m_resume, &QAction::triggered, this, [this] {
+        for (auto id : m_runsDock->selectedRuns()) resumeRun(id);
+    });
+    connect(m_pause, &QAction::triggered, this, [this] {
+        m_training->pause();
+        updateActions();
+    });
+    connect(m_continue, &QAction::triggered, this, [this] {
+        m_training->resume();
+        updateActions();
+    });
+    connect(m_stop, &QAction::triggered, this, [this] {
+        m_training->stop();
+        m_statusText->setText(tr("Stopping after the current step…"));
+    });
+    connect(m_delete, &QAction::triggered, this, &MainWindow::deleteSelected);
+    connect(m_tryModel, &QAction::triggered, this, &MainWindow::showPlayground);
+    connect(m_report, &QAction::triggered, this, &MainWindow::showReport);
+
+    auto* tools = addToolBar(tr("Training"));
+    tools->setObjectName(QStringLiteral("trainingToolbar"));
+    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    for (auto* a : {m_newRun, m_clone, m_resume, m_tryModel, m_report}) tools->addAction(a);
+    tools->addSeparator();
+    for (auto* a : {m_pause, m_continue, m_stop}) tools->addAction(a);
+
+    auto* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_newRun);
+    auto* prefs = file->addAction(tr("&Settings…"));
+    connect(prefs, &QAction::triggered, this, [this] { editSettings(this); });
+    file->addSeparator();
+    auto* quit = file->addAction(tr("&Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    for (auto* a : {m_clone, m_resume, m_pause, m_continue, m_stop, m_report, m_delete})
+        run->addAction(a);
+    auto* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_runsDock->toggleViewAction());
+    view->addAction(m_detailsDock->toggleViewAction());
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    auto* diagnostics = help->addAction(tr("Copy &diagnostics"));
+    diagnostics->setToolTip(
+        tr("Versions, system, settings and the newest log lines, for a bug report"));
+    connect(diagnostics, &QAction::triggered, this, [this] {
+        QGuiApplication::clipboard()->setText(diagnosticsText(m_store.get()));
+        showMessage(tr("Diagnostics copied to the clipboard (versions, system, settings, the "
+                       "newest log lines)."),
+                    false);
+    });
+    auto* about = help->addAction(tr("&About"));
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About Itera-Lite Workbench"),
+                           tr("<h3>Itera-Lite Workbench</h3><p>Train, compress and compare small "
+                              "state-space + mixture-of-experts language models.</p><p>%1<br>"
+                              "Build revision %2</p>")
+                               .arg(buildInfoLine().toHtmlEscaped(),
+                                    QString::fromStdString(git_revision()).toHtmlEscaped()));
+    });
+}
+
+void MainWindow::updateActions() {
+    const auto ids = m_runsDock->selectedRuns();
+    const auto* one = ids.size() == 1 ? m_model->run(ids.front()) : nullptr;
+    const bool busy = m_training->busy();
+    const auto current = m_training->currentRunId();
+    m_clone->setEnabled(one != nullptr);
+    bool resumable = !ids.isEmpty();
+    for (auto id : ids) {
+        const auto* r = m_model->run(id);
+        resumable =
+            resumable && r && id != current &&
+            (r->record.status == RunStatus::Stopped || r->record.status == RunStatus::Interrupted ||
+             r->record.status == RunStatus::Failed);
+    }
+    m_resume->setEnabled(resumable);
+    m_pause->setEnabled(busy && current && !m_training->paused());
+    m_continue->setEnabled(busy && m_training->paused());
+    m_stop->setEnabled(busy);
+    m_delete->setEnabled(!ids.isEmpty() && !ids.contains(current));
+    m_report->setEnabled(!ids.isEmpty() || !m_open.isEmpty());
+}
+
+}  // namespace itera::ui
