@@ -119,4 +119,16 @@ void Args::finish() const {
         if (!used_.count(name)) throw Error("unknown option --" + name + " (see --help)");
 }
 
+std::int64_t parse_run_id(const std::string& s) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+        v = std::stoll(s, &used);
+    } catch (...) {
+        used = 0;
+    }
+    if (used == 0 || used != s.size() || v < 1) throw Error("\"" + s + "\" is not a run ID");
+    return v;
+}
+
 }  // namespace itera::cli

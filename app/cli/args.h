@@ -11,6 +11,9 @@
 
 namespace itera::cli {
 
+/// A run ID as typed ("3"): a positive integer, or itera::Error naming the text.
+std::int64_t parse_run_id(const std::string& text);
+
 class Args {
 public:
     /// `flags` are the switches that take no value; every other `--x` takes one.

@@ -33,25 +33,13 @@ Examples:
   itera report --compression run:3
 )";
 
-std::int64_t parse_id(const std::string& s) {
-    std::size_t used = 0;
-    long long v = 0;
-    try {
-        v = std::stoll(s, &used);
-    } catch (...) {
-        used = 0;
-    }
-    if (used == 0 || used != s.size() || v < 1) throw Error("\"" + s + "\" is not a run ID");
-    return v;
-}
-
 std::vector<std::int64_t> parse_ids(const std::string& list) {
     std::vector<std::int64_t> ids;
     std::size_t start = 0;
     while (start <= list.size()) {
         auto end = list.find(',', start);
         if (end == std::string::npos) end = list.size();
-        ids.push_back(parse_id(list.substr(start, end - start)));
+        ids.push_back(parse_run_id(list.substr(start, end - start)));
         start = end + 1;
     }
     return ids;
@@ -102,7 +90,7 @@ int report_command(const std::vector<std::string>& args) {
                    ckpt.stem().string() + ".md");
         report = compression_report(store, ckpt, options);
     } else {
-        const auto id = parse_id(pos[0]);
+        const auto id = parse_run_id(pos[0]);
         choose_out("run-" + std::to_string(id) + "-report.md");
         report = run_report(store, id, options);
     }

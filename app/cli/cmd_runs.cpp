@@ -31,16 +31,7 @@ Examples:
 
 std::int64_t run_id(const std::vector<std::string>& pos, std::size_t index) {
     if (pos.size() <= index) throw Error("a run ID is required (see itera runs list)");
-    const auto& s = pos[index];
-    std::size_t used = 0;
-    long long v = 0;
-    try {
-        v = std::stoll(s, &used);
-    } catch (...) {
-        used = 0;
-    }
-    if (used == 0 || used != s.size() || v < 1) throw Error("\"" + s + "\" is not a run ID");
-    return v;
+    return parse_run_id(pos[index]);
 }
 
 std::string value_or_dash(const std::map<std::string, MetricPoint>& m, const std::string& name,

@@ -1,22 +1,17 @@
 #include <cmath>
-#include <ctime>
 
 #include "model/tensor_names.h"
 #include "report/markdown.h"
 #include "report/sections.h"
 #include "util/build_info.h"
 #include "util/system_info.h"
+#include "util/time_text.h"
 
 namespace itera {
 
 ReportEnvironment current_environment() {
     ReportEnvironment env;
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &utc);
-    env.generated_at = buf;
+    env.generated_at = utc_now("%Y-%m-%d %H:%M UTC");
     env.cpu = cpu_model();
     env.cores = logical_cores();
     env.blas = blas_library();

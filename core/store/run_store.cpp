@@ -6,12 +6,12 @@
 
 #include <cerrno>
 #include <chrono>
-#include <ctime>
 
 #include "data/builtin.h"
 #include "store/schema.h"
 #include "store/statement.h"
 #include "util/error.h"
+#include "util/time_text.h"
 
 namespace itera {
 namespace {
@@ -20,12 +20,7 @@ constexpr const char* kStatusNames[] = {"queued", "running", "paused",     "fini
                                         "failed", "stopped", "interrupted"};
 
 std::string now_iso() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return utc_now();
 }
 
 double now_unix() {

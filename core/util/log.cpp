@@ -1,11 +1,11 @@
 #include "util/log.h"
 
-#include <ctime>
 #include <deque>
 #include <fstream>
 #include <mutex>
 
 #include "data/builtin.h"
+#include "util/time_text.h"
 
 namespace fs = std::filesystem;
 
@@ -21,15 +21,6 @@ struct LogState {
 LogState& state() {
     static LogState s;
     return s;
-}
-
-std::string now_utc() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 /// <name>.log → .log.1 → ... → .log.<keep> (the oldest dropped).
@@ -69,7 +60,7 @@ void log_line(const std::string& level, const std::string& message) {
     auto& s = state();
     std::lock_guard lock(s.mutex);
     if (s.path.empty()) return;
-    std::string line = now_utc() + " [" + level + "] ";
+    std::string line = utc_now() + " [" + level + "] ";
     constexpr std::size_t kMaxMessage = 4000;
     for (char c : message.substr(0, kMaxMessage)) {
         if (c == '\n')
