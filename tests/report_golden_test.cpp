@@ -150,6 +150,44 @@ struct Fixture {
         compression("int8", int8, 600, true, 0.25);
         compression("int4", dir.path() / "models" / "a-int4.safetensors", 350, true, 3.5);
         compression("nf4", dir.path() / "models" / "a-nf4.safetensors", 360, true, 2.0);
+        {  // a mixed-precision model: its plan and predicted figures
+            const auto mixed = dir.path() / "models" / "a-mixed.safetensors";
+            touch(mixed, 450);
+            nlohmann::json j = {
+                {"method", "mixed"},
+                {"source_bytes", 2000},
+                {"bytes", 450},
+                {"ratio", 2000.0 / 450},
+                {"bpw", 6.5},
+                {"perplexity", 5.56},
+                {"delta_ppl_pct", 1.1},
+                {"kld", 0.02},
+                {"top1_agreement", 0.93},
+                {"plan",
+                 {{{"group", "embed"},
+                   {"scheme", "int8"},
+                   {"group_size", 64},
+                   {"bytes", 250},
+                   {"predicted_delta_loss", 0.004}},
+                  {{"group", "layers.0.mixer.in_proj"},
+                   {"scheme", "int4"},
+                   {"group_size", 64},
+                   {"bytes", 120},
+                   {"predicted_delta_loss", 0.006}}}},
+                {"predicted_bytes", 440},
+                {"predicted_delta_ppl_pct", 1.005},
+                {"calibration",
+                 {{"data", "tiny-stories-sample"}, {"split", "train"}, {"tokens", 8192}}}};
+            CompressionRecord r;
+            r.run_id = a;
+            r.source_path = best.string();
+            r.method = "mixed";
+            r.settings = j.dump();
+            r.path = mixed.string();
+            r.bytes = 450;
+            r.sha256 = std::string(64, 'd');
+            store.add_compression(r);
+        }
 
         auto generation = [&](const std::filesystem::path& model, const std::string& prompt,
                               const std::string& output, const std::string& pair) {

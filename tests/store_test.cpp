@@ -52,7 +52,7 @@ NewRun sample_run(const std::string& name) {
 TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
     testing::TempDir dir;
     RunStore store(dir.path() / "runs.sqlite");
-    EXPECT_EQ(store.schema_version(), 1);
+    EXPECT_EQ(store.schema_version(), 2);
     EXPECT_EQ(store.integrity_check(), "ok");
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir.path() / "runs.sqlite").c_str(), &db), SQLITE_OK);
@@ -64,7 +64,7 @@ TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
     sqlite3_close(db);
     // Reopening does not migrate again.
     RunStore again(dir.path() / "runs.sqlite");
-    EXPECT_EQ(again.schema_version(), 1);
+    EXPECT_EQ(again.schema_version(), 2);
 }
 
 TEST(RunStore, KeepsRunsTagsNotesAndStatus) {
@@ -244,6 +244,42 @@ TEST(RunStore, RejectsFilesThatAreNotDatabases) {
     EXPECT_NE(e.find(path.string()), std::string::npos) << e;
     EXPECT_NE(e.find("not an SQLite database"), std::string::npos) << e;
     EXPECT_NE(error_of([&] { RunStore store("/proc/no/such/dir/runs.sqlite"); }), "");
+}
+
+TEST(RunStore, MigratesASchemaOneStoreAndKeepsSweeps) {
+    testing::TempDir dir;
+    const auto path = dir.path() / "runs.sqlite";
+    std::int64_t id = 0;
+    {
+        RunStore store(path);
+        id = store.create_run(sample_run("old"));
+    }
+    // What a build of schema 1 left: no sweep table, user_version 1.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE sensitivity_sweeps; PRAGMA user_version = 1", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    RunStore store(path);
+    EXPECT_EQ(store.schema_version(), 2);
+    EXPECT_EQ(store.run(id).name, "old");
+    SweepRecord r;
+    r.run_id = id;
+    r.source_path = "/m/best.safetensors";
+    r.source_sha256 = "abc";
+    r.settings = R"({"candidates":["int8"]})";
+    r.sweep = R"({"entries":[]})";
+    store.add_sweep(r);
+    r.sweep = R"({"entries":[1]})";
+    store.add_sweep(r);
+    const auto found = store.find_sweep("abc", R"({"candidates":["int8"]})");
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->sweep, R"({"entries":[1]})");  // the newest
+    EXPECT_EQ(found->run_id, id);
+    EXPECT_FALSE(store.find_sweep("abc", R"({"candidates":["int4"]})"));
+    store.delete_run(id);  // its sweeps go with it
+    EXPECT_FALSE(store.find_sweep("abc", R"({"candidates":["int8"]})"));
 }
 
 TEST(RunStore, RejectsADatabaseFromANewerBuild) {

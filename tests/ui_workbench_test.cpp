@@ -402,4 +402,22 @@ TEST(Workbench, CompressesTheOpenRunsModelFromTheInspector) {
         EXPECT_TRUE(fs::exists(r.path)) << r.path;
         EXPECT_NE(r.settings.find("delta_ppl_pct"), std::string::npos);
     }
+
+    // Mixed precision to the offered target (a third of the way from int4 to FP32).
+    for (const char* m : {"method:f16", "method:nf4"})
+        page->findChild<QCheckBox*>(QString::fromLatin1(m))->setChecked(false);
+    page->findChild<QCheckBox*>(QStringLiteral("method:mixed"))->setChecked(true);
+    const double target = page->findChild<QDoubleSpinBox*>(QStringLiteral("mixedTarget"))->value();
+    EXPECT_GT(target, 0.0);
+    page->compressChecked();
+    ASSERT_TRUE(done.wait(300'000));
+    EXPECT_TRUE(page->jobError().isEmpty()) << page->jobError().toStdString();
+    EXPECT_EQ(page->rowCount(), 3);
+    const auto all = store.compressions(id);
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all.back().method, "mixed");
+    EXPECT_LE(all.back().bytes, static_cast<std::int64_t>(target * 1e6));
+    const auto report = nlohmann::json::parse(all.back().settings);
+    EXPECT_TRUE(report.contains("plan"));
+    EXPECT_TRUE(report.contains("predicted_delta_ppl_pct"));
 }

@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -25,6 +26,7 @@
 #include <mutex>
 
 #include "compress/measure.h"
+#include "compress/mixed.h"
 #include "compress/scheme.h"
 #include "qcustomplot_include.h"
 #include "run_curves.h"
@@ -80,6 +82,20 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
         actions->addWidget(box);
         m_methods.push_back(box);
     }
+    m_mixed = new QCheckBox(tr("mixed, target"), this);
+    m_mixed->setObjectName(QStringLiteral("method:mixed"));
+    m_mixed->setToolTip(
+        tr("Mixed precision: each group of tensors is measured in int8 and int4 on training "
+           "text, then a scheme per group is chosen to reach the target size with the least "
+           "predicted loss (see docs/compression.md)"));
+    actions->addWidget(m_mixed);
+    m_mixedTarget = new QDoubleSpinBox(this);
+    m_mixedTarget->setObjectName(QStringLiteral("mixedTarget"));
+    m_mixedTarget->setRange(0.01, 100000);
+    m_mixedTarget->setDecimals(2);
+    m_mixedTarget->setSuffix(QStringLiteral(" MB"));
+    m_mixedTarget->setToolTip(tr("The compressed file's size to reach"));
+    actions->addWidget(m_mixedTarget);
     actions->addWidget(new QLabel(tr("group size"), this));
     m_groupSize = new QSpinBox(this);
     m_groupSize->setRange(16, 4096);
@@ -205,13 +221,23 @@ void CompressionPage::setSource(const QString& model, const QString& outDir,
     m_outDir = outDir;
     m_database = database;
     m_compress->setEnabled(!m_source.isEmpty() && !m_worker);
+    std::error_code ec;
+    const auto size =
+        m_source.isEmpty() ? 0 : std::filesystem::file_size(m_source.toStdString(), ec);
+    if (!ec && size > 0) m_mixedTarget->setValue(0.35 * static_cast<double>(size) / 1e6);
     m_compress->setToolTip(m_source.isEmpty() ? tr("Select one run that has a best checkpoint")
                                               : m_source);
 }
 
 void CompressionPage::compressChecked() {
     if (m_worker || m_source.isEmpty()) return;
-    std::vector<std::pair<CompressOptions, std::filesystem::path>> jobs;
+    struct Task {
+        CompressOptions options;
+        std::filesystem::path out;
+        std::optional<MixedTarget> mixed;
+        QString method;
+    };
+    std::vector<Task> jobs;
     for (auto* box : m_methods) {
         if (!box->isChecked()) continue;
         CompressOptions o;
@@ -220,8 +246,17 @@ void CompressionPage::compressChecked() {
         auto name = "best-" + box->text().toStdString();
         if (o.scheme == Scheme::Int4 || o.scheme == Scheme::Nf4)
             name += "-g" + std::to_string(o.group_size);
-        jobs.emplace_back(o,
-                          std::filesystem::path(m_outDir.toStdString()) / (name + ".safetensors"));
+        jobs.push_back({o, std::filesystem::path(m_outDir.toStdString()) / (name + ".safetensors"),
+                        std::nullopt, box->text()});
+    }
+    if (m_mixed->isChecked()) {
+        CompressOptions o;
+        o.group_size = m_groupSize->value();
+        const auto bytes = static_cast<std::int64_t>(m_mixedTarget->value() * 1e6);
+        jobs.push_back({o,
+                        std::filesystem::path(m_outDir.toStdString()) /
+                            ("best-mixed-" + std::to_string(bytes / 1000) + "k.safetensors"),
+                        MixedTarget{bytes, std::nullopt}, QStringLiteral("mixed")});
     }
     m_jobError.clear();
     if (jobs.empty() || m_groupSize->value() % 16) {
@@ -241,9 +276,9 @@ void CompressionPage::compressChecked() {
     measure.cancel = &job->cancel;
     m_worker = QThread::create([job, jobs, source, measure]() mutable {
         try {
-            std::filesystem::create_directories(jobs.front().second.parent_path());
+            std::filesystem::create_directories(jobs.front().out.parent_path());
             for (std::size_t i = 0; i < jobs.size(); ++i) {
-                const auto method = QString::fromLatin1(scheme_traits(jobs[i].first.scheme).name);
+                const auto& method = jobs[i].method;
                 measure.progress = [&](const std::string& phase, double fraction) {
                     std::lock_guard lock(job->mutex);
                     job->phase = QStringLiteral("%1 (%2 of %3): %4")
@@ -253,7 +288,20 @@ void CompressionPage::compressChecked() {
                                      .arg(QString::fromStdString(phase));
                     job->fraction = fraction;
                 };
-                const auto r = compress_and_measure(source, jobs[i].first, jobs[i].second, measure);
+                MeasuredCompression r;
+                if (jobs[i].mixed) {
+                    SweepOptions sweep;
+                    sweep.candidates = {{Scheme::Int8, jobs[i].options.group_size, false},
+                                        {Scheme::Int4, jobs[i].options.group_size, false}};
+                    sweep.threads = measure.threads;
+                    sweep.db = measure.db;
+                    sweep.cancel = measure.cancel;
+                    sweep.progress = measure.progress;
+                    r = compress_mixed_and_measure(source, *jobs[i].mixed, sweep, jobs[i].out,
+                                                   measure);
+                } else {
+                    r = compress_and_measure(source, jobs[i].options, jobs[i].out, measure);
+                }
                 std::lock_guard lock(job->mutex);
                 if (!r.store_error.empty())
                     job->error = QString::fromStdString("not stored: " + r.store_error);

@@ -16,6 +16,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QDoubleSpinBox;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -89,6 +90,8 @@ private:
     QString m_source, m_outDir, m_database;
     std::vector<QCheckBox*> m_methods;  ///< f16, bf16, int8, int4, nf4
     QSpinBox* m_groupSize;
+    QCheckBox* m_mixed;
+    QDoubleSpinBox* m_mixedTarget;
     QCheckBox* m_evaluate;
     QPushButton* m_compress;
     QPushButton* m_cancel;

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "compress/compress.h"
 #include "compress/measure.h"
+#include "compress/mixed.h"
 #include "progress.h"
 #include "util/error.h"
 #include "util/threads.h"
@@ -25,6 +26,7 @@ namespace {
 
 constexpr const char* kCompressUsage =
     R"(usage: itera compress CHECKPOINT --method f16|bf16|int8|int4|nf4 --out FILE [options]
+       itera compress CHECKPOINT --method mixed --target-size 2MB|--target-bpw 5 --out FILE
 
 Writes a compressed copy of an FP32 checkpoint (a .safetensors file, or run:ID
 for a stored run's best checkpoint) and measures what it cost against the
@@ -47,6 +49,17 @@ Options:
   --out FILE             the compressed .safetensors
   --keep-float PATTERN   keep weights whose name contains PATTERN in FP32 (repeatable),
                          e.g. --keep-float dt_proj --keep-float router
+Mixed precision (--method mixed): each group of tensors (the embedding, each layer's
+in/x/dt/out projection, each expert, router and FFN) is quantized alone to each
+candidate and its loss change measured on calibration text (the training split of
+the same corpus); the sweep is kept in the run store and reused. The plan then picks
+a scheme per group meeting the target with the least predicted loss increase, and
+the result is built and measured like any other method.
+  --target-size S        the file size to reach (e.g. 2MB, 900KB)
+  --target-bpw B         or bits per quantizable weight, scales included (e.g. 5)
+  --candidates LIST      schemes to choose from (default int8,int4; f16, bf16, nf4 too)
+  --calibration-tokens N tokens of calibration text per measurement (default 8192)
+
   --eval CORPUS          held-out text (default: the source run's corpus, else moby-dick)
   --max-tokens N         evaluate at most N tokens (default 65536)
   --no-eval              sizes and tensor errors only
@@ -55,6 +68,7 @@ Options:
 Examples:
   itera compress run:1 --method int8 --out moby-int8.safetensors
   itera compress model.safetensors --method bf16 --out model-bf16.safetensors --json
+  itera compress run:1 --method mixed --target-size 2MB --out moby-mixed.safetensors
 )";
 
 constexpr const char* kInspectUsage = R"(usage: itera inspect FILE [--json]
@@ -75,6 +89,10 @@ std::string mb(double bytes) {
 
 }  // namespace
 
+/// Prints a measured compression (a table, or the JSON report); the exit code.
+static int print_report(const MeasuredCompression& measured, const std::filesystem::path& out,
+                        bool json_out);
+
 int compress_command(const std::vector<std::string>& args) {
     Args a(args, {"json", "help", "no-eval", "symmetric"}, {"keep-float"});
     if (a.flag("help")) {
@@ -82,13 +100,24 @@ int compress_command(const std::vector<std::string>& args) {
         return 0;
     }
     CompressOptions o;
-    o.scheme = parse_scheme(a.required("method"));
+    const auto method = a.required("method");
+    const bool mixed = method == "mixed";
+    o.scheme = mixed ? Scheme::F32 : parse_scheme(method);
+    MixedTarget target;
+    if (auto s = a.text("target-size")) target.bytes = parse_size(*s);
+    target.bits_per_weight = a.real("target-bpw", 1.0, 32.0);
+    const auto candidates = a.text_or("candidates", "int8,int4");
+    const auto calibration_tokens = a.integer_or("calibration-tokens", 8192, 256, 1 << 24);
+    if (mixed != (target.bytes || target.bits_per_weight))
+        throw Error(mixed ? "--method mixed needs --target-size or --target-bpw"
+                          : "--target-size and --target-bpw apply to --method mixed");
     const std::filesystem::path out = a.required("out");
     o.keep_float = a.texts("keep-float");
     o.group_size = a.integer_or("group-size", 64, 16, 4096);
     o.symmetric = a.flag("symmetric");
     if (o.group_size % 16) throw Error("--group-size must be a multiple of 16 (32, 64, 128, ...)");
-    if (o.symmetric && o.scheme != Scheme::Int4) throw Error("--symmetric applies to int4 only");
+    if (o.symmetric && o.scheme != Scheme::Int4 && !mixed)
+        throw Error("--symmetric applies to int4 only");
     const auto data = a.text("eval");
     const bool no_eval = a.flag("no-eval");
     const auto max_tokens = a.integer_or("max-tokens", 65536, 1, INT64_MAX);
@@ -114,7 +143,29 @@ int compress_command(const std::vector<std::string>& args) {
             else
                 std::fprintf(stderr, "\r\033[K%s ...", phase.c_str());
         };
-    const auto measured = compress_and_measure(source, o, out, m);
+    if (mixed) {
+        SweepOptions so;
+        so.candidates.clear();
+        std::size_t start = 0;
+        while (start <= candidates.size()) {
+            auto end = candidates.find(',', start);
+            if (end == std::string::npos) end = candidates.size();
+            so.candidates.push_back(QuantSettings{
+                parse_scheme(candidates.substr(start, end - start)), o.group_size, o.symmetric});
+            start = end + 1;
+        }
+        so.calibration_tokens = calibration_tokens;
+        so.data = data;
+        so.threads = threads;
+        if (db) so.db = *db;
+        so.progress = m.progress;
+        return print_report(compress_mixed_and_measure(source, target, so, out, m), out, json_out);
+    }
+    return print_report(compress_and_measure(source, o, out, m), out, json_out);
+}
+
+static int print_report(const MeasuredCompression& measured, const std::filesystem::path& out,
+                        bool json_out) {
     if (!json_out) std::fprintf(stderr, "\r\033[K");
     if (!measured.store_error.empty())
         std::fprintf(stderr, "itera: the report was not stored: %s\n",
@@ -162,7 +213,25 @@ int compress_command(const std::vector<std::string>& args) {
                     t.scheme.c_str(), with_commas(static_cast<long long>(t.bytes)).c_str(),
                     t.error.rel_rms, t.error.sqnr_db);
     }
-    std::printf("(other tensors kept in FP32)\nwritten %s\n", out.string().c_str());
+    std::printf("(other tensors kept in FP32)\n");
+    if (j.contains("plan")) {
+        std::printf("\nmixed-precision plan (calibration: %lld tokens of %s, training split)\n",
+                    static_cast<long long>(j["calibration"]["tokens"].get<std::int64_t>()),
+                    j["calibration"]["data"].get<std::string>().c_str());
+        std::printf("%-28s %-6s %10s %12s\n", "group", "scheme", "bytes", "pred. dloss");
+        for (const auto& c : j["plan"])
+            std::printf("%-28s %-6s %10s %12.5f\n", c["group"].get<std::string>().c_str(),
+                        c["scheme"].get<std::string>().c_str(),
+                        with_commas(c["bytes"].get<long long>()).c_str(),
+                        c["predicted_delta_loss"].get<double>());
+        std::printf("predicted: %s, dPPL %+.3f%%", mb(j["predicted_bytes"].get<double>()).c_str(),
+                    j["predicted_delta_ppl_pct"].get<double>());
+        if (j.contains("delta_ppl_pct"))
+            std::printf("; measured: %s, dPPL %+.3f%% (held-out)", mb(double(cr.bytes)).c_str(),
+                        j["delta_ppl_pct"].get<double>());
+        std::printf("\n");
+    }
+    std::printf("written %s\n", out.string().c_str());
     return 0;
 }
 

@@ -24,7 +24,8 @@ bool compressible(const std::string& name, const std::vector<std::int64_t>& shap
 
 CompressResult compress_checkpoint(const std::filesystem::path& source, const CompressOptions& o,
                                    const std::filesystem::path& out) {
-    if (o.scheme == Scheme::F32) throw Error("compress: f32 is the source format; pick a scheme");
+    if (o.scheme == Scheme::F32 && !o.mixed())
+        throw Error("compress: f32 is the source format; pick a scheme");
     auto file = SafetensorsFile::read(source);
     const auto& origin = file.origin();
     if (file.meta("format") != "itera-lite" || file.meta("format_version") != "2")
@@ -38,7 +39,12 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
     } catch (const Error& e) {
         throw Error(origin + ": " + e.what());
     }
-    const auto& traits = scheme_traits(o.scheme);
+    for (const auto& [name, qs] : o.per_tensor) {
+        bool known = false;
+        for (const auto& spec : spec_tensors(config)) known = known || spec.name == name;
+        if (!known)
+            throw Error("compress: the plan names \"" + name + "\", not a tensor of the model");
+    }
     SafetensorsWriter w;
     for (const auto& [key, value] : file.metadata())
         if (key != "quantization") w.set_metadata(key, value);
@@ -58,7 +64,9 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
         info.source_bytes = t.nbytes;
         std::vector<float> values(static_cast<std::size_t>(t.numel()));
         std::memcpy(values.data(), t.data, t.nbytes);
-        bool keep = !compressible(spec.name, spec.shape);
+        QuantSettings qs{o.scheme, o.group_size, o.symmetric};
+        if (auto it = o.per_tensor.find(spec.name); it != o.per_tensor.end()) qs = it->second;
+        bool keep = !compressible(spec.name, spec.shape) || qs.scheme == Scheme::F32;
         for (const auto& pattern : o.keep_float)
             if (spec.name.find(pattern) != std::string::npos) keep = true;
         if (keep) {
@@ -69,12 +77,12 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
             continue;
         }
         const auto rows = spec.shape[0], cols = spec.shape[1];
-        auto q =
-            quantize(values.data(), rows, cols, QuantSettings{o.scheme, o.group_size, o.symmetric});
+        const auto& traits = scheme_traits(qs.scheme);
+        auto q = quantize(values.data(), rows, cols, qs);
         info.scheme = std::string(traits.name);
         info.error = quant_error(values.data(), q);
         info.bytes = q.stored_bytes();
-        if (o.scheme == Scheme::Int4 || o.scheme == Scheme::Nf4) {
+        if (qs.scheme == Scheme::Int4 || qs.scheme == Scheme::Nf4) {
             const std::int64_t G = q.groups();
             auto halves = [](const std::vector<float>& v) {
                 std::vector<std::uint16_t> h(v.size());
@@ -93,13 +101,13 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
                                 {"group_size", q.group_size},
                                 {"symmetric", q.scheme == Scheme::Nf4 || q.symmetric},
                                 {"packing", "two codes per byte, even column in the low nibble"}};
-        } else if (o.scheme == Scheme::Int8) {
+        } else if (qs.scheme == Scheme::Int8) {
             w.add(spec.name + ".qweight", DType::I8, spec.shape, q.q.data(), q.q.size());
             w.add(spec.name + ".scales", DType::F32, {rows}, q.scales.data(),
                   q.scales.size() * sizeof(float));
             quant[spec.name] = {{"scheme", "int8"}, {"axis", "row"}, {"scales", "F32"}};
         } else {
-            w.add(spec.name, o.scheme == Scheme::F16 ? DType::F16 : DType::BF16, spec.shape,
+            w.add(spec.name, qs.scheme == Scheme::F16 ? DType::F16 : DType::BF16, spec.shape,
                   q.half.data(), q.half.size() * sizeof(std::uint16_t));
             quant[spec.name] = {{"scheme", std::string(traits.name)}};
         }
@@ -107,8 +115,10 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
         quantized_bytes += info.bytes;
         r.tensors.push_back(std::move(info));
     }
-    nlohmann::json summary{{"method", std::string(traits.name)}, {"tensors", quant}};
-    if (o.scheme == Scheme::Int4 || o.scheme == Scheme::Nf4) {
+    nlohmann::json summary{
+        {"method", o.mixed() ? std::string("mixed") : std::string(scheme_traits(o.scheme).name)},
+        {"tensors", quant}};
+    if (!o.mixed() && (o.scheme == Scheme::Int4 || o.scheme == Scheme::Nf4)) {
         summary["group_size"] = o.group_size;
         if (o.scheme == Scheme::Int4) summary["symmetric"] = o.symmetric;
     }

@@ -9,6 +9,7 @@
 // each tensor's scheme and group size. Torch-free: the source is read as plain safetensors.
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,12 @@ struct CompressOptions {
     bool symmetric = false;        ///< int4
     /// Linear weights whose name contains one of these stay FP32.
     std::vector<std::string> keep_float;
+    /// Mixed precision: a scheme per tensor name, overriding `scheme` (F32 =
+    /// keep as is). With it, `scheme` is the default for unlisted tensors and
+    /// may be F32; the file's method is "mixed".
+    std::map<std::string, QuantSettings> per_tensor;
+
+    bool mixed() const { return !per_tensor.empty(); }
 };
 
 /// Whether tensor `name` of `shape` is compressed unless kept by a pattern:

@@ -1,5 +1,7 @@
 #include "compress/measure.h"
 
+#include "compress/data_spec.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -21,28 +23,29 @@ std::filesystem::path store_path(const MeasureOptions& m) {
     return m.db.empty() ? RunStore::default_path() : m.db;
 }
 
-// The held-out text: as asked, else the source run's corpus, else the default.
-DataSpec eval_spec(const std::map<std::string, std::string>& meta, const MeasureOptions& m) {
-    if (m.eval_data) {
+void check_cancel(const MeasureOptions& m) {
+    if (m.cancel && m.cancel->load()) throw Error("cancelled");
+}
+
+}  // namespace
+
+DataSpec compression_data_spec(const std::map<std::string, std::string>& meta,
+                               const std::optional<std::string>& eval_data,
+                               const std::filesystem::path& db) {
+    if (eval_data) {
         auto spec = DataSpec::from_json("{}");
-        spec.request.corpus = *m.eval_data;
+        spec.request.corpus = *eval_data;
         return spec;
     }
     if (auto it = meta.find("run_id"); it != meta.end()) {
         try {
-            RunStore store(store_path(m));
+            RunStore store(db.empty() ? RunStore::default_path() : db);
             if (auto run = store.find_run(std::stoll(it->second))) return stored_data_spec(*run);
         } catch (const std::exception&) {  // no store or no such run: the defaults
         }
     }
     return DataSpec::from_json("{}");
 }
-
-void check_cancel(const MeasureOptions& m) {
-    if (m.cancel && m.cancel->load()) throw Error("cancelled");
-}
-
-}  // namespace
 
 MeasuredCompression compress_and_measure(const std::filesystem::path& source,
                                          const CompressOptions& options,
@@ -71,7 +74,8 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
              {"sqnr_db", std::isfinite(t.error.sqnr_db) ? nlohmann::json(t.error.sqnr_db)
                                                         : nlohmann::json()}});
     nlohmann::json j = {
-        {"method", std::string(scheme_traits(options.scheme).name)},
+        {"method",
+         options.mixed() ? std::string("mixed") : std::string(scheme_traits(options.scheme).name)},
         {"source", source.string()},
         {"path", out.string()},
         {"source_bytes", cr.source_bytes},
@@ -86,7 +90,7 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
     auto cmp_model = InferenceModel::load(out);
     if (m.evaluate) {
         const Tokenizer& tok = src_model->require_tokenizer();
-        auto spec = eval_spec(src_model->metadata(), m);
+        auto spec = compression_data_spec(src_model->metadata(), m.eval_data, store_path(m));
         CacheBuildOptions cache;
         cache.split = spec.split;
         cache.read = spec.read;
@@ -140,6 +144,11 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
     j["prefill_tokens_per_s"] = median(cmp_prefill);
     j["source_weight_bytes"] = src_model->decode_model()->weight_bytes();
     j["weight_bytes"] = cmp_model->decode_model()->weight_bytes();
+
+    if (!m.extra_report.empty()) {
+        const auto extra = nlohmann::json::parse(m.extra_report, nullptr, false);
+        if (extra.is_object()) j.update(extra);
+    }
 
     // Keep the report with the source's run (or unattached).
     CompressionRecord rec;

@@ -27,6 +27,8 @@ struct MeasureOptions {
     /// its progress in [0, 1] (-1 when unknown).
     std::function<void(const std::string& phase, double fraction)> progress;
     const std::atomic<bool>* cancel = nullptr;  ///< set to stop; throws itera::Error("cancelled")
+    /// A JSON object merged into the report (e.g. a mixed-precision plan).
+    std::string extra_report;
 };
 
 struct MeasuredCompression {

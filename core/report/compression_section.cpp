@@ -47,6 +47,37 @@ std::string percent(double v, int decimals) {
     return std::isfinite(v) ? md::fixed(v, decimals) + " %" : "–";
 }
 
+/// A mixed-precision model's plan: the scheme of each group, and the
+/// predicted figures beside the measured ones.
+std::string mixed_plan(const Measured& m) {
+    const auto& j = m.report;
+    if (!j.is_object() || !j.contains("plan") || !j["plan"].is_array()) return {};
+    const auto file = std::filesystem::path(m.record.path).filename().string();
+    std::string out = "### Mixed-precision plan of " + md::escape(file) + "\n\n";
+    if (j.contains("calibration") && j["calibration"].is_object()) {
+        const auto& c = j["calibration"];
+        out += "Sensitivities measured on " +
+               md::commas(static_cast<long long>(number(c, "tokens"))) + " tokens of " +
+               md::escape(c.value("data", std::string("?"))) + " (" +
+               md::escape(c.value("split", std::string("?"))) + " split). ";
+    }
+    out += "Predicted: " + md::bytes(static_cast<std::int64_t>(number(j, "predicted_bytes"))) +
+           ", ΔPPL " + percent(number(j, "predicted_delta_ppl_pct"), 3) +
+           ". Measured: " + md::bytes(m.record.bytes) + ", ΔPPL " +
+           percent(number(j, "delta_ppl_pct"), 3) + " (held-out).\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : j["plan"]) {
+        if (!c.is_object()) continue;
+        rows.push_back({md::code(c.value("group", std::string())),
+                        md::escape(c.value("scheme", std::string())),
+                        md::bytes(static_cast<std::int64_t>(number(c, "bytes"))),
+                        md::fixed(number(c, "predicted_delta_loss"), 5)});
+    }
+    return out +
+           md::table({"Group", "Scheme", "Bytes", "Predicted Δloss (nats/token)"}, rows, "llrr") +
+           "\n";
+}
+
 }  // namespace
 
 std::string compression_section(Report& report, const ReportOptions& options,
@@ -126,6 +157,7 @@ std::string compression_section(Report& report, const ReportOptions& options,
     if (!missing.empty())
         out += " Files no longer on disk (their measurements are kept): " + missing + ".";
     out += "\n\n";
+    for (const auto& m : rows_in) out += mixed_plan(m);
 
     // Size against quality cost, one colour per method, the Pareto front drawn.
     Chart chart;

@@ -341,6 +341,39 @@ std::int64_t RunStore::add_generation(const GenerationRecord& g) {
     return sqlite3_last_insert_rowid(db_);
 }
 
+std::int64_t RunStore::add_sweep(const SweepRecord& r) {
+    sql::Statement s(db_,
+                     "INSERT INTO sensitivity_sweeps (run_id, source_path, source_sha256, "
+                     "settings, sweep, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    s.bind(1, r.run_id)
+        .bind(2, r.source_path)
+        .bind(3, r.source_sha256)
+        .bind(4, r.settings)
+        .bind(5, r.sweep)
+        .bind(6, now_iso())
+        .run();
+    return sqlite3_last_insert_rowid(db_);
+}
+
+std::optional<SweepRecord> RunStore::find_sweep(const std::string& sha256,
+                                                const std::string& settings) {
+    sql::Statement s(db_,
+                     "SELECT id, run_id, source_path, source_sha256, settings, sweep, created_at "
+                     "FROM sensitivity_sweeps WHERE source_sha256 = ?1 AND settings = ?2 "
+                     "ORDER BY id DESC LIMIT 1");
+    s.bind(1, sha256).bind(2, settings);
+    if (!s.step()) return std::nullopt;
+    SweepRecord r;
+    r.id = s.integer(0);
+    if (!s.null(1)) r.run_id = s.integer(1);
+    r.source_path = s.text(2);
+    r.source_sha256 = s.text(3);
+    r.settings = s.text(4);
+    r.sweep = s.text(5);
+    r.created_at = s.text(6);
+    return r;
+}
+
 std::vector<GenerationRecord> RunStore::generations(std::size_t limit) {
     sql::Statement s(db_,
                      "SELECT id, run_id, model_path, prompt, settings, output, tokens, seconds, "

@@ -78,6 +78,18 @@ struct GenerationRecord {
     std::string created_at;
 };
 
+/// A sensitivity sweep of a checkpoint (compress/mixed.h), kept so plans for
+/// other targets reuse it.
+struct SweepRecord {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> run_id;
+    std::string source_path;
+    std::string source_sha256;
+    std::string settings;  ///< JSON: candidates and calibration (the reuse key)
+    std::string sweep;     ///< JSON: every group at every candidate, measured
+    std::string created_at;
+};
+
 struct CheckpointRecord {
     std::int64_t run_id = 0;
     std::int64_t step = 0;
@@ -122,6 +134,10 @@ public:
     std::int64_t add_generation(const GenerationRecord& g);
     /// The newest `limit` generations, newest first.
     std::vector<GenerationRecord> generations(std::size_t limit = 100);
+    std::int64_t add_sweep(const SweepRecord& r);
+    /// The newest sweep of the file with this hash and these settings.
+    std::optional<SweepRecord> find_sweep(const std::string& source_sha256,
+                                          const std::string& settings);
     /// Forgets the records of a checkpoint file that was removed or replaced.
     void forget_checkpoint(std::int64_t id, const std::string& path);
     /// Drops metric points after `step` (a run resumed from that step's

@@ -102,6 +102,19 @@ CREATE TABLE generations (
     created_at TEXT NOT NULL
 );
 )sql",
+        // 2: sensitivity sweeps (mixed precision), one row per measured sweep.
+        R"sql(
+CREATE TABLE sensitivity_sweeps (
+    id            INTEGER PRIMARY KEY,
+    run_id        INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    source_path   TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    settings      TEXT NOT NULL,
+    sweep         TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX sensitivity_sweeps_by_source ON sensitivity_sweeps(source_sha256, settings);
+)sql",
     };
     return m;
 }

@@ -1,0 +1,20 @@
+#pragma once
+// Which text a compression is measured (or calibrated) on. Internal to
+// core/compress: it pulls in the run launcher's headers.
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "train/run_launch.h"
+
+namespace itera {
+
+/// `eval_data` when given, else the corpus of the checkpoint's run (its
+/// `run_id` metadata, looked up in the store at `db`), else the default.
+DataSpec compression_data_spec(const std::map<std::string, std::string>& metadata,
+                               const std::optional<std::string>& eval_data,
+                               const std::filesystem::path& db);
+
+}  // namespace itera
