@@ -53,6 +53,21 @@ echo "$msg" | grep -q "already compressed" || fail "recompress message: $msg"
 msg=$("$itera" inspect "$d/nothing.safetensors" 2>&1) && fail "missing file accepted"
 echo "$msg" | grep -q "nothing.safetensors" || fail "inspect message: $msg"
 
+# Mixed precision: a plan for a size between int4 and int8, measured, and its report.
+int4=$(wc -c < "$d/int4.safetensors"); int8=$(wc -c < "$d/int8.safetensors")
+target=$(( (int4 + int8) / 2 ))
+j=$("$itera" compress run:1 --db "$db" --method mixed --target-size "$target" --calibration-tokens 1024 \
+     --out "$d/mixed.safetensors" --max-tokens 2000 --json) || fail "mixed compression"
+for key in plan predicted_bytes predicted_delta_ppl_pct calibration delta_ppl_pct; do
+  echo "$j" | grep -q "\"$key\"" || fail "mixed: --json lacks $key"
+done
+[ "$(wc -c < "$d/mixed.safetensors")" -le "$target" ] || fail "mixed: file larger than the target $target"
+msg=$("$itera" compress run:1 --db "$db" --method mixed --out "$d/x.safetensors" 2>&1) && fail "mixed without a target accepted"
+echo "$msg" | grep -q "needs --target-size or --target-bpw" || fail "mixed target message: $msg"
+msg=$("$itera" compress run:1 --db "$db" --method mixed --target-size 1KB --calibration-tokens 1024 --out "$d/x.safetensors" 2>&1) &&
+  fail "an unreachable target accepted"
+echo "$msg" | grep -q "smallest plan" || fail "unreachable-target message: $msg"
+
 # Reports of the run and of its compressions: Markdown with PNG charts beside it.
 mkdir "$d/reports"
 "$itera" report 1 --db "$db" --out "$d/reports/run.md" > "$d/out.txt" || fail "itera report 1"
@@ -64,9 +79,10 @@ head -c 8 "$d/reports/run-loss.png" | od -An -c | grep -q 'P   N   G' || fail "r
 grep -q '^# Training report: run 1' "$d/reports/run.md" || fail "report title"
 grep -q '](run-loss.png)' "$d/reports/run.md" || fail "report does not link run-loss.png"
 # Every compression made above is in the table, with the file size measured on disk.
-for m in f16 bf16 int8 int4 nf4; do
+for m in f16 bf16 int8 int4 nf4 mixed; do
   grep -q "^| $m | $m.safetensors |" "$d/reports/run.md" || fail "report lacks the $m row"
 done
+grep -q "^### Mixed-precision plan of mixed.safetensors" "$d/reports/run.md" || fail "report lacks the plan"
 "$itera" report --compression run:1 --db "$db" --out "$d/reports/c.md" > /dev/null || fail "compression report"
 grep -q '^# Compression report: best.safetensors' "$d/reports/c.md" || fail "compression report title"
 [ -s "$d/reports/c-compression.png" ] || fail "compression chart not written"
