@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "eval/eval_data.h"
 #include "train/run_launch.h"
 
 namespace itera {
@@ -16,5 +17,10 @@ namespace itera {
 DataSpec compression_data_spec(const std::map<std::string, std::string>& metadata,
                                const std::optional<std::string>& eval_data,
                                const std::filesystem::path& db);
+
+/// One split of `spec`'s corpus tokenised with `tokenizer` (cached like any
+/// evaluation text).
+EvalData compression_text(const DataSpec& spec, const Tokenizer& tokenizer, Split split,
+                          int threads, const std::atomic<bool>* cancel);
 
 }  // namespace itera

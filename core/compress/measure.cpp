@@ -47,6 +47,16 @@ DataSpec compression_data_spec(const std::map<std::string, std::string>& meta,
     return DataSpec::from_json("{}");
 }
 
+EvalData compression_text(const DataSpec& spec, const Tokenizer& tokenizer, Split split,
+                          int threads, const std::atomic<bool>* cancel) {
+    CacheBuildOptions cache;
+    cache.split = spec.split;
+    cache.read = spec.read;
+    cache.threads = threads;
+    cache.cancel = cancel;
+    return prepare_eval_data(spec.request.corpus, spec.request.format, tokenizer, split, cache);
+}
+
 MeasuredCompression compress_and_measure(const std::filesystem::path& source,
                                          const CompressOptions& options,
                                          const std::filesystem::path& out,
@@ -91,14 +101,8 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
     if (m.evaluate) {
         const Tokenizer& tok = src_model->require_tokenizer();
         auto spec = compression_data_spec(src_model->metadata(), m.eval_data, store_path(m));
-        CacheBuildOptions cache;
-        cache.split = spec.split;
-        cache.read = spec.read;
-        cache.threads = m.threads;
-        cache.cancel = m.cancel;
         say("tokenising " + spec.request.corpus, -1);
-        auto ed = prepare_eval_data(spec.request.corpus, spec.request.format, tok,
-                                    Split::Validation, cache);
+        auto ed = compression_text(spec, tok, Split::Validation, m.threads, m.cancel);
         EvalOptions eo;
         eo.max_tokens = m.max_tokens;
         eo.cancel = m.cancel;

@@ -129,15 +129,9 @@ SensitivitySweep sweep_sensitivity(const std::filesystem::path& source, const Sw
     } catch (const std::exception&) {  // no usable stored sweep: measure
     }
 
-    CacheBuildOptions cache;
-    cache.split = spec.split;
-    cache.read = spec.read;
-    cache.threads = o.threads;
-    cache.cancel = o.cancel;
     say("tokenising " + spec.request.corpus, -1);
     // Calibrate on the training split: the held-out text stays for the final measurement.
-    const auto ed =
-        prepare_eval_data(spec.request.corpus, spec.request.format, tok, Split::Train, cache);
+    const auto ed = compression_text(spec, tok, Split::Train, o.threads, o.cancel);
     EvalOptions eo;
     eo.max_tokens = o.calibration_tokens;
     eo.cancel = o.cancel;
