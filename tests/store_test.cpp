@@ -9,6 +9,7 @@
 
 #include "error_of.h"
 #include "store/run_store.h"
+#include "store/schema.h"
 #include "temp_dir.h"
 #include "util/sha256.h"
 
@@ -52,7 +53,7 @@ NewRun sample_run(const std::string& name) {
 TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
     testing::TempDir dir;
     RunStore store(dir.path() / "runs.sqlite");
-    EXPECT_EQ(store.schema_version(), 2);
+    EXPECT_EQ(store.schema_version(), 3);
     EXPECT_EQ(store.integrity_check(), "ok");
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir.path() / "runs.sqlite").c_str(), &db), SQLITE_OK);
@@ -64,7 +65,7 @@ TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
     sqlite3_close(db);
     // Reopening does not migrate again.
     RunStore again(dir.path() / "runs.sqlite");
-    EXPECT_EQ(again.schema_version(), 2);
+    EXPECT_EQ(again.schema_version(), 3);
 }
 
 TEST(RunStore, KeepsRunsTagsNotesAndStatus) {
@@ -246,24 +247,26 @@ TEST(RunStore, RejectsFilesThatAreNotDatabases) {
     EXPECT_NE(error_of([&] { RunStore store("/proc/no/such/dir/runs.sqlite"); }), "");
 }
 
-TEST(RunStore, MigratesASchemaOneStoreAndKeepsSweeps) {
+TEST(RunStore, MigratesASchemaOneStoreToTheNewest) {
     testing::TempDir dir;
     const auto path = dir.path() / "runs.sqlite";
-    std::int64_t id = 0;
-    {
-        RunStore store(path);
-        id = store.create_run(sample_run("old"));
-    }
-    // What a build of schema 1 left: no sweep table, user_version 1.
+    // What a build of schema 1 left: its tables, one run, user_version 1.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE sensitivity_sweeps; PRAGMA user_version = 1", nullptr,
-                           nullptr, nullptr),
+    ASSERT_EQ(sqlite3_exec(db, schema::migrations()[0], nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO runs (name, status, created_at, config_json) VALUES "
+                           "('old', 'finished', '2026-01-01T00:00:00Z', '{}'); "
+                           "PRAGMA user_version = 1",
+                           nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
     RunStore store(path);
-    EXPECT_EQ(store.schema_version(), 2);
+    EXPECT_EQ(store.schema_version(), static_cast<int>(schema::migrations().size()));
+    const std::int64_t id = 1;
     EXPECT_EQ(store.run(id).name, "old");
+    EXPECT_FALSE(store.run(id).parent_run_id.has_value());
+    EXPECT_EQ(store.run(id).parent_relation, "");
     SweepRecord r;
     r.run_id = id;
     r.source_path = "/m/best.safetensors";
@@ -280,6 +283,27 @@ TEST(RunStore, MigratesASchemaOneStoreAndKeepsSweeps) {
     EXPECT_FALSE(store.find_sweep("abc", R"({"candidates":["int4"]})"));
     store.delete_run(id);  // its sweeps go with it
     EXPECT_FALSE(store.find_sweep("abc", R"({"candidates":["int8"]})"));
+}
+
+TEST(RunStore, LinksARunToTheModelItStartsFrom) {
+    testing::TempDir dir;
+    RunStore store(dir.path() / "runs.sqlite");
+    const auto teacher = store.create_run(sample_run("teacher"));
+    auto student = sample_run("student");
+    student.parent_run_id = teacher;
+    student.parent_checkpoint = "/runs/1/best.safetensors";
+    student.parent_relation = "teacher";
+    const auto id = store.create_run(student);
+    const auto r = store.run(id);
+    ASSERT_TRUE(r.parent_run_id.has_value());
+    EXPECT_EQ(*r.parent_run_id, teacher);
+    EXPECT_EQ(r.parent_checkpoint, "/runs/1/best.safetensors");
+    EXPECT_EQ(r.parent_relation, "teacher");
+    store.delete_run(teacher);  // the student stays, without its link
+    const auto kept = store.find_run(id);
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_FALSE(kept->parent_run_id.has_value());
+    EXPECT_EQ(kept->parent_checkpoint, "/runs/1/best.safetensors");
 }
 
 TEST(RunStore, RejectsADatabaseFromANewerBuild) {

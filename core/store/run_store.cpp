@@ -62,12 +62,16 @@ RunRecord read_run(sql::Statement& s) {
     r.git_revision = s.text(12);
     r.notes = s.text(13);
     r.message = s.text(14);
+    if (!s.null(15)) r.parent_run_id = s.integer(15);
+    r.parent_checkpoint = s.text(16);
+    r.parent_relation = s.text(17);
     return r;
 }
 
 constexpr const char* kRunColumns =
     "SELECT id, name, status, created_at, started_at, ended_at, config_json, preset, dataset, "
-    "tokenizer, seed, library_versions, git_revision, notes, message FROM runs ";
+    "tokenizer, seed, library_versions, git_revision, notes, message, parent_run_id, "
+    "parent_checkpoint, parent_relation FROM runs ";
 
 }  // namespace
 
@@ -178,8 +182,9 @@ std::filesystem::path RunStore::run_dir(std::int64_t id) const {
 std::int64_t RunStore::create_run(const NewRun& r) {
     sql::Statement s(db_,
                      "INSERT INTO runs (name, status, created_at, config_json, preset, dataset, "
-                     "tokenizer, seed, library_versions, git_revision) "
-                     "VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                     "tokenizer, seed, library_versions, git_revision, parent_run_id, "
+                     "parent_checkpoint, parent_relation) "
+                     "VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     s.bind(1, r.name)
         .bind(2, now_iso())
         .bind(3, r.config_json)
@@ -189,6 +194,9 @@ std::int64_t RunStore::create_run(const NewRun& r) {
         .bind(7, static_cast<std::int64_t>(r.seed))
         .bind(8, r.library_versions)
         .bind(9, r.git_revision)
+        .bind(10, r.parent_run_id)
+        .bind(11, r.parent_checkpoint)
+        .bind(12, r.parent_relation)
         .run();
     return sqlite3_last_insert_rowid(db_);
 }

@@ -31,6 +31,9 @@ struct NewRun {
     std::uint64_t seed = 0;
     std::string library_versions;
     std::string git_revision;
+    std::optional<std::int64_t> parent_run_id;  ///< the run of the model this one starts from
+    std::string parent_checkpoint;              ///< that model's file
+    std::string parent_relation;  ///< "fine-tune" (its weights), "teacher" (distilled from it)
 };
 
 struct RunRecord {
@@ -42,6 +45,8 @@ struct RunRecord {
     std::uint64_t seed = 0;
     std::string notes, message;  ///< message: why it failed or stopped
     std::vector<std::string> tags;
+    std::optional<std::int64_t> parent_run_id;
+    std::string parent_checkpoint, parent_relation;  ///< see NewRun
 };
 
 struct MetricPoint {

@@ -115,6 +115,13 @@ CREATE TABLE sensitivity_sweeps (
 );
 CREATE INDEX sensitivity_sweeps_by_source ON sensitivity_sweeps(source_sha256, settings);
 )sql",
+        // 3: a run started from another model: a fine-tune of a pruned or adapted
+        // checkpoint, or a student distilled from a teacher.
+        R"sql(
+ALTER TABLE runs ADD COLUMN parent_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL;
+ALTER TABLE runs ADD COLUMN parent_checkpoint TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN parent_relation TEXT NOT NULL DEFAULT '';
+)sql",
     };
     return m;
 }
