@@ -16,6 +16,7 @@
 #include "error_of.h"
 #include "eval/evaluate.h"
 #include "temp_dir.h"
+#include "train/distill_loss.h"
 #include "train/trainer.h"
 
 namespace itera {
@@ -335,6 +336,92 @@ TEST(Trainer, PlansATimeBudgetAsAStepCount) {
     const auto stored = TrainSettings::from_json(f.store->run(id).config_json);
     EXPECT_GT(stored.steps, 12);
     EXPECT_LE(r.steps, stored.steps);
+}
+
+TEST(Distillation, LossIsAlphaTSquaredMeanKlPlusTheRestOfCe) {
+    const auto c = ModelConfig::preset("micro", 61);
+    IteraModel student(c), teacher(c);
+    student->initialize(1);
+    teacher->initialize(2);
+    student->eval();  // no aux term: the formula alone
+    teacher->eval();
+    torch::manual_seed(3);
+    const auto seq = torch::randint(0, 61, {2, 13}, torch::kLong);
+    const double alpha = 0.3, T = 2.5;
+    auto out = distillation_loss(student, teacher, seq, alpha, T);
+
+    // Reference: per-token sums in double, written out.
+    torch::NoGradGuard no_grad;
+    auto in = seq.narrow(1, 0, 12);
+    auto s = student->forward(in).logits.to(torch::kDouble);
+    auto t = teacher->forward(in).logits.to(torch::kDouble);
+    double kl = 0, ce = 0;
+    for (int b = 0; b < 2; ++b)
+        for (int i = 0; i < 12; ++i) {
+            auto ls = torch::log_softmax(s[b][i] / T, 0), lt = torch::log_softmax(t[b][i] / T, 0);
+            for (int v = 0; v < 61; ++v) {
+                const double pt = std::exp(lt[v].item<double>());
+                kl += pt * (lt[v].item<double>() - ls[v].item<double>());
+            }
+            ce -= torch::log_softmax(s[b][i], 0)[seq[b][i + 1].item<std::int64_t>()].item<double>();
+        }
+    kl /= 24;  // the mean over target tokens, not the sum over the sequence
+    ce /= 24;
+    EXPECT_NEAR(out.kl.item<double>(), kl, 1e-5);
+    EXPECT_NEAR(out.lm.ce.item<double>(), ce, 1e-5);
+    EXPECT_NEAR(out.lm.loss.item<double>(), alpha * T * T * kl + (1 - alpha) * ce, 1e-5);
+    // alpha 0 is plain training (the model's own loss, aux included when training).
+    student->train();
+    auto plain = distillation_loss(student, teacher, seq, 0.0, T);
+    EXPECT_NEAR(plain.lm.loss.item<double>(), student->loss(seq).loss.item<double>(), 1e-5);
+}
+
+TEST(Trainer, StartsFromACheckpointAndDistilsFromATeacher) {
+    Fixture f;
+    auto s = f.settings();
+    const auto first = f.new_run(s);
+    const auto trained = train_run(*f.store, first, s, f.data);
+    ASSERT_EQ(trained.status, RunStatus::Finished);
+
+    // A fine-tune starts where the checkpoint ended: its step-0 evaluation is the same.
+    auto tune = s;
+    tune.init_from = trained.latest_checkpoint.string();
+    tune.steps = 2;
+    const auto tuned = f.new_run(tune);
+    ASSERT_EQ(train_run(*f.store, tuned, tune, f.data).status, RunStatus::Finished);
+    EXPECT_NEAR(f.values(tuned, "val_loss").front(), f.values(first, "val_loss").back(), 1e-6);
+    auto other = tune;
+    other.model.expert_size = 64;
+    EXPECT_NE(error_of([&] {
+                  train_run(*f.store, f.new_run(other), other, f.data);
+              }).find("its model config differs"),
+              std::string::npos);
+
+    // A student distilled from that teacher trains, records its KL, and
+    // reports the plain CE as its loss.
+    auto student = s;
+    student.teacher = trained.latest_checkpoint.string();
+    student.distill_alpha = 0.5;
+    student.seed = 12;
+    const auto id = f.new_run(student);
+    const auto r = train_run(*f.store, id, student, f.data);
+    ASSERT_EQ(r.status, RunStatus::Finished) << r.message;
+    const auto kl = f.values(id, "distill_kl");
+    ASSERT_EQ(kl.size(), 12u);
+    for (double v : kl) EXPECT_GT(v, 0);
+    EXPECT_EQ(f.values(id, "train_loss").size(), 12u);
+    EXPECT_EQ(TrainSettings::from_json(student.to_json()).teacher, student.teacher);
+
+    // A teacher without the run's tokenizer is refused by name.
+    const auto bare = f.dir.path() / "bare-teacher.safetensors";
+    {
+        auto loaded = load_checkpoint(trained.latest_checkpoint);
+        save_checkpoint(loaded.model, no_tokenizer_metadata(s.model.vocab_size), bare);
+    }
+    auto wrong = student;
+    wrong.teacher = bare.string();
+    const auto e = error_of([&] { train_run(*f.store, f.new_run(wrong), wrong, f.data); });
+    EXPECT_NE(e.find("does not use the run's tokenizer"), std::string::npos) << e;
 }
 
 TEST(Trainer, NamesUnusableDataAndSettings) {

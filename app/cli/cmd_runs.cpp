@@ -78,6 +78,15 @@ int show(RunStore& store, std::int64_t id) {
                 r.started_at.empty() ? "-" : r.started_at.c_str(),
                 r.ended_at.empty() ? "-" : r.ended_at.c_str());
     std::printf("preset      %s\nseed        %llu\n", r.preset.c_str(), (unsigned long long)r.seed);
+    if (!r.parent_relation.empty()) {
+        const std::string of = r.parent_run_id ? "run " + std::to_string(*r.parent_run_id)
+                                               : std::string("a model outside the store");
+        if (r.parent_relation == "teacher")
+            std::printf("distilled   teacher: %s, %s\n", of.c_str(), r.parent_checkpoint.c_str());
+        else
+            std::printf("started     from %s (fine-tune of %s)\n", r.parent_checkpoint.c_str(),
+                        of.c_str());
+    }
     std::printf("tokenizer   %s\n", r.tokenizer.c_str());
     std::printf("built with  %s (git %s)\n", r.library_versions.c_str(), r.git_revision.c_str());
     std::string tags;

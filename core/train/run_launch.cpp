@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint/safetensors.h"
 #include "util/build_info.h"
 #include "util/error.h"
 
@@ -54,6 +55,24 @@ ReadyData prepare_train_data(const DataSpec& spec, const CacheBuildOptions& opti
     return r;
 }
 
+namespace {
+
+// Records the model a run starts from, and that model's run when the store has it.
+void link_parent(RunStore& store, NewRun& r, const std::string& path, const char* relation) {
+    r.parent_checkpoint = std::filesystem::absolute(path).string();
+    r.parent_relation = relation;
+    try {
+        const auto file = SafetensorsFile::read(path);
+        if (auto it = file.metadata().find("run_id"); it != file.metadata().end()) {
+            const auto id = std::stoll(it->second);
+            if (store.find_run(id)) r.parent_run_id = id;
+        }
+    } catch (const std::exception&) {  // unreadable here: the trainer names the problem
+    }
+}
+
+}  // namespace
+
 std::int64_t create_training_run(RunStore& store, const std::string& name,
                                  const TrainSettings& settings, const DataSpec& spec,
                                  const ReadyData& ready) {
@@ -75,6 +94,10 @@ std::int64_t create_training_run(RunStore& store, const std::string& name,
     r.seed = settings.seed;
     r.library_versions = library_versions();
     r.git_revision = git_revision();
+    if (!settings.teacher.empty())
+        link_parent(store, r, settings.teacher, "teacher");
+    else if (!settings.init_from.empty())
+        link_parent(store, r, settings.init_from, "fine-tune");
     return store.create_run(r);
 }
 

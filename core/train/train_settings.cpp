@@ -44,6 +44,11 @@ void TrainSettings::validate() const {
     require(checkpoint_every >= 1, "checkpoint_every must be >= 1");
     require(patience >= 0, "patience must be >= 0");
     require(threads >= 0 && threads <= 4096, "threads must be in 0..4096");
+    require(std::isfinite(distill_alpha) && distill_alpha >= 0 && distill_alpha <= 1,
+            "distill_alpha must be in [0, 1]");
+    require(std::isfinite(distill_temperature) && distill_temperature >= 0.1 &&
+                distill_temperature <= 100,
+            "distill_temperature must be in [0.1, 100]");
 }
 
 namespace {
@@ -79,6 +84,13 @@ std::string TrainSettings::to_json() const {
     nlohmann::ordered_json j;
     j["model"] = nlohmann::ordered_json::parse(model.to_json());
     for_each_field(*this, [&](const char* key, const auto& value) { j[key] = value; });
+    // Written only when used, so plain runs keep their settings unchanged.
+    if (!init_from.empty()) j["init_from"] = init_from;
+    if (!teacher.empty()) {
+        j["teacher"] = teacher;
+        j["distill_alpha"] = distill_alpha;
+        j["distill_temperature"] = distill_temperature;
+    }
     return j.dump(2);
 }
 
@@ -91,7 +103,8 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
     }
     require(j.is_object(), "expected a JSON object");
     TrainSettings s;
-    std::set<std::string> known = {"model"};
+    std::set<std::string> known = {"model", "init_from", "teacher", "distill_alpha",
+                                   "distill_temperature"};
     for_each_field(s, [&](const char* key, auto&) { known.insert(key); });
     for (const auto& [key, value] : j.items())
         require(known.count(key), "unknown key \"" + key + "\"");
@@ -100,6 +113,11 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
         for_each_field(s, [&](const char* key, auto& into) {
             if (j.contains(key)) j.at(key).get_to(into);
         });
+        if (j.contains("init_from")) j.at("init_from").get_to(s.init_from);
+        if (j.contains("teacher")) j.at("teacher").get_to(s.teacher);
+        if (j.contains("distill_alpha")) j.at("distill_alpha").get_to(s.distill_alpha);
+        if (j.contains("distill_temperature"))
+            j.at("distill_temperature").get_to(s.distill_temperature);
     } catch (const nlohmann::json::exception& e) {
         throw Error(std::string("training settings: wrong type: ") + e.what());
     }

@@ -39,6 +39,17 @@ struct TrainSettings {
     std::uint64_t seed = 0;               ///< model init, data order and dropout
     int threads = 0;                      ///< 0 = all cores
 
+    /// A checkpoint whose weights start the run instead of the seeded
+    /// initialisation (a fine-tune); its config must equal `model`.
+    std::string init_from;
+    /// Distillation: a teacher checkpoint on the same tokenizer. The loss is
+    /// distill_alpha · T² · KL(teacher_T ‖ student_T), the mean over target
+    /// tokens, + (1 − distill_alpha) · CE (+ the MoE aux term), with
+    /// T = distill_temperature; reported losses stay the plain CE.
+    std::string teacher;
+    double distill_alpha = 0.5;
+    double distill_temperature = 2.0;
+
     /// Throws itera::Error naming the first invalid setting.
     void validate() const;
     std::string to_json() const;

@@ -10,6 +10,7 @@
 #include "checkpoint/checkpoint.h"
 #include "eval/evaluate.h"
 #include "model/itera_model.h"
+#include "train/distill_loss.h"
 #include "train/optimizer.h"
 #include "train/run_checkpoints.h"
 #include "util/error.h"
@@ -82,6 +83,30 @@ private:
     Clock::time_point last_ = Clock::now();
 };
 
+// Copies the weights of checkpoint `path` into `model` (a fine-tune's start).
+void start_from(IteraModel& model, const std::string& path) {
+    auto loaded = load_checkpoint(path);
+    if (!(loaded.model->config().resolved() == model->config().resolved()))
+        throw Error("cannot start from " + path +
+                    ": its model config differs from the run's (dimensions, experts or layers)");
+    torch::NoGradGuard no_grad;
+    auto from = loaded.model->spec_parameters();
+    auto to = model->spec_parameters();
+    for (std::size_t i = 0; i < to.size(); ++i) to[i].second.copy_(from[i].second);
+}
+
+IteraModel load_teacher(const std::string& path, const Tokenizer& tokenizer) {
+    auto loaded = load_checkpoint(path);
+    auto teacher_tokenizer = checkpoint_tokenizer(loaded, path);
+    if (!teacher_tokenizer || teacher_tokenizer->fingerprint() != tokenizer.fingerprint())
+        throw Error("the teacher " + path +
+                    " does not use the run's tokenizer; distillation compares next-token "
+                    "distributions, so both models need the same one");
+    loaded.model->eval();
+    for (auto& p : loaded.model->parameters()) p.set_requires_grad(false);
+    return loaded.model;
+}
+
 }  // namespace
 
 void check_train_data(const TrainSettings& s, const TrainData& d) {
@@ -119,7 +144,10 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
 
     IteraModel model(settings.model);
     model->initialize(settings.seed);
+    if (!settings.init_from.empty()) start_from(model, settings.init_from);
     model->train();
+    IteraModel teacher{nullptr};
+    if (!settings.teacher.empty()) teacher = load_teacher(settings.teacher, *data.tokenizer);
     AdamW optimizer(model, settings.adam);
     TrainerState st;
     st.total_steps = settings.steps;
@@ -289,10 +317,19 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             if (settings.model.dropout > 0)
                 torch::manual_seed(mix(mix(settings.seed) ^ static_cast<std::uint64_t>(st.step)));
             optimizer.zero_grad();
-            double ce = 0, aux = 0;
+            double ce = 0, aux = 0, kl = 0;
             std::vector<torch::Tensor> load;
             for (std::int64_t m = 0; m < settings.grad_accum; ++m) {
-                auto out = model->loss(make_batch(*data.train, settings, st.step, m));
+                auto batch = make_batch(*data.train, settings, st.step, m);
+                LossOutput out;
+                if (teacher) {
+                    auto d = distillation_loss(model, teacher, batch, settings.distill_alpha,
+                                               settings.distill_temperature);
+                    out = std::move(d.lm);
+                    kl += d.kl.item<double>() / settings.grad_accum;
+                } else {
+                    out = model->loss(batch);
+                }
                 (settings.grad_accum > 1 ? out.loss / static_cast<double>(settings.grad_accum)
                                          : out.loss)
                     .backward();
@@ -328,6 +365,7 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             const double w = wall_now();
             metrics.add(st.step, st.tokens, w, "train_loss", ce);
             metrics.add(st.step, st.tokens, w, "aux_loss", aux);
+            if (teacher) metrics.add(st.step, st.tokens, w, "distill_kl", kl);
             metrics.add(st.step, st.tokens, w, "lr", lr);
             metrics.add(st.step, st.tokens, w, "grad_norm", norm);
             metrics.add(st.step, st.tokens, w, "tokens_per_s",
