@@ -20,7 +20,7 @@ MixerImpl::MixerImpl(const ModelConfig& cfg) : config(cfg.resolved()) {
     out_proj = register_module("out_proj", Weights(std::vector<std::int64_t>{d, di}));
 }
 
-torch::Tensor MixerImpl::forward(const torch::Tensor& x, LayerState* state) {
+torch::Tensor MixerImpl::forward(const torch::Tensor& x, LayerState* state, torch::Tensor* gated) {
     const auto di = config.inner_size(), N = config.ssm_state_size, R = config.ssm_dt_rank;
     auto u = layer_norm(x, norm, config.norm_eps);  // (B, T, d)
     // in_proj as two GEMMs over its row halves: the halves come out contiguous,
@@ -41,7 +41,8 @@ torch::Tensor MixerImpl::forward(const torch::Tensor& x, LayerState* state) {
     auto y = state
                  ? selective_scan_stateful(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D, state->h, z)
                  : selective_scan(xs, dt_raw, dt_proj->bias, A_log, Bm, Cm, D, z);  // (B, T, di)
-    return linear_map(y, out_proj->weight);                                         // (B, T, d)
+    if (gated) *gated = y;
+    return linear_map(y, out_proj->weight);  // (B, T, d)
 }
 
 LayerState MixerImpl::initial_state(std::int64_t batch) const {

@@ -20,7 +20,10 @@ struct MixerImpl : torch::nn::Module {
 
     /// x: (B, T, d) residual stream → (B, T, d) mixer output. With `state`, the
     /// sequence continues from it and the state is advanced (no autograd).
-    torch::Tensor forward(const torch::Tensor& x, LayerState* state = nullptr);
+    /// `gated`, when given, receives y ⊙ silu(z) (B, T, di), out_proj's input
+    /// (pruning measures each channel's activation with it).
+    torch::Tensor forward(const torch::Tensor& x, LayerState* state = nullptr,
+                          torch::Tensor* gated = nullptr);
 
     LayerState initial_state(std::int64_t batch) const;
 
