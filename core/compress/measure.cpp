@@ -95,6 +95,29 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
         {"quantized_weights", cr.quantized_weights},
         {"tensors", tensors}};
 
+    r.report = j.dump();
+    auto measured = measure_and_record(source, out, r.report, m);
+    measured.result = std::move(r.result);
+    return measured;
+}
+
+MeasuredCompression measure_and_record(const std::filesystem::path& source,
+                                       const std::filesystem::path& out,
+                                       const std::string& base_report, const MeasureOptions& m) {
+    auto say = [&](const std::string& phase, double fraction) {
+        if (m.progress) m.progress(phase, fraction);
+    };
+    MeasuredCompression r;
+    r.result.path = out;
+    r.result.bytes = std::filesystem::file_size(out);
+    r.result.source_bytes = std::filesystem::file_size(source);
+    auto j = nlohmann::json::parse(base_report);
+    if (!j.contains("method")) throw Error("internal: a measured model needs a method");
+    j["source"] = source.string();
+    j["path"] = out.string();
+    j["source_bytes"] = r.result.source_bytes;
+    j["bytes"] = r.result.bytes;
+    j["ratio"] = static_cast<double>(r.result.source_bytes) / static_cast<double>(r.result.bytes);
     say("loading both models", -1);
     auto src_model = InferenceModel::load(source);
     auto cmp_model = InferenceModel::load(out);
@@ -166,7 +189,7 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
     rec.method = j["method"];
     rec.settings = j.dump();
     rec.path = std::filesystem::absolute(out).string();
-    rec.bytes = static_cast<std::int64_t>(cr.bytes);
+    rec.bytes = static_cast<std::int64_t>(r.result.bytes);
     rec.sha256 = sha256_file(out);
     try {
         RunStore store(store_path(m));

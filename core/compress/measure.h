@@ -46,4 +46,13 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
                                          const std::filesystem::path& out,
                                          const MeasureOptions& measure);
 
+/// Measures the model file `out` against its FP32 `source` as above (quality
+/// on held-out text, decode and prefill speed), with the sizes of both files,
+/// merged into `base_report` (a JSON object naming at least its "method"),
+/// and records it. For models made otherwise than by compress_checkpoint:
+/// pruned and distilled ones.
+MeasuredCompression measure_and_record(const std::filesystem::path& source,
+                                       const std::filesystem::path& out,
+                                       const std::string& base_report, const MeasureOptions& m);
+
 }  // namespace itera

@@ -78,6 +78,67 @@ std::string mixed_plan(const Measured& m) {
            "\n";
 }
 
+/// How a pruned or distilled model was made: what was cut (and what each
+/// expert cost), the fine-tune or the training runs behind it.
+std::string derived_model(const Measured& m) {
+    const auto& j = m.report;
+    if (!j.is_object()) return {};
+    const auto file = md::escape(std::filesystem::path(m.record.path).filename().string());
+    std::string out;
+    if (j.contains("pruning") && j["pruning"].is_object()) {
+        const auto& p = j["pruning"];
+        auto dim = [&](const char* key) {
+            return md::fixed(number(p["before"], key), 0) + " → " +
+                   md::fixed(number(p["after"], key), 0);
+        };
+        out += "### Pruning of " + file + "\n\n";
+        out += "Experts per MoE layer " + dim("num_experts") + ", FFN/expert width " +
+               dim("expert_size") + ", ssm_expand " + dim("ssm_expand") + "; " +
+               md::commas(static_cast<long long>(number(j, "source_params"))) + " → " +
+               md::commas(static_cast<long long>(number(j, "params"))) +
+               " parameters. Importance measured on " +
+               md::commas(static_cast<long long>(number(p["calibration"], "tokens"))) +
+               " tokens of the training split.";
+        if (j.contains("finetune") && j["finetune"].is_object())
+            out += " Fine-tuned for " + md::fixed(number(j["finetune"], "steps"), 0) +
+                   " steps (run " + md::fixed(number(j["finetune"], "run_id"), 0) +
+                   ", peak learning rate " + md::fixed(number(j["finetune"], "lr"), 5) +
+                   "), last step kept.";
+        out += "\n\n";
+        if (p.contains("experts") && p["experts"].is_array()) {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& e : p["experts"])
+                rows.push_back({md::fixed(number(e, "layer"), 0), md::fixed(number(e, "expert"), 0),
+                                percent(100 * number(e, "load"), 1),
+                                md::fixed(number(e, "delta_loss"), 5),
+                                e.value("kept", true) ? "kept" : "dropped"});
+            out += md::table({"Layer", "Expert", "Router load", "Δloss without it", ""}, rows,
+                             "rrrrl") +
+                   "\n";
+        }
+    }
+    if (j.contains("distillation") && j["distillation"].is_object()) {
+        const auto& d = j["distillation"];
+        const bool teacher = d.value("teacher", false);
+        out += "### " + std::string(teacher ? "Distilled student " : "Student without a teacher ") +
+               file + "\n\n";
+        out += "Preset " + md::escape(d.value("student_preset", std::string("?"))) + ", run " +
+               md::fixed(number(d, "run_id"), 0) + ", " + md::fixed(number(d, "steps"), 0) +
+               " steps (" + md::commas(static_cast<long long>(number(d, "tokens"))) + " tokens)";
+        if (teacher)
+            out += ", loss α·T²·KL + (1 − α)·CE with α = " + md::fixed(number(d, "alpha"), 2) +
+                   ", T = " + md::fixed(number(d, "temperature"), 2);
+        if (d.contains("baseline_run_id"))
+            out += "; the same student without the teacher is run " +
+                   md::fixed(number(d, "baseline_run_id"), 0);
+        if (d.contains("student_run_id"))
+            out += "; the baseline of the distilled run " +
+                   md::fixed(number(d, "student_run_id"), 0) + " (same seed and steps)";
+        out += ".\n\n";
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string compression_section(Report& report, const ReportOptions& options,
@@ -157,7 +218,7 @@ std::string compression_section(Report& report, const ReportOptions& options,
     if (!missing.empty())
         out += " Files no longer on disk (their measurements are kept): " + missing + ".";
     out += "\n\n";
-    for (const auto& m : rows_in) out += mixed_plan(m);
+    for (const auto& m : rows_in) out += mixed_plan(m) + derived_model(m);
 
     // Size against quality cost, one colour per method, the Pareto front drawn.
     Chart chart;
