@@ -18,6 +18,8 @@ int eval_command(const std::vector<std::string>& args);
 int compress_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+int prune_command(const std::vector<std::string>& args);
+int distill_command(const std::vector<std::string>& args);
 
 /// Formats 1624320 as "1,624,320".
 std::string with_commas(long long n);

@@ -25,7 +25,9 @@ Commands:
   score         per-token log-probabilities of a text under a checkpoint
   eval          perplexity and bits/byte of a checkpoint on held-out text
   bench decode  decoding and prefill speed of a checkpoint
-  compress      f16 / bf16 / int8 copy of a checkpoint, with what it cost, measured
+  compress      f16 / bf16 / int8 / int4 / nf4 / mixed copy of a checkpoint, with what it cost
+  prune         a smaller model cut by measured importance (experts, FFN units, SSM channels)
+  distill       a student preset trained from a teacher, and the same student without it
   inspect       every tensor of a checkpoint file: name, shape, dtype, bytes
   report        Markdown report (with PNG charts) of a run, a comparison or a compression
 
@@ -75,6 +77,8 @@ int main(int argc, char** argv) {
         if (command == "compress") return itera::cli::compress_command(rest);
         if (command == "inspect") return itera::cli::inspect_command(rest);
         if (command == "report") return itera::cli::report_command(rest);
+        if (command == "prune") return itera::cli::prune_command(rest);
+        if (command == "distill") return itera::cli::distill_command(rest);
         std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
         return 2;
     } catch (const itera::Error& e) {
