@@ -84,11 +84,17 @@ private:
 };
 
 // Copies the weights of checkpoint `path` into `model` (a fine-tune's start).
-void start_from(IteraModel& model, const std::string& path) {
+// A checkpoint trained with another tokenizer would be fine-tuned on ids that
+// mean other text: refused (one without a tokenizer, from `model init`, is fine).
+void start_from(IteraModel& model, const std::string& path, const Tokenizer& tokenizer) {
     auto loaded = load_checkpoint(path);
     if (!(loaded.model->config().resolved() == model->config().resolved()))
         throw Error("cannot start from " + path +
                     ": its model config differs from the run's (dimensions, experts or layers)");
+    auto own = checkpoint_tokenizer(loaded, path);
+    if (own && own->fingerprint() != tokenizer.fingerprint())
+        throw Error("cannot start from " + path +
+                    ": it was trained with another tokenizer than the run's data uses");
     torch::NoGradGuard no_grad;
     auto from = loaded.model->spec_parameters();
     auto to = model->spec_parameters();
@@ -144,7 +150,7 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
 
     IteraModel model(settings.model);
     model->initialize(settings.seed);
-    if (!settings.init_from.empty()) start_from(model, settings.init_from);
+    if (!settings.init_from.empty()) start_from(model, settings.init_from, *data.tokenizer);
     model->train();
     IteraModel teacher{nullptr};
     if (!settings.teacher.empty()) teacher = load_teacher(settings.teacher, *data.tokenizer);
