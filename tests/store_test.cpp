@@ -53,7 +53,7 @@ NewRun sample_run(const std::string& name) {
 TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
     testing::TempDir dir;
     RunStore store(dir.path() / "runs.sqlite");
-    EXPECT_EQ(store.schema_version(), 3);
+    EXPECT_EQ(store.schema_version(), 4);
     EXPECT_EQ(store.integrity_check(), "ok");
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir.path() / "runs.sqlite").c_str(), &db), SQLITE_OK);
@@ -65,7 +65,7 @@ TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
     sqlite3_close(db);
     // Reopening does not migrate again.
     RunStore again(dir.path() / "runs.sqlite");
-    EXPECT_EQ(again.schema_version(), 3);
+    EXPECT_EQ(again.schema_version(), 4);
 }
 
 TEST(RunStore, KeepsRunsTagsNotesAndStatus) {

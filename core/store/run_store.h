@@ -83,6 +83,29 @@ struct GenerationRecord {
     std::string created_at;
 };
 
+/// One request the HTTP server answered; its id is the request's feedback_id.
+struct ServedRecord {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> run_id;  ///< the model's run, when it has one
+    std::string model_path, variant, endpoint;
+    std::string prompt;
+    std::string settings;  ///< JSON: sampling settings, stop reason
+    std::string output;
+    std::int64_t tokens = 0;
+    double latency_ms = 0;
+    std::string created_at;
+};
+
+/// What a user said of a served answer.
+struct FeedbackRecord {
+    std::int64_t id = 0;
+    std::int64_t served_id = 0;
+    int rating = 0;  ///< 1..5
+    std::string correctness, comments;
+    std::string created_at;
+    ServedRecord served;  ///< filled by `feedback()`
+};
+
 /// A sensitivity sweep of a checkpoint (compress/mixed.h), kept so plans for
 /// other targets reuse it.
 struct SweepRecord {
@@ -139,6 +162,12 @@ public:
     std::int64_t add_generation(const GenerationRecord& g);
     /// The newest `limit` generations, newest first.
     std::vector<GenerationRecord> generations(std::size_t limit = 100);
+    std::int64_t add_served(const ServedRecord& r);
+    std::optional<ServedRecord> find_served(std::int64_t id);
+    /// Throws itera::Error when `served_id` is unknown or the rating is outside 1..5.
+    std::int64_t add_feedback(const FeedbackRecord& f);
+    /// Feedback with its served request, newest first; ratings >= `min_rating`.
+    std::vector<FeedbackRecord> feedback(int min_rating = 1, std::size_t limit = 100000);
     std::int64_t add_sweep(const SweepRecord& r);
     /// The newest sweep of the file with this hash and these settings.
     std::optional<SweepRecord> find_sweep(const std::string& source_sha256,

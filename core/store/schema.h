@@ -122,6 +122,31 @@ ALTER TABLE runs ADD COLUMN parent_run_id INTEGER REFERENCES runs(id) ON DELETE 
 ALTER TABLE runs ADD COLUMN parent_checkpoint TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN parent_relation TEXT NOT NULL DEFAULT '';
 )sql",
+        // 4: what the HTTP server answered, and what users said of it.
+        R"sql(
+CREATE TABLE served (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    model_path TEXT NOT NULL,
+    variant    TEXT NOT NULL,
+    endpoint   TEXT NOT NULL,
+    prompt     TEXT NOT NULL,
+    settings   TEXT NOT NULL DEFAULT '{}',
+    output     TEXT NOT NULL,
+    tokens     INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE feedback (
+    id          INTEGER PRIMARY KEY,
+    served_id   INTEGER NOT NULL REFERENCES served(id) ON DELETE CASCADE,
+    rating      INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    correctness TEXT NOT NULL DEFAULT '',
+    comments    TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX feedback_by_served ON feedback(served_id);
+)sql",
     };
     return m;
 }
