@@ -10,6 +10,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp
   # storage, formats, tokenizers
   libsqlite3-dev sqlite3 liblzma-dev zlib1g-dev nlohmann-json3-dev libsentencepiece-dev
+  # the HTTP server (itera serve)
+  libcpp-httplib-dev
   # GUI: Qt 6 Widgets + QCustomPlot
   qt6-base-dev qt6-base-dev-tools libqcustomplot-dev libqcustomplot2.1-qt6 qt6-qpa-plugins
   libgl-dev

@@ -1,6 +1,7 @@
 #pragma once
-// Which text a compression is measured (or calibrated) on. Internal to
-// core/compress: it pulls in the run launcher's headers.
+// Which text a compression is measured (or calibrated) on, and a fine-tune of
+// a stored model validated on. Internal to core (compress, serve): it pulls in
+// the run launcher's headers.
 
 #include <filesystem>
 #include <map>
