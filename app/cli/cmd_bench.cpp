@@ -48,6 +48,10 @@ threads, `--batch` streams on one thread, and the prefill of a prompt; each is
 the median of --repeats runs. Also prints the active weights a token reads and
 the process's peak RSS.
 
+  itera bench serve CHECKPOINT [--clients 1,8,32] [--seconds 20] ...
+
+`serve` load-tests the HTTP server (see itera bench serve --help).
+
 Examples:
   itera bench train --preset quality --vocab-size 4096 --batch-size 16 --seq-len 128
   itera bench tokenize --size-mb 1024
@@ -269,6 +273,7 @@ int bench_command(const std::vector<std::string>& args) {
         return args.empty() ? 2 : 0;
     }
     std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "serve") return serve_bench_command(rest);
     Args a(rest, {"json", "help", "keep"});
     if (a.flag("help")) {
         std::cout << kBenchUsage;
@@ -277,7 +282,7 @@ int bench_command(const std::vector<std::string>& args) {
     if (args[0] == "train") return train(a);
     if (args[0] == "tokenize") return tokenize(a);
     if (args[0] == "decode") return decode(a);
-    throw Error("unknown bench \"" + args[0] + "\" (expected train, tokenize or decode)");
+    throw Error("unknown bench \"" + args[0] + "\" (expected train, tokenize, decode or serve)");
 }
 
 }  // namespace itera::cli

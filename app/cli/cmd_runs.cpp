@@ -84,8 +84,10 @@ int show(RunStore& store, std::int64_t id) {
         if (r.parent_relation == "teacher")
             std::printf("distilled   teacher: %s, %s\n", of.c_str(), r.parent_checkpoint.c_str());
         else
-            std::printf("started     from %s (fine-tune of %s)\n", r.parent_checkpoint.c_str(),
-                        of.c_str());
+            std::printf(
+                "started     from %s (%s of %s)\n", r.parent_checkpoint.c_str(),
+                r.parent_relation == "adapt" ? "adapted from feedback, a fine-tune" : "fine-tune",
+                of.c_str());
     }
     std::printf("tokenizer   %s\n", r.tokenizer.c_str());
     std::printf("built with  %s (git %s)\n", r.library_versions.c_str(), r.git_revision.c_str());

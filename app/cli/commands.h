@@ -20,6 +20,9 @@ int inspect_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
 int prune_command(const std::vector<std::string>& args);
 int distill_command(const std::vector<std::string>& args);
+int serve_command(const std::vector<std::string>& args);
+int serve_bench_command(const std::vector<std::string>& args);
+int adapt_command(const std::vector<std::string>& args);
 
 /// Formats 1624320 as "1,624,320".
 std::string with_commas(long long n);

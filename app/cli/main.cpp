@@ -28,6 +28,9 @@ Commands:
   compress      f16 / bf16 / int8 / int4 / nf4 / mixed copy of a checkpoint, with what it cost
   prune         a smaller model cut by measured importance (experts, FFN units, SSM channels)
   distill       a student preset trained from a teacher, and the same student without it
+  serve         HTTP inference server: /infer, /v1/completions, /feedback, /metrics
+  bench serve   load test of the server: requests/s, tokens/s, latency, memory
+  adapt         fine-tune on well-rated served answers, validated before and after
   inspect       every tensor of a checkpoint file: name, shape, dtype, bytes
   report        Markdown report (with PNG charts) of a run, a comparison or a compression
 
@@ -79,6 +82,8 @@ int main(int argc, char** argv) {
         if (command == "report") return itera::cli::report_command(rest);
         if (command == "prune") return itera::cli::prune_command(rest);
         if (command == "distill") return itera::cli::distill_command(rest);
+        if (command == "serve") return itera::cli::serve_command(rest);
+        if (command == "adapt") return itera::cli::adapt_command(rest);
         std::cerr << "itera: unknown command \"" << command << "\" (see itera --help)\n";
         return 2;
     } catch (const itera::Error& e) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "build_info.h"
+#include "feedback_dialog.h"
 #include "main_window.h"
 #include "playground_page.h"
 #include "report_dialog.h"
@@ -64,7 +65,11 @@ int main(int argc, char** argv) {
     const QCommandLineOption report(
         QStringLiteral("report"),
         QStringLiteral("Open the report preview of the --open runs (--screenshot shows it)."));
-    parser.addOptions({database, open, resume, playground, page, report, screenshot, delay, size});
+    const QCommandLineOption feedback(
+        QStringLiteral("feedback"),
+        QStringLiteral("Open Serving → Feedback and adaptations (--screenshot shows it)."));
+    parser.addOptions(
+        {database, open, resume, playground, page, report, feedback, screenshot, delay, size});
     {
         // --help and --version answer without a display: the GUI application
         // (which needs a platform plugin) is created only after parsing.
@@ -120,6 +125,7 @@ int main(int argc, char** argv) {
     }
     QPointer<QWidget> shown = window.get();
     if (parser.isSet(report)) shown = window->showReport();
+    if (parser.isSet(feedback)) shown = window->showFeedback();
     if (parser.isSet(screenshot)) {
         window->setAskBeforeClosing(false);
         QTimer::singleShot(static_cast<int>(parser.value(delay).toDouble() * 1000), window.get(),
