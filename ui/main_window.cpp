@@ -37,6 +37,7 @@
 #include "compression_page.h"
 #include "data/builtin.h"
 #include "duration_text.h"
+#include "feedback_dialog.h"
 #include "model_choices.h"
 #include "new_run_dialog.h"
 #include "playground_page.h"
@@ -456,6 +457,13 @@ ReportDialog* MainWindow::showReport() {
     auto ids = m_runsDock->selectedRuns();
     if (ids.isEmpty()) ids = m_open;
     auto* dialog = new ReportDialog(*m_store, ids, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
+}
+
+FeedbackDialog* MainWindow::showFeedback() {
+    auto* dialog = new FeedbackDialog(*m_store, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->show();
     return dialog;

@@ -29,6 +29,7 @@ class PlaygroundPage;
 class RunDetails;
 class RunTableModel;
 class ReportDialog;
+class FeedbackDialog;
 class WelcomePage;
 class RunsDock;
 class TrainingController;
@@ -61,6 +62,8 @@ public:
     /// Opens the report preview for the selected runs (the open ones when
     /// none is selected); returns it (it deletes itself when closed).
     ReportDialog* showReport();
+    /// Serving → Feedback and adaptations…: the server's rated answers and `itera adapt` runs.
+    FeedbackDialog* showFeedback();
     RunsDock* runsDock() const { return m_runsDock; }
     RunTableModel* runModel() const { return m_model; }
     RunDetails* details() const { return m_details; }

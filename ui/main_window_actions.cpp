@@ -90,6 +90,12 @@ void MainWindow::buildActions() {
     auto* run = menuBar()->addMenu(tr("&Run"));
     for (auto* a : {m_clone, m_resume, m_pause, m_continue, m_stop, m_report, m_delete})
         run->addAction(a);
+    auto* serving = menuBar()->addMenu(tr("&Serving"));
+    auto* feedback = serving->addAction(tr("&Feedback and adaptations…"));
+    feedback->setToolTip(
+        tr("Answers rated by the users of itera serve, and the runs itera adapt "
+           "fine-tuned from them"));
+    connect(feedback, &QAction::triggered, this, [this] { showFeedback(); });
     auto* view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_runsDock->toggleViewAction());
     view->addAction(m_detailsDock->toggleViewAction());
