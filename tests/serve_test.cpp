@@ -9,6 +9,12 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <future>
 #include <thread>
 
@@ -304,6 +310,29 @@ TEST_F(Serving, ConcurrentClientsGetTheirOwnAnswers) {
         });
     for (auto& t : threads) t.join();
     for (int i = 0; i < n; ++i) EXPECT_EQ(got[i], expected[i]) << i;
+}
+
+TEST_F(Serving, ASlowClientDoesNotHoldUpOthers) {
+    start();
+    // A client that sends half a request and then nothing.
+    const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(sock, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string half = "POST /infer HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n{\"in";
+    ASSERT_EQ(::send(sock, half.data(), half.size(), 0), static_cast<ssize_t>(half.size()));
+    auto j = post("/infer", R"({"input_text": "Call me", "max_length": 10})", 200);
+    EXPECT_GT(j["tokens_generated"].get<int>(), 0);
+    // Answered while the silent client is still connected and waited for (its
+    // connection neither answered nor closed): nobody queued behind it.
+    char byte = 0;
+    const auto got = ::recv(sock, &byte, 1, MSG_DONTWAIT);
+    EXPECT_EQ(got, -1);
+    EXPECT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << errno;
+    ::close(sock);
 }
 
 TEST_F(Serving, LimitsTheRatePerClient) {

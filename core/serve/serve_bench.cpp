@@ -34,6 +34,8 @@ ServeLoadResult run_serve_load(const std::string& host, int port, const ServeLoa
         threads.emplace_back([&, c] {
             httplib::Client cli(host, port);
             cli.set_read_timeout(120, 0);
+            cli.set_keep_alive(true);  // as HTTP client libraries do: one connection per client
+            cli.set_tcp_nodelay(true);
             std::vector<double> mine;
             std::int64_t tokens = 0, errors = 0;
             std::string error;

@@ -1,6 +1,7 @@
 #include "serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -165,12 +166,20 @@ std::string finish_reason(const GenerateResult& r) {
     return r.stop_reason == "max_tokens" ? "length" : "stop";  // OpenAI's names
 }
 
+// httplib 0.11 listens with a backlog of 5 (compiled into Debian's library):
+// 32 clients connecting at once overflow it and wait a second for the SYN
+// retry. Listening again on the bound socket widens the queue.
+class HttpServer : public httplib::Server {
+public:
+    void widen_backlog(int n) { ::listen(svr_sock_.load(), n); }
+};
+
 }  // namespace
 
 struct Server::Impl {
     ServerOptions options;
     std::vector<Variant> variants;
-    httplib::Server http;
+    HttpServer http;
     std::mutex store_mutex;
     std::unique_ptr<RunStore> store;
     RateLimiter limiter;
@@ -477,6 +486,8 @@ Server::Server(std::vector<ServedModel> models, ServerOptions options)
     http.set_read_timeout(o.io_timeout_s, 0);
     http.set_write_timeout(o.io_timeout_s, 0);
     http.set_keep_alive_timeout(5);
+    http.set_tcp_nodelay(true);  // small answers on a kept-alive connection: no Nagle delay
+    http.set_keep_alive_max_count(10000);  // httplib's default closes every 5th request
     impl_->routes();
 }
 
@@ -498,6 +509,7 @@ int Server::bind() {
                         " (in use, or not an address of this machine)");
         impl_->port = o.port;
     }
+    impl_->http.widen_backlog(1024);
     return impl_->port;
 }
 
