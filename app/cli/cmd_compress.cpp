@@ -136,13 +136,7 @@ int compress_command(const std::vector<std::string>& args) {
     m.max_tokens = max_tokens;
     m.threads = threads;
     if (db) m.db = *db;
-    if (!json_out)
-        m.progress = [](const std::string& phase, double fraction) {
-            if (fraction >= 0)
-                std::fprintf(stderr, "\r\033[K%s %5.1f%%", phase.c_str(), 100.0 * fraction);
-            else
-                std::fprintf(stderr, "\r\033[K%s ...", phase.c_str());
-        };
+    if (!json_out) m.progress = phase_progress;
     if (mixed) {
         SweepOptions so;
         so.candidates.clear();

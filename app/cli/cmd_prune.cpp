@@ -108,13 +108,7 @@ MeasureOptions measure_options(Args& a, bool json_out) {
     m.max_tokens = a.integer_or("max-tokens", 65536, 1, INT64_MAX);
     m.threads = set_thread_count(static_cast<int>(a.integer_or("threads", 0, 0, 4096)));
     if (auto db = a.text("db")) m.db = *db;
-    if (!json_out)
-        m.progress = [](const std::string& phase, double fraction) {
-            if (fraction >= 0)
-                std::fprintf(stderr, "\r\033[K%s %5.1f%%", phase.c_str(), 100.0 * fraction);
-            else
-                std::fprintf(stderr, "\r\033[K%s ...", phase.c_str());
-        };
+    if (!json_out) m.progress = phase_progress;
     return m;
 }
 

@@ -37,6 +37,15 @@ inline std::function<void(std::uint64_t, std::uint64_t)> byte_progress(const std
     };
 }
 
+/// A (phase, fraction) callback that redraws "PHASE 42.0%" (fraction in
+/// [0, 1]) or "PHASE ..." (fraction < 0: unknown).
+inline void phase_progress(const std::string& phase, double fraction) {
+    if (fraction >= 0)
+        std::fprintf(stderr, "\r\033[K%s %5.1f%%", phase.c_str(), 100.0 * fraction);
+    else
+        std::fprintf(stderr, "\r\033[K%s ...", phase.c_str());
+}
+
 /// Clears a progress line.
 inline void clear_progress() {
     std::fprintf(stderr, "\r%60s\r", "");

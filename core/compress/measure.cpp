@@ -57,6 +57,12 @@ EvalData compression_text(const DataSpec& spec, const Tokenizer& tokenizer, Spli
     return prepare_eval_data(spec.request.corpus, spec.request.format, tokenizer, split, cache);
 }
 
+void check_not_source(const std::filesystem::path& source, const std::filesystem::path& out) {
+    if (std::filesystem::exists(out) && std::filesystem::exists(source) &&
+        std::filesystem::equivalent(out, source))
+        throw Error("the output " + out.string() + " is the source checkpoint itself");
+}
+
 MeasuredCompression compress_and_measure(const std::filesystem::path& source,
                                          const CompressOptions& options,
                                          const std::filesystem::path& out,
@@ -64,9 +70,7 @@ MeasuredCompression compress_and_measure(const std::filesystem::path& source,
     auto say = [&](const std::string& phase, double fraction) {
         if (m.progress) m.progress(phase, fraction);
     };
-    if (std::filesystem::exists(out) && std::filesystem::exists(source) &&
-        std::filesystem::equivalent(out, source))
-        throw Error("the output " + out.string() + " is the source checkpoint itself");
+    check_not_source(source, out);
     MeasuredCompression r;
     say("compressing", -1);
     r.result = compress_checkpoint(source, options, out);

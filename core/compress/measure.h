@@ -39,6 +39,9 @@ struct MeasuredCompression {
     std::string store_error;                     ///< why it was not stored, when it was not
 };
 
+/// Throws if `out` is the file `source` (writing it would destroy the source).
+void check_not_source(const std::filesystem::path& source, const std::filesystem::path& out);
+
 /// Compresses `source` into `out` with `options`, measures it and records it
 /// in the run store (with the source's run when the store has it).
 MeasuredCompression compress_and_measure(const std::filesystem::path& source,

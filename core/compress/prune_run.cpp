@@ -61,9 +61,7 @@ PrunedModels prune_and_measure(const std::filesystem::path& source, const PruneO
     auto say = [&](const std::string& phase, double fraction) {
         if (m.progress) m.progress(phase, fraction);
     };
-    if (std::filesystem::exists(out) && std::filesystem::exists(source) &&
-        std::filesystem::equivalent(out, source))
-        throw Error("the output " + out.string() + " is the source checkpoint itself");
+    check_not_source(source, out);
     if (ft.steps < 0) throw Error("--finetune-steps must be >= 0");
     say("loading " + source.filename().string(), -1);
     auto loaded = load_checkpoint(source);
