@@ -263,6 +263,10 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
         emit(TrainProgress::Kind::Eval);
     };
     auto run_checkpoint = [&] {
+        // Every step up to this one is committed before its checkpoint exists:
+        // a kill between the two would otherwise resume after steps whose
+        // metrics were never written.
+        metrics.flush();
         st.wall_s = wall_now();
         auto paths = write_checkpoint_pair(run_dir, model, optimizer, st, tokenizer_json, meta);
         std::optional<double> val;
