@@ -328,15 +328,22 @@ MixedPlan plan_mixed_for_file(const SensitivitySweep& sweep, const std::filesyst
                      ("itera-plan-" + std::to_string(::getpid()) + ".safetensors");
     std::int64_t reserve = 0;
     MixedPlan plan;
-    for (int attempt = 0; attempt < 5; ++attempt) {
+    bool fits = false;
+    for (int attempt = 0; attempt < 20 && !fits; ++attempt) {
         plan = plan_mixed(sweep, config, source_bytes, target, reserve);
         plan.file_bytes =
             static_cast<std::int64_t>(compress_checkpoint(source, plan.options, tmp).bytes);
-        if (!target.bytes || plan.file_bytes <= *target.bytes) break;
-        reserve += plan.file_bytes - *target.bytes;
+        fits = !target.bytes || plan.file_bytes <= *target.bytes;
+        // A smaller plan can change which tensors carry scales and zero
+        // points, so the header moves too: reserve at least 64 bytes more.
+        if (!fits) reserve += std::max<std::int64_t>(64, plan.file_bytes - *target.bytes);
     }
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
+    if (!fits)
+        throw Error("mixed precision: no plan found whose file fits " +
+                    std::to_string(*target.bytes) + " bytes (the closest was " +
+                    std::to_string(plan.file_bytes) + "); try a slightly larger target");
     return plan;
 }
 

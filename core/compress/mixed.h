@@ -96,7 +96,8 @@ MixedPlan plan_mixed(const SensitivitySweep& sweep, const ModelConfig& config,
 
 /// plan_mixed, checked against the real file: the plan is written to a
 /// temporary file and, while that file is larger than a size target, planned
-/// again with the overshoot reserved (at most four times).
+/// again with the overshoot reserved (at least 64 bytes more each time, up
+/// to 20 plans); throws when none fits.
 MixedPlan plan_mixed_for_file(const SensitivitySweep& sweep, const std::filesystem::path& source,
                               const MixedTarget& target);
 
