@@ -27,6 +27,7 @@
 #include "infer/score.h"
 #include "temp_dir.h"
 #include "util/error.h"
+#include "util/kernel_path.h"
 
 namespace itera {
 namespace {
@@ -115,13 +116,87 @@ TEST(Quantize, EachSchemesErrorIsWhatItsStepPredicts) {
     EXPECT_THROW(parse_scheme("int3"), Error);
 }
 
+/// How far a kernel may be from Σ_c w[r, c] · x[c] in double: float
+/// rounding, plus for the integer kernels the input's 16-bit rounding
+/// (|Δx_c| ≤ max|x| / 65534) and, for nf4, its code table in units of 1/8192
+/// (|Δw| ≤ scale / 16384).
+double allowed_error(const QuantizedMatrix& q, const std::vector<float>& d, const float* x,
+                     std::int64_t r) {
+    double wx = 0, w = 0, table = 0, top = 0;
+    for (std::int64_t c = 0; c < q.cols; ++c) top = std::max(top, double(std::abs(x[c])));
+    for (std::int64_t c = 0; c < q.cols; ++c) {
+        const double dw = std::abs(d[r * q.cols + c]);
+        wx += dw * std::abs(x[c]);
+        w += dw;
+        if (q.scheme == Scheme::Nf4)
+            table += q.scales[r * q.groups() + c / q.group_size] / 16384.0 * std::abs(x[c]);
+    }
+    const bool integer_kernel = q.scheme != Scheme::F16 && q.scheme != Scheme::BF16;
+    return 1e-6 * (1 + wx) + (integer_kernel ? w * top / 65534.0 + table : 0.0);
+}
+
+/// Runs `m` on three vectors and checks every output against the double
+/// sum over the dequantized weights within allowed_error; a lone vector
+/// must give the same bits as inside the batch.
+void expect_kernel_matches(const Matrix& m, const QuantizedMatrix& q, const std::string& what) {
+    const auto d = dequantize(q);
+    const std::int64_t rows = q.rows, cols = q.cols, batch = 3;
+    auto x = random_matrix(batch, cols, 5);
+    for (std::int64_t c = 0; c < cols; c += 7) x[c] *= 10;  // a few large inputs in vector 0
+    std::vector<float> y(static_cast<std::size_t>(batch * rows)),
+        y1(static_cast<std::size_t>(rows));
+    m.multiply(x.data(), batch, y.data(), 0, rows);
+    double worst = 0, worst_allowed = 0;
+    for (std::int64_t b = 0; b < batch; ++b)
+        for (std::int64_t r = 0; r < rows; ++r) {
+            double want = 0;
+            for (std::int64_t c = 0; c < cols; ++c)
+                want += double(d[r * cols + c]) * x[b * cols + c];
+            const double err = std::abs(want - y[b * rows + r]);
+            const double allowed = allowed_error(q, d, x.data() + b * cols, r);
+            if (err / allowed > worst / std::max(worst_allowed, 1e-30)) {
+                worst = err;
+                worst_allowed = allowed;
+            }
+            ASSERT_LE(err, allowed) << what << " row " << r << " vector " << b;
+        }
+    std::printf("%s: max error %.2e (allowed there %.2e)\n", what.c_str(), worst, worst_allowed);
+    m.multiply(x.data() + 2 * cols, 1, y1.data(), 0, rows);  // a lone vector: the same bits
+    EXPECT_EQ(std::memcmp(y1.data(), y.data() + 2 * rows, sizeof(float) * rows), 0) << what;
+    // Rows split as threads split them (multiples of 16) give the same bits too.
+    if (rows > 16) {
+        std::vector<float> y2(static_cast<std::size_t>(batch * rows));
+        m.multiply(x.data(), batch, y2.data(), 0, 16);
+        m.multiply(x.data(), batch, y2.data(), 16, rows);
+        EXPECT_EQ(std::memcmp(y2.data(), y.data(), sizeof(float) * y.size()), 0) << what;
+    }
+    std::vector<float> row(static_cast<std::size_t>(cols));
+    m.row(rows - 1, row.data());
+    for (std::int64_t c = 0; c < cols; ++c)
+        ASSERT_NEAR(row[c], d[(rows - 1) * cols + c], 1e-7) << what;
+    EXPECT_EQ(m.format(), scheme_traits(q.scheme).name);
+}
+
+/// Every kernel path this CPU can run (scalar, AVX2, AVX-512 VNNI), each
+/// made the current one while `body(name)` runs.
+template <class Body>
+void for_each_kernel_path(Body body) {
+    for (int p = 0; p <= static_cast<int>(cpu_kernel_path()); ++p) {
+        limit_kernel_path(static_cast<KernelPath>(p));
+        body(std::string(" [") + kernel_path_name(static_cast<KernelPath>(p)) + "]");
+    }
+    limit_kernel_path(KernelPath::Avx512Vnni);
+}
+
 TEST(QuantMatrix, KernelsMatchTheDequantizedWeights) {
     for (auto s : {Scheme::F16, Scheme::BF16, Scheme::Int8}) {
-        for (auto [rows, cols] :
-             {std::pair<std::int64_t, std::int64_t>{37, 72}, {64, 128}, {9, 8}}) {
+        for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{37, 72},
+                                  {64, 128},
+                                  {9, 8},
+                                  {20, 2100},
+                                  {33, 4500}}) {
             const auto w = random_matrix(rows, cols, 4);
             auto q = quantize(w.data(), rows, cols, s);
-            const auto d = dequantize(q);
             std::unique_ptr<Matrix> m;
             if (s == Scheme::Int8)
                 m = make_int8_matrix(q.q.data(), q.scales.data(), rows, cols);
@@ -129,27 +204,11 @@ TEST(QuantMatrix, KernelsMatchTheDequantizedWeights) {
                 m = make_f16_matrix(q.half.data(), rows, cols);
             else
                 m = make_bf16_matrix(q.half.data(), rows, cols);
-            const std::int64_t batch = 3;
-            const auto x = random_matrix(batch, cols, 5);
-            std::vector<float> y(static_cast<std::size_t>(batch * rows)),
-                y1(static_cast<std::size_t>(rows));
-            m->multiply(x.data(), batch, y.data(), 0, rows);
-            double worst = 0;
-            for (std::int64_t b = 0; b < batch; ++b)
-                for (std::int64_t r = 0; r < rows; ++r) {
-                    double want = 0;
-                    for (std::int64_t c = 0; c < cols; ++c)
-                        want += double(d[r * cols + c]) * x[b * cols + c];
-                    worst = std::max(worst, std::abs(want - y[b * rows + r]));
-                }
-            EXPECT_LT(worst, 1e-6) << scheme_traits(s).name << " " << rows << "x" << cols;
-            m->multiply(x.data() + 2 * cols, 1, y1.data(), 0,
-                        rows);  // a lone vector: the same bits
-            EXPECT_EQ(std::memcmp(y1.data(), y.data() + 2 * rows, sizeof(float) * rows), 0);
-            std::vector<float> row(static_cast<std::size_t>(cols));
-            m->row(rows - 1, row.data());
-            for (std::int64_t c = 0; c < cols; ++c) ASSERT_EQ(row[c], d[(rows - 1) * cols + c]);
-            EXPECT_EQ(m->format(), scheme_traits(s).name);
+            for_each_kernel_path([&](const std::string& path) {
+                expect_kernel_matches(*m, q,
+                                      std::string(scheme_traits(s).name) + " " +
+                                          std::to_string(rows) + "x" + std::to_string(cols) + path);
+            });
         }
     }
 }
@@ -160,34 +219,43 @@ TEST(QuantMatrix, FourBitKernelsMatchTheDequantizedWeights) {
         for (auto [rows, cols, group] :
              {std::tuple<std::int64_t, std::int64_t, std::int64_t>{37, 72, 64},
               {64, 128, 32},
+              {37, 72, 32},
               {9, 8, 64},
-              {16, 256, 128}}) {
+              {16, 256, 128},
+              {21, 200, 128},
+              {20, 288, 96},
+              {24, 100, 48},
+              {8, 40, 16}}) {
             const auto w = random_matrix(rows, cols, 8);
             auto q = quantize(w.data(), rows, cols, QuantSettings{s, group, sym});
-            const auto d = dequantize(q);
             auto m = make_four_bit_matrix(q);
-            const std::int64_t batch = 3;
-            const auto x = random_matrix(batch, cols, 9);
-            std::vector<float> y(static_cast<std::size_t>(batch * rows)),
-                y1(static_cast<std::size_t>(rows));
-            m->multiply(x.data(), batch, y.data(), 0, rows);
-            double worst = 0;
-            for (std::int64_t b = 0; b < batch; ++b)
-                for (std::int64_t r = 0; r < rows; ++r) {
-                    double want = 0;
-                    for (std::int64_t c = 0; c < cols; ++c)
-                        want += double(d[r * cols + c]) * x[b * cols + c];
-                    worst = std::max(worst, std::abs(want - y[b * rows + r]));
-                }
-            EXPECT_LT(worst, 1e-6)
-                << scheme_traits(s).name << " " << rows << "x" << cols << " g" << group;
-            m->multiply(x.data() + 2 * cols, 1, y1.data(), 0, rows);
-            EXPECT_EQ(std::memcmp(y1.data(), y.data() + 2 * rows, sizeof(float) * rows), 0);
-            std::vector<float> row(static_cast<std::size_t>(cols));
-            m->row(rows - 1, row.data());
-            for (std::int64_t c = 0; c < cols; ++c)
-                ASSERT_NEAR(row[c], d[(rows - 1) * cols + c], 1e-7);
+            for_each_kernel_path([&](const std::string& path) {
+                expect_kernel_matches(*m, q,
+                                      std::string(scheme_traits(s).name) +
+                                          (sym ? " symmetric " : " ") + std::to_string(rows) + "x" +
+                                          std::to_string(cols) + " g" + std::to_string(group) +
+                                          path);
+            });
         }
+}
+
+TEST(QuantMatrix, ZeroAndNonFiniteInputs) {
+    const auto w = random_matrix(8, 64, 3);
+    for (auto s : {Scheme::Int8, Scheme::Int4, Scheme::Nf4}) {
+        auto q = quantize(w.data(), 8, 64, QuantSettings{s, 64, false});
+        auto m = s == Scheme::Int8 ? make_int8_matrix(q.q.data(), q.scales.data(), 8, 64)
+                                   : make_four_bit_matrix(q);
+        for_each_kernel_path([&](const std::string& path) {
+            std::vector<float> x(64, 0.0f), y(8, 1.0f);
+            m->multiply(x.data(), 1, y.data(), 0, 8);
+            for (float v : y) EXPECT_EQ(v, 0.0f) << scheme_traits(s).name << path;
+            for (float bad : {NAN, INFINITY}) {
+                x[3] = bad;
+                m->multiply(x.data(), 1, y.data(), 0, 8);
+                for (float v : y) EXPECT_TRUE(std::isnan(v)) << scheme_traits(s).name << path;
+            }
+        });
+    }
 }
 
 class CompressedCheckpoint : public ::testing::Test {

@@ -17,6 +17,7 @@
 #include "infer/decode_bench.h"
 #include "train/train_bench.h"
 #include "util/error.h"
+#include "util/kernel_path.h"
 
 namespace itera::cli {
 namespace {
@@ -243,7 +244,8 @@ int decode(Args& a) {
                             {"weight_gb_per_s_1t", r.weight_gb_per_s_1t},
                             {"read_gb_per_s", r.read_gb_per_s},
                             {"read_bound_tokens_per_s", r.read_bound_tokens_per_s},
-                            {"peak_rss_mb", rss_mb}};
+                            {"peak_rss_mb", rss_mb},
+                            {"integer_kernels", kernel_path_name(kernel_path())}};
         std::cout << j.dump(2) << "\n";
         return 0;
     }
@@ -262,6 +264,8 @@ int decode(Args& a) {
     std::printf("prefill, %d threads %.0f tokens/s (%lld-token prompt)\n", r.threads,
                 r.prefill_tokens_per_s, static_cast<long long>(o.prompt_tokens));
     std::printf("peak RSS           %.0f MB\n", rss_mb);
+    std::printf("integer kernels    %s (ITERA_KERNELS=scalar|avx2 caps it)\n",
+                kernel_path_name(kernel_path()));
     return 0;
 }
 

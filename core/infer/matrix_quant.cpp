@@ -1,10 +1,9 @@
-// 16-bit and 8-bit matrices for the decoder: f16, bf16 and int8 (symmetric,
-// one scale per row). Same blocked layout as FP32 (blocks of four rows, each
-// as 16-column chunks of its four rows side by side, rows padded to 16), so
-// a token reads one sequential stream of half or a quarter the bytes.
-// Weights are widened to float in registers, never held as FP32: F16C for
-// f16, a 16-bit shift for bf16, sign extension + convert for int8. On CPUs
-// without AVX2/FMA/F16C a scalar loop does the same sums.
+// 16-bit matrices for the decoder: f16 and bf16 (int8 is in matrix_int8.cpp).
+// Same blocked layout as FP32 (blocks of four rows, each as 16-column chunks
+// of its four rows side by side, rows padded to 16), so a token reads one
+// sequential stream of half the bytes. Weights are widened to float in
+// registers, never held as FP32: F16C for f16, a 16-bit shift for bf16. On
+// CPUs without AVX2/FMA/F16C a scalar loop does the same sums.
 
 #include <immintrin.h>
 
@@ -16,6 +15,7 @@
 #include "compress/half.h"
 #include "infer/matrix.h"
 #include "util/error.h"
+#include "util/kernel_path.h"
 
 namespace itera {
 namespace {
@@ -50,15 +50,6 @@ struct BF16 {
         return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
     }
     static float scalar(T v) { return bf16_to_float(v); }
-};
-
-struct I8 {
-    using T = std::int8_t;
-    ITERA_AVX2 static __m256 load(const T* p) {
-        return _mm256_cvtepi32_ps(
-            _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
-    }
-    static float scalar(T v) { return static_cast<float>(v); }
 };
 
 ITERA_AVX2 inline float hsum(__m256 v) {
@@ -164,9 +155,8 @@ void kernel_scalar(const typename L::T* w, std::int64_t stride, const float* x, 
 }
 
 bool have_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                            __builtin_cpu_supports("f16c");
-    return yes;
+    static const bool f16c = __builtin_cpu_supports("f16c");
+    return f16c && kernel_path() != KernelPath::Scalar;
 }
 
 template <class L>
@@ -234,11 +224,6 @@ std::unique_ptr<Matrix> make_f16_matrix(const std::uint16_t* bits, std::int64_t 
 std::unique_ptr<Matrix> make_bf16_matrix(const std::uint16_t* bits, std::int64_t rows,
                                          std::int64_t cols) {
     return std::make_unique<BlockedMatrix<BF16>>(bits, nullptr, rows, cols, "bf16");
-}
-
-std::unique_ptr<Matrix> make_int8_matrix(const std::int8_t* q, const float* scales,
-                                         std::int64_t rows, std::int64_t cols) {
-    return std::make_unique<BlockedMatrix<I8>>(q, scales, rows, cols, "int8");
 }
 
 }  // namespace itera
