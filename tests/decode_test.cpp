@@ -159,6 +159,58 @@ TEST(Decode, BatchedAndThreadedDecodingEqualSingleStreamBitForBit) {
     }
 }
 
+TEST(Decode, AbsorbEqualsSteppingBitForBit) {
+    testing::TempDir dir;
+    for (const auto& [name, c] : cases()) {
+        saved_model(c, dir.path() / "m.safetensors");
+        auto im = InferenceModel::load(dir.path() / "m.safetensors");
+        const auto V = c.vocab_size;
+        // 150 tokens: two full chunks of 64 and a short one.
+        const std::int64_t n = 2 * Decoder::kAbsorbChunk + 22;
+        std::vector<std::int32_t> toks(static_cast<std::size_t>(n));
+        for (std::size_t i = 0; i < toks.size(); ++i)
+            toks[i] = static_cast<std::int32_t>((i * 104729 + 7) % static_cast<std::size_t>(V));
+        for (int threads : {1, 2}) {
+            Decoder stepped(im->decode_model(), 2, threads),
+                absorbed(im->decode_model(), 2, threads);
+            std::vector<float> every(static_cast<std::size_t>(n * V));
+            stepped.reset(1);
+            absorbed.step_sequences(std::vector<std::int64_t>{0}.data(), toks.data(), 1);
+            const float* last = absorbed.absorb(
+                1, toks.data(), n, [&](std::int64_t first, std::int64_t count, const float* l) {
+                    std::memcpy(every.data() + first * V, l, sizeof(float) * count * V);
+                });
+            for (std::int64_t t = 0; t < n; ++t) {
+                const std::int64_t one = 1;
+                const float* l =
+                    stepped.step_sequences(&one, &toks[static_cast<std::size_t>(t)], 1);
+                ASSERT_EQ(std::memcmp(l, every.data() + t * V, sizeof(float) * V), 0)
+                    << name << " threads " << threads << " position " << t;
+            }
+            EXPECT_EQ(std::memcmp(last, every.data() + (n - 1) * V, sizeof(float) * V), 0);
+            EXPECT_EQ(absorbed.position(1), n);
+            EXPECT_EQ(absorbed.position(0), 1);  // the other sequence untouched
+            // The state it leaves is the stepped one: the next token agrees too.
+            const std::int64_t one = 1;
+            const float* a = absorbed.step_sequences(&one, &toks[0], 1);
+            std::vector<float> a_copy(a, a + V);
+            const float* b = stepped.step_sequences(&one, &toks[0], 1);
+            EXPECT_EQ(std::memcmp(a_copy.data(), b, sizeof(float) * V), 0) << name;
+            // Without a sink only the last position's logits are computed, the same bits.
+            Decoder quick(im->decode_model(), 1, threads);
+            const float* q = quick.absorb(0, toks.data(), n);
+            EXPECT_EQ(std::memcmp(q, every.data() + (n - 1) * V, sizeof(float) * V), 0) << name;
+        }
+    }
+    Decoder dec(InferenceModel::initialised(ModelConfig::preset("micro", 259), 1)->decode_model(),
+                1);
+    const std::int32_t bad[] = {3, 259};
+    EXPECT_THROW(dec.absorb(0, bad, 2), Error);
+    EXPECT_THROW(dec.absorb(1, bad, 1), Error);
+    EXPECT_THROW(dec.absorb(0, bad, 0), Error);
+    EXPECT_EQ(dec.position(0), 0);  // a refused call absorbs nothing
+}
+
 TEST(Decode, StepSequencesAdvancesOnlyTheGivenSequences) {
     testing::TempDir dir;
     auto c = ModelConfig::preset("micro", 259);

@@ -70,28 +70,37 @@ Decoder::Decoder(std::shared_ptr<const DecodeModel> model, std::int64_t batch, i
     if (!model_) throw Error("decoder: no model");
     if (batch < 1) throw Error("decoder: batch must be at least 1, got " + std::to_string(batch));
     const auto& c = model_->config;
-    const auto L = c.num_layers, d = c.hidden_size, di = c.inner_size(), N = c.ssm_state_size;
-    const auto K = c.ssm_conv_kernel, R = c.ssm_dt_rank, k = c.top_k_experts;
+    const auto L = c.num_layers, di = c.inner_size(), N = c.ssm_state_size;
+    const auto K = c.ssm_conv_kernel;
     positions_.assign(sz(batch), 0);
     all_.resize(sz(batch));
     conv_.assign(sz(L * batch * (K - 1) * di), 0.0f);
     h_.assign(sz(L * batch * di * N), 0.0f);
-    x_.resize(sz(batch * d));
-    u_.resize(sz(batch * d));
-    xz_.resize(sz(batch * 2 * di));
-    xs_.resize(sz(batch * di));
-    dbc_.resize(sz(batch * (R + 2 * N)));
-    dtl_.resize(sz(batch * R));
-    dt_.resize(sz(batch * di));
-    y_.resize(sz(batch * di));
-    o_.resize(sz(batch * d));
-    a_.resize(sz(batch * k * c.expert_size));
-    g_.resize(sz(batch * c.num_experts));
-    logits_.resize(sz(batch * c.vocab_size));
-    ue_.resize(sz(batch * k * d));
-    oe_.resize(sz(batch * k * d));
-    chosen_.resize(sz(batch * k));
-    weight_.resize(sz(batch * k));
+    reserve_rows(batch);
+}
+
+void Decoder::reserve_rows(std::int64_t rows) {
+    if (rows <= capacity_) return;
+    const auto& c = model_->config;
+    const auto d = c.hidden_size, di = c.inner_size(), N = c.ssm_state_size;
+    const auto R = c.ssm_dt_rank, k = c.top_k_experts;
+    x_.resize(sz(rows * d));
+    u_.resize(sz(rows * d));
+    xz_.resize(sz(rows * 2 * di));
+    xs_.resize(sz(rows * di));
+    dbc_.resize(sz(rows * (R + 2 * N)));
+    dtl_.resize(sz(rows * R));
+    dt_.resize(sz(rows * di));
+    y_.resize(sz(rows * di));
+    o_.resize(sz(rows * d));
+    a_.resize(sz(rows * k * c.expert_size));
+    g_.resize(sz(rows * c.num_experts));
+    logits_.resize(sz(rows * c.vocab_size));
+    ue_.resize(sz(rows * k * d));
+    oe_.resize(sz(rows * k * d));
+    chosen_.resize(sz(rows * k));
+    weight_.resize(sz(rows * k));
+    capacity_ = rows;
 }
 
 void Decoder::reset(std::int64_t b) {
@@ -122,7 +131,6 @@ const float* Decoder::step(const std::int32_t* tokens) {
 
 const float* Decoder::step_sequences(const std::int64_t* seqs, const std::int32_t* tokens,
                                      std::int64_t n) {
-    const auto V = model_->config.vocab_size;
     if (n < 1 || n > batch_)
         throw Error("decoder: " + std::to_string(n) + " sequences in a batch of " +
                     std::to_string(batch_));
@@ -132,21 +140,55 @@ const float* Decoder::step_sequences(const std::int64_t* seqs, const std::int32_
         for (std::int64_t j = 0; j < i; ++j)
             if (seqs[j] == seqs[i])
                 throw Error("decoder: sequence " + std::to_string(seqs[i]) + " given twice");
-        if (tokens[i] < 0 || tokens[i] >= V)
-            throw Error("decoder: token id " + std::to_string(tokens[i]) + " is outside [0, " +
-                        std::to_string(V) + ")");
     }
+    check_tokens(tokens, n);
     if (threads_ == 1) {
-        run(seqs, tokens, n);
+        run(seqs, tokens, n, 0);
     } else {
 #pragma omp parallel num_threads(threads_)
-        run(seqs, tokens, n);
+        run(seqs, tokens, n, 0);
     }
     for (std::int64_t i = 0; i < n; ++i) ++positions_[sz(seqs[i])];
     return logits_.data();
 }
 
-void Decoder::run(const std::int64_t* seqs, const std::int32_t* tokens, std::int64_t B) {
+void Decoder::check_tokens(const std::int32_t* tokens, std::int64_t n) const {
+    const auto V = model_->config.vocab_size;
+    for (std::int64_t i = 0; i < n; ++i)
+        if (tokens[i] < 0 || tokens[i] >= V)
+            throw Error("decoder: token id " + std::to_string(tokens[i]) + " is outside [0, " +
+                        std::to_string(V) + ")");
+}
+
+const float* Decoder::absorb(std::int64_t b, const std::int32_t* tokens, std::int64_t n,
+                             const LogitsSink& each) {
+    if (b < 0 || b >= batch_) throw Error("decoder: no sequence " + std::to_string(b));
+    if (n < 1) throw Error("decoder: no tokens to absorb");
+    check_tokens(tokens, n);
+    const auto V = model_->config.vocab_size;
+    reserve_rows(std::min(n, kAbsorbChunk));
+    std::vector<std::int64_t> seqs(sz(std::min(n, kAbsorbChunk)), b);
+    const float* last = nullptr;
+    for (std::int64_t start = 0; start < n; start += kAbsorbChunk) {
+        const std::int64_t rows = std::min(kAbsorbChunk, n - start);
+        // The conv and scan step the rows in order: rows of one sequence
+        // follow each other exactly as separate steps would.
+        const std::int64_t head_from = each ? 0 : rows - 1;
+        if (threads_ == 1) {
+            run(seqs.data(), tokens + start, rows, head_from);
+        } else {
+#pragma omp parallel num_threads(threads_)
+            run(seqs.data(), tokens + start, rows, head_from);
+        }
+        positions_[sz(b)] += rows;
+        if (each) each(start, rows, logits_.data());
+        last = logits_.data() + (rows - 1 - head_from) * V;
+    }
+    return last;
+}
+
+void Decoder::run(const std::int64_t* seqs, const std::int32_t* tokens, std::int64_t B,
+                  std::int64_t head_from) {
     const auto& m = *model_;
     const auto& c = m.config;
     const auto d = c.hidden_size, di = c.inner_size();
@@ -191,7 +233,7 @@ void Decoder::run(const std::int64_t* seqs, const std::int32_t* tokens, std::int
             decode::layer_norm(x_.data() + b * d, d, m.norm_f_w.data(), m.norm_f_b.data(), eps,
                                u_.data() + b * d);
     sync();
-    product(*m.embed, u_.data(), B, logits_.data());  // tied head, (B, V)
+    product(*m.embed, u_.data() + head_from * d, B - head_from, logits_.data());  // tied head
 }
 
 void Decoder::feed_forward(const DecodeFfn& ffn, std::int64_t B) {

@@ -1,10 +1,12 @@
 #pragma once
 // Recurrent decoding of a batch of independent sequences: per layer a conv
 // tail (K-1, di) and a scan state h (N, di) per sequence, O(1) work per new
-// token whatever the length so far. Torch-free; the prompt is absorbed by the
-// batched LibTorch forward (InferenceModel::prefill) and handed over here.
+// token whatever the length so far. Torch-free. A prompt is absorbed either
+// here (absorb: the products batched over the prompt's tokens) or by the
+// batched LibTorch forward (InferenceModel::prefill) and handed over.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -44,12 +46,33 @@ public:
     const float* step_sequences(const std::int64_t* seqs, const std::int32_t* tokens,
                                 std::int64_t n);
 
+    /// Called by absorb with the logits of positions [first, first + count),
+    /// (count, V) row-major, valid during the call.
+    using LogitsSink = std::function<void(std::int64_t first, std::int64_t count, const float*)>;
+
+    /// Feeds tokens[0..n) to sequence b in order, in chunks of up to
+    /// kAbsorbChunk tokens: the matrix products run batched over a chunk's
+    /// tokens (each weight block read once per chunk, not per token), the conv
+    /// and scan step through them in order. The state and logits are bit for
+    /// bit those of n step_sequences calls. Returns the last position's
+    /// logits (V floats, valid until the next call); the tied head runs only
+    /// for the last position unless `each` wants every position's.
+    const float* absorb(std::int64_t b, const std::int32_t* tokens, std::int64_t n,
+                        const LogitsSink& each = nullptr);
+
+    static constexpr std::int64_t kAbsorbChunk = 64;
+
 private:
-    void run(const std::int64_t* seqs, const std::int32_t* tokens, std::int64_t rows);
+    void check_tokens(const std::int32_t* tokens, std::int64_t n) const;
+    void reserve_rows(std::int64_t rows);
+    /// One step of `rows` rows; the head runs for rows [head_from, rows).
+    void run(const std::int64_t* seqs, const std::int32_t* tokens, std::int64_t rows,
+             std::int64_t head_from);
     void feed_forward(const DecodeFfn& ffn, std::int64_t rows);
 
     std::shared_ptr<const DecodeModel> model_;
     std::int64_t batch_;
+    std::int64_t capacity_ = 0;  // rows the activation buffers hold
     int threads_;
     std::vector<std::int64_t> positions_;
     std::vector<std::int64_t> all_;  // 0 .. batch-1

@@ -161,10 +161,10 @@ std::vector<float> InferenceModel::prefill(Decoder& decoder, std::int64_t b,
             throw Error("prefill: token id " + std::to_string(id) + " is outside [0, " +
                         std::to_string(c.vocab_size) + ")");
     const auto n = static_cast<std::int64_t>(ids.size());
-    if (n < kStepPrefillBelow || !impl_->model) {  // compressed models always step  // a LibTorch
-                                                   // forward costs ~3 ms whatever its length
-        const float* logits = nullptr;
-        for (auto id : ids) logits = decoder.step_sequences(&b, &id, 1);
+    // Compressed models (no LibTorch model) and short prompts go through the
+    // decoder's own batched absorb; a LibTorch forward costs ~3 ms whatever its length.
+    if (n < kStepPrefillBelow || !impl_->model) {
+        const float* logits = decoder.absorb(b, ids.data(), n);
         return {logits, logits + c.vocab_size};
     }
     torch::NoGradGuard no_grad;
@@ -212,14 +212,17 @@ std::vector<float> InferenceModel::log_probs(const std::vector<std::int32_t>& id
                         std::to_string(c.vocab_size) + ")");
     const auto n = static_cast<std::int64_t>(ids.size());
     std::vector<float> out(static_cast<std::size_t>(n * c.vocab_size));
-    if (!impl_->model) {  // a compressed model: the decoder, position by position
+    if (!impl_->model) {  // a compressed model: the decoder, every position's logits
         Decoder dec(impl_->decode, 1);
-        for (std::int64_t t = 0; t < n; ++t) {
-            const float* logits = dec.step(&ids[static_cast<std::size_t>(t)]);
-            const float lse = decode::log_sum_exp(logits, c.vocab_size);
-            float* row = out.data() + t * c.vocab_size;
-            for (std::int64_t v = 0; v < c.vocab_size; ++v) row[v] = logits[v] - lse;
-        }
+        const auto V = c.vocab_size;
+        dec.absorb(0, ids.data(), n, [&](std::int64_t first, std::int64_t count, const float* l) {
+            for (std::int64_t t = 0; t < count; ++t) {
+                const float* logits = l + t * V;
+                const float lse = decode::log_sum_exp(logits, V);
+                float* row = out.data() + (first + t) * V;
+                for (std::int64_t v = 0; v < V; ++v) row[v] = logits[v] - lse;
+            }
+        });
         return out;
     }
     torch::NoGradGuard no_grad;
