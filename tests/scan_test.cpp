@@ -220,6 +220,65 @@ TEST(HeadLoss, ChunkedTiedHeadMatchesFullLogits) {
     }
 }
 
+// BF16 products: the same maths on inputs rounded to BF16 (and, as oneDNN
+// returns them, results rounded to BF16), against that computed in double.
+// Tolerance 1e-2 relative: BF16 keeps 8 significant bits (2^-9 ≈ 0.2 %).
+TEST(Bf16Gemms, ProductsUseRoundedInputsAndTheBackwardFollowsTheForward) {
+    torch::manual_seed(21);
+    auto round = [](const Tensor& t) { return t.to(torch::kBFloat16).to(torch::kDouble); };
+    auto x = torch::randn({3, 20, 48});
+    auto w = torch::randn({40, 48}) * 0.2;
+    auto g = torch::randn({3, 20, 40});
+    auto xf = x.clone().requires_grad_(true), wf = w.clone().requires_grad_(true);
+    Tensor y;
+    {
+        const Bf16Gemms on;
+        EXPECT_TRUE(Bf16Gemms::active());
+        {
+            const Bf16Gemms off(false);
+            EXPECT_FALSE(Bf16Gemms::active());
+        }
+        EXPECT_TRUE(Bf16Gemms::active());
+        y = linear_map(xf, wf);
+    }
+    EXPECT_FALSE(Bf16Gemms::active());
+    (y * g).sum().backward();  // after the scope: the backward still uses BF16
+    auto xr = round(x), wr = round(w), gr = round(g);
+    const double fwd = rel_err(y, torch::matmul(xr, wr.t()));
+    const double dx = rel_err(xf.grad(), torch::matmul(gr, wr));
+    const double dw =
+        rel_err(wf.grad(), torch::matmul(gr.reshape({-1, 40}).t(), xr.reshape({-1, 48})));
+    std::printf("bf16 linear: relative error forward %.1e, dx %.1e, dw %.1e\n", fwd, dx, dw);
+    EXPECT_LT(fwd, 1e-2);
+    EXPECT_LT(dx, 1e-2);
+    EXPECT_LT(dw, 1e-2);
+    EXPECT_EQ(y.scalar_type(), torch::kFloat);
+    EXPECT_EQ(xf.grad().scalar_type(), torch::kFloat);
+    // The FP32 path would be far closer to the unrounded product: BF16 really ran.
+    EXPECT_GT(rel_err(y, torch::matmul(x.to(torch::kDouble), w.to(torch::kDouble).t())), 1e-4);
+
+    // The tied head + cross-entropy: logits from rounded inputs, CE in FP32.
+    const int64_t M = 70, d = 32, V = 300;
+    auto hx = torch::randn({M, d}), hW = torch::randn({V, d}) * 0.3;
+    auto targets = torch::randint(V, {M}, torch::kLong);
+    auto hxr = round(hx).requires_grad_(true), hWr = round(hW).requires_grad_(true);
+    auto ref = torch::nn::functional::cross_entropy(torch::matmul(hxr, hWr.t()), targets);
+    ref.backward();
+    auto hxf = hx.clone().requires_grad_(true), hWf = hW.clone().requires_grad_(true);
+    Tensor loss;
+    {
+        const Bf16Gemms on;
+        loss = tied_head_cross_entropy(hxf, hWf, targets, -1);
+        loss.backward();
+    }
+    std::printf("bf16 head: loss %.6f vs %.6f, dx %.1e, dW %.1e\n", loss.item<double>(),
+                ref.item<double>(), rel_err(hxf.grad(), hxr.grad()),
+                rel_err(hWf.grad(), hWr.grad()));
+    EXPECT_NEAR(loss.item<double>(), ref.item<double>(), 1e-3 * ref.item<double>());
+    EXPECT_LT(rel_err(hxf.grad(), hxr.grad()), 1e-2);
+    EXPECT_LT(rel_err(hWf.grad(), hWr.grad()), 1e-2);
+}
+
 TEST(SplitLast, PiecesAndGradientsAreExact) {
     auto x = torch::randn({2, 3, 10}, torch::kDouble).requires_grad_(true);
     auto parts = split_last(x, {4, 1, 5});

@@ -125,6 +125,15 @@ TEST(TrainSettings, RoundTripsThroughJsonAndNamesBadValues) {
     bad = s;
     bad.batch_size = 0;
     EXPECT_NE(error_of([&] { bad.validate(); }).find("batch_size"), std::string::npos);
+    // precision: written only when not the default, read back, and checked.
+    EXPECT_EQ(s.to_json().find("precision"), std::string::npos);
+    auto bf = s;
+    bf.precision = "bf16";
+    EXPECT_EQ(TrainSettings::from_json(bf.to_json()).precision, "bf16");
+    bad = s;
+    bad.precision = "fp16";
+    EXPECT_NE(error_of([&] { bad.validate(); }).find("precision must be fp32 or bf16"),
+              std::string::npos);
 }
 
 // Evaluation equals the obvious computation: every token predicted once, from

@@ -113,6 +113,13 @@ TEST(NewRunDialog, ShowsTheModelSizeAndNamesTheFirstProblem) {
     d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(1);
     d.findChild<QSpinBox*>(QStringLiteral("seqLen"))->setValue(128);
     EXPECT_TRUE(ok->isEnabled());
+
+    // Precision: FP32 by default, BF16 when chosen.
+    auto* precision = d.findChild<QComboBox*>(QStringLiteral("precision"));
+    ASSERT_NE(precision, nullptr);
+    EXPECT_EQ(d.request().settings.precision, "fp32");
+    precision->setCurrentIndex(precision->findData(QStringLiteral("bf16")));
+    EXPECT_EQ(d.request().settings.precision, "bf16");
 }
 
 TEST(Workbench, ADialogRunTrainsShowsItsCurvesAndEndsFinished) {

@@ -29,6 +29,7 @@
 #include "store/run_store.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/kernel_path.h"
 #include "util/threads.h"
 
 namespace itera::ui {
@@ -167,6 +168,17 @@ NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
     seedRow->addWidget(new QLabel(tr("Threads:"), this));
     seedRow->addWidget(m_threads);
     trainForm->addRow(tr("Seed:"), seedRow);
+    m_precision = new QComboBox(this);
+    m_precision->setObjectName(QStringLiteral("precision"));
+    m_precision->addItem(tr("FP32"), QStringLiteral("fp32"));
+    m_precision->addItem(cpu_has_bf16() ? tr("BF16 products, FP32 weights (faster on this CPU)")
+                                        : tr("BF16 products, FP32 weights (slow: no AVX-512 BF16)"),
+                         QStringLiteral("bf16"));
+    m_precision->setToolTip(
+        tr("BF16 rounds the inputs of the training step's matrix products to 8 significant "
+           "bits; weights, optimizer and evaluation stay FP32. See docs/benchmarks.md for its "
+           "measured effect on the loss curve."));
+    trainForm->addRow(tr("Precision:"), m_precision);
     m_evalEvery = intField(1, 100'000'000, 200);
     m_checkpointEvery = intField(1, 100'000'000, 500);
     m_patience = intField(0, 1 << 20, 0);
@@ -303,6 +315,7 @@ NewRunRequest NewRunDialog::request() const {
     s.adam.weight_decay = m_weightDecay->value();
     s.seed = static_cast<std::uint64_t>(m_seed->value());
     s.threads = m_threads->value();
+    s.precision = m_precision->currentData().toString().toStdString();
     s.eval_every = m_evalEvery->value();
     s.checkpoint_every = m_checkpointEvery->value();
     s.patience = m_patience->value();
@@ -381,6 +394,8 @@ void NewRunDialog::setFromRun(const RunRecord& run) {
     m_minLrRatio->setValue(s.min_lr_ratio);
     m_weightDecay->setValue(s.adam.weight_decay);
     m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(s.seed, INT32_MAX)));
+    m_precision->setCurrentIndex(
+        std::max(0, m_precision->findData(QString::fromStdString(s.precision))));
     m_evalEvery->setValue(static_cast<int>(s.eval_every));
     m_checkpointEvery->setValue(static_cast<int>(s.checkpoint_every));
     m_patience->setValue(static_cast<int>(s.patience));

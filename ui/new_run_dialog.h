@@ -67,6 +67,7 @@ private:
     QDoubleSpinBox* m_dropout;
     QSpinBox* m_seed;
     QSpinBox* m_threads;
+    QComboBox* m_precision;
     QSpinBox* m_evalEvery;
     QSpinBox* m_checkpointEvery;
     QSpinBox* m_patience;

@@ -24,11 +24,14 @@ namespace {
 
 constexpr const char* kBenchUsage = R"(usage:
   itera bench train [--preset quality] [--vocab-size 4096] [--batch-size 16] [--seq-len 128]
-                    [--steps 20] [--warmup 3] [--threads N] [--seed S] [--json]
+                    [--steps 20] [--warmup 3] [--threads N] [--seed S]
+                    [--precision fp32|bf16] [--json]
 
 Times full training steps (forward + backward + gradient clipping + AdamW) on
 random tokens and prints tokens/s, the thread count, and how a step splits into
-the selective scan, GEMMs, the causal conv and everything else.
+the selective scan, GEMMs, the causal conv and everything else. --precision bf16
+runs the step's matrix products with BF16 inputs, as `itera train --precision
+bf16` does (fast on CPUs with AVX-512 BF16, much slower elsewhere).
 
   itera bench tokenize [--size-mb 1024] [--source moby-dick] [--vocab-size 4096]
                        [--threads 1,2] [--work-dir DIR] [--keep] [--json]
@@ -71,6 +74,10 @@ int train(Args& a) {
     o.warmup_steps = static_cast<int>(a.integer_or("warmup", 3, 0, 100000));
     o.threads = static_cast<int>(a.integer_or("threads", 0, 0, 4096));
     o.seed = static_cast<std::uint64_t>(a.integer_or("seed", 0, 0, INT64_MAX));
+    const auto precision = a.text_or("precision", "fp32");
+    if (precision != "fp32" && precision != "bf16")
+        throw Error("--precision must be fp32 or bf16, got \"" + precision + "\"");
+    o.bf16 = precision == "bf16";
     bool json_out = a.flag("json");
     a.finish();
 
@@ -86,6 +93,7 @@ int train(Args& a) {
             {"batch_size", o.batch_size},
             {"seq_len", o.seq_len},
             {"threads", r.threads},
+            {"precision", precision},
             {"params", r.params},
             {"steps", r.steps},
             {"seconds", r.seconds},
@@ -102,7 +110,7 @@ int train(Args& a) {
     std::printf("preset %s, vocab %lld, batch %lld x %lld tokens, %s parameters\n", preset.c_str(),
                 static_cast<long long>(vocab), static_cast<long long>(o.batch_size),
                 static_cast<long long>(o.seq_len), with_commas(r.params).c_str());
-    std::printf("threads          %d\n", r.threads);
+    std::printf("threads          %d, %s products\n", r.threads, precision.c_str());
     std::printf("steps            %d measured (+%d warm-up), %.1f ms/step\n", r.steps,
                 o.warmup_steps, 1e3 * r.seconds / r.steps);
     std::printf("tokens/s         %.0f (median step: %.0f)\n", r.tokens_per_s,

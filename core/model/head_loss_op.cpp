@@ -40,13 +40,24 @@ public:
         }
         const float scale = 1.0f / static_cast<float>(count);
         const auto* tgt = targets.data_ptr<std::int64_t>();
+        // BF16 products (in a Bf16Gemms scope): inputs rounded to BF16, the
+        // logits and the cross-entropy in FP32.
+        const bool bf16 = Bf16Gemms::active();
+        Tensor xb, Wb;
+        if (bf16) {
+            xb = x.to(torch::kBFloat16);
+            Wb = W.to(torch::kBFloat16);
+        }
         for (std::int64_t r0 = 0; r0 < M; r0 += R) {
             const auto n = std::min(R, M - r0);
             auto xc = x.narrow(0, r0, n);
             auto lc = logits.narrow(0, 0, n);
             {
                 OpTimerScope timer(OpKind::Gemm);
-                torch::mm_out(lc, xc, W.t());
+                if (bf16)
+                    lc.copy_(xb.narrow(0, r0, n).mm(Wb.t()));
+                else
+                    torch::mm_out(lc, xc, W.t());
             }
             kernels::cross_entropy_forward(lc.data_ptr<float>(), n, V, tgt + r0, ignore_index,
                                            lse.data_ptr<float>(), row_loss.data_ptr<float>() + r0);
@@ -55,8 +66,14 @@ public:
                                             lse.data_ptr<float>(), scale, lc.data_ptr<float>());
             OpTimerScope timer(OpKind::Gemm);
             auto dxc = dx.narrow(0, r0, n);
-            torch::mm_out(dxc, lc, W);
-            dW.addmm_(lc.t(), xc);
+            if (bf16) {
+                auto gb = lc.to(torch::kBFloat16);
+                dxc.copy_(gb.mm(Wb));
+                dW.add_(gb.t().mm(xb.narrow(0, r0, n)));
+            } else {
+                torch::mm_out(dxc, lc, W);
+                dW.addmm_(lc.t(), xc);
+            }
         }
         if (with_grad) ctx->save_for_backward({dx, dW});
         return (row_loss.to(torch::kDouble).sum() / static_cast<double>(count)).to(torch::kFloat);

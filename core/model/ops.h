@@ -34,7 +34,26 @@ torch::Tensor causal_conv_silu_stateful(const torch::Tensor& x, const torch::Ten
                                         const torch::Tensor& bias, torch::Tensor& tail);
 
 /// x · weightᵀ over the last dimension; GEMM time is accounted to OpKind::Gemm.
+/// Under a Bf16Gemms scope its products (forward and backward) take BF16
+/// inputs and give FP32 results.
 torch::Tensor linear_map(const torch::Tensor& x, const torch::Tensor& weight);
+
+/// While alive, linear_map and the tied head's products on this thread run
+/// with BF16 inputs (mixed-precision training: weights, gradients and the
+/// optimizer stay FP32). The choice is fixed per product at its forward, so
+/// the backward follows it even after the scope ends.
+class Bf16Gemms {
+public:
+    explicit Bf16Gemms(bool on = true);
+    ~Bf16Gemms();
+    Bf16Gemms(const Bf16Gemms&) = delete;
+    Bf16Gemms& operator=(const Bf16Gemms&) = delete;
+    /// Whether products on this thread use BF16 now.
+    static bool active();
+
+private:
+    bool previous_;
+};
 
 /// Mean cross-entropy of rows of `logits` (M, V) against `targets` (M), rows
 /// whose target is `ignore_index` excluded; fused forward/backward kernels.

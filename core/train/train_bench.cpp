@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/itera_model.h"
+#include "model/ops.h"
 #include "model/tensor_names.h"
 #include "train/optimizer.h"
 #include "util/error.h"
@@ -37,6 +38,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o,
     };
     auto step = [&](const torch::Tensor& tokens) {
         opt.zero_grad();
+        const Bf16Gemms precision(o.bf16);
         auto out = model->loss(tokens);
         out.loss.backward();
         opt.step(1e-3, 1.0);

@@ -18,6 +18,7 @@ struct TrainBenchOptions {
     int warmup_steps = 3;
     int threads = 0;  ///< 0 = all cores
     std::uint64_t seed = 0;
+    bool bf16 = false;  ///< the step's products with BF16 inputs (TrainSettings::precision)
 };
 
 struct TrainBenchResult {

@@ -49,6 +49,8 @@ void TrainSettings::validate() const {
     require(std::isfinite(distill_temperature) && distill_temperature >= 0.1 &&
                 distill_temperature <= 100,
             "distill_temperature must be in [0.1, 100]");
+    require(precision == "fp32" || precision == "bf16",
+            "precision must be fp32 or bf16, got \"" + precision + "\"");
 }
 
 namespace {
@@ -86,6 +88,7 @@ std::string TrainSettings::to_json() const {
     for_each_field(*this, [&](const char* key, const auto& value) { j[key] = value; });
     // Written only when used, so plain runs keep their settings unchanged.
     if (!init_from.empty()) j["init_from"] = init_from;
+    if (precision != "fp32") j["precision"] = precision;
     if (!teacher.empty()) {
         j["teacher"] = teacher;
         j["distill_alpha"] = distill_alpha;
@@ -103,8 +106,8 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
     }
     require(j.is_object(), "expected a JSON object");
     TrainSettings s;
-    std::set<std::string> known = {"model", "init_from", "teacher", "distill_alpha",
-                                   "distill_temperature"};
+    std::set<std::string> known = {"model",         "init_from",           "teacher",
+                                   "distill_alpha", "distill_temperature", "precision"};
     for_each_field(s, [&](const char* key, auto&) { known.insert(key); });
     for (const auto& [key, value] : j.items())
         require(known.count(key), "unknown key \"" + key + "\"");
@@ -114,6 +117,7 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
             if (j.contains(key)) j.at(key).get_to(into);
         });
         if (j.contains("init_from")) j.at("init_from").get_to(s.init_from);
+        if (j.contains("precision")) j.at("precision").get_to(s.precision);
         if (j.contains("teacher")) j.at("teacher").get_to(s.teacher);
         if (j.contains("distill_alpha")) j.at("distill_alpha").get_to(s.distill_alpha);
         if (j.contains("distill_temperature"))

@@ -38,6 +38,10 @@ struct TrainSettings {
                                           ///< improvement (0: never)
     std::uint64_t seed = 0;               ///< model init, data order and dropout
     int threads = 0;                      ///< 0 = all cores
+    /// "fp32", or "bf16": the training step's matrix products take BF16
+    /// inputs (FP32 results, FP32 master weights, optimizer and everything
+    /// else); evaluation stays FP32. Fast only on CPUs with AVX-512 BF16.
+    std::string precision = "fp32";
 
     /// A checkpoint whose weights start the run instead of the seeded
     /// initialisation (a fine-tune); its config must equal `model`.

@@ -10,6 +10,7 @@
 #include "checkpoint/checkpoint.h"
 #include "eval/evaluate.h"
 #include "model/itera_model.h"
+#include "model/ops.h"
 #include "train/distill_loss.h"
 #include "train/optimizer.h"
 #include "train/run_checkpoints.h"
@@ -329,7 +330,10 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             optimizer.zero_grad();
             double ce = 0, aux = 0, kl = 0;
             std::vector<torch::Tensor> load;
+            // The forward and backward products of this step (never the evaluation's).
+            const bool bf16 = settings.precision == "bf16";
             for (std::int64_t m = 0; m < settings.grad_accum; ++m) {
+                const Bf16Gemms precision(bf16);
                 auto batch = make_batch(*data.train, settings, st.step, m);
                 LossOutput out;
                 if (teacher) {

@@ -50,6 +50,15 @@ void limit_kernel_path(KernelPath max) {
     limit().store(static_cast<int>(max), std::memory_order_relaxed);
 }
 
+bool cpu_has_bf16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+    static const bool yes = __builtin_cpu_supports("avx512bf16");
+    return yes;
+#else
+    return false;
+#endif
+}
+
 const char* kernel_path_name(KernelPath p) {
     switch (p) {
         case KernelPath::Scalar:

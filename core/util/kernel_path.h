@@ -17,6 +17,10 @@ KernelPath cpu_kernel_path();
 /// Caps kernel_path() at `max` (KernelPath::Avx512Vnni lifts the cap).
 void limit_kernel_path(KernelPath max);
 
+/// Whether this CPU has AVX-512 BF16, which LibTorch's BF16 matrix products
+/// need to be fast (without it they are several times slower than FP32).
+bool cpu_has_bf16();
+
 /// "scalar", "avx2" or "avx512-vnni".
 const char* kernel_path_name(KernelPath p);
 
