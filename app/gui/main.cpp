@@ -12,6 +12,7 @@
 #include "build_info.h"
 #include "feedback_dialog.h"
 #include "main_window.h"
+#include "new_run_dialog.h"
 #include "playground_page.h"
 #include "report_dialog.h"
 #include "runs_dock.h"
@@ -68,8 +69,11 @@ int main(int argc, char** argv) {
     const QCommandLineOption feedback(
         QStringLiteral("feedback"),
         QStringLiteral("Open Serving → Feedback and adaptations (--screenshot shows it)."));
-    parser.addOptions(
-        {database, open, resume, playground, page, report, feedback, screenshot, delay, size});
+    const QCommandLineOption newRun(
+        QStringLiteral("new-run"),
+        QStringLiteral("Open the new-run dialog (--screenshot shows it)."));
+    parser.addOptions({database, open, resume, playground, page, report, feedback, newRun,
+                       screenshot, delay, size});
     {
         // --help and --version answer without a display: the GUI application
         // (which needs a platform plugin) is created only after parsing.
@@ -126,6 +130,12 @@ int main(int argc, char** argv) {
     QPointer<QWidget> shown = window.get();
     if (parser.isSet(report)) shown = window->showReport();
     if (parser.isSet(feedback)) shown = window->showFeedback();
+    if (parser.isSet(newRun)) {  // modeless here, so --screenshot can grab it
+        auto* dialog = new itera::ui::NewRunDialog(window.get());
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->show();
+        shown = dialog;
+    }
     if (parser.isSet(screenshot)) {
         window->setAskBeforeClosing(false);
         QTimer::singleShot(static_cast<int>(parser.value(delay).toDouble() * 1000), window.get(),
