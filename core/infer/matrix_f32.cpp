@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "infer/blocked_layout.h"
 #include "infer/matrix.h"
 #include "util/cpu_dispatch.h"
 #include "util/error.h"
@@ -31,13 +32,8 @@ inline float sum8(v8f v) {
     return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
 }
 
-constexpr std::int64_t kLane = 16;
 constexpr std::int64_t kAhead = 1024;  // floats: prefetch 4 KB ahead of the weight stream  //
                                        // floats per padded row unit (64 bytes)
-
-std::int64_t padded(std::int64_t cols) {
-    return (cols + kLane - 1) / kLane * kLane;
-}
 
 /// y rows [r0, r1) for `batch` vectors; x has `stride` floats per vector with
 /// zeros past the real columns. r0 is a multiple of 4.
@@ -118,12 +114,6 @@ void f32_kernel(const float* w, std::int64_t stride, const float* x, std::int64_
     }
 }
 
-/// Where element (r, c) of the matrix lives in the blocked layout.
-std::int64_t blocked_index(std::int64_t r, std::int64_t c, std::int64_t rows, std::int64_t stride) {
-    if (r >= rows / 4 * 4) return r * stride + c;
-    return (r / 4) * 4 * stride + (c / 16) * 64 + (r % 4) * 16 + c % 16;
-}
-
 struct AlignedFree {
     void operator()(float* p) const { std::free(p); }
 };
@@ -131,7 +121,7 @@ struct AlignedFree {
 class F32Matrix final : public Matrix {
 public:
     F32Matrix(const float* data, std::int64_t rows, std::int64_t cols)
-        : Matrix(rows, cols), stride_(padded(cols)) {
+        : Matrix(rows, cols), stride_(blocked::padded(cols)) {
         if (rows < 1 || cols < 1) throw Error("f32 matrix: empty shape");
         const auto n = static_cast<std::size_t>(rows * stride_);
         w_.reset(static_cast<float*>(std::aligned_alloc(64, n * sizeof(float))));
@@ -139,7 +129,7 @@ public:
         std::fill_n(w_.get(), n, 0.0f);
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t c = 0; c < cols; ++c)
-                w_[static_cast<std::size_t>(blocked_index(r, c, rows, stride_))] =
+                w_[static_cast<std::size_t>(blocked::index(r, c, rows, stride_))] =
                     data[r * cols + c];
     }
 
@@ -161,7 +151,7 @@ public:
     void row(std::int64_t r, float* out) const override {
         for (std::int64_t c = 0; c < cols(); c += 16)
             std::memcpy(
-                out + c, w_.get() + blocked_index(r, c, rows(), stride_),
+                out + c, w_.get() + blocked::index(r, c, rows(), stride_),
                 static_cast<std::size_t>(std::min<std::int64_t>(16, cols() - c)) * sizeof(float));
     }
 

@@ -27,6 +27,7 @@
 #include "compress/scheme.h"
 #include "infer/input_quant.h"
 #include "infer/matrix.h"
+#include "infer/simd_sum.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
 
@@ -71,6 +72,14 @@ int code_at(const std::uint8_t* w, const Layout& L, std::int64_t r, std::int64_t
     return j < 32 ? byte & 15 : byte >> 4;
 }
 
+/// The scales of chunk k's two halves for the row block at r ([4] each, hi
+/// null when the high half is padding), and whether both share one group.
+struct ChunkScales {
+    const float* lo;
+    const float* hi;
+    bool same;
+};
+
 /// The groups of a chunk's two 32-column halves (the SIMD paths need the
 /// group size to be a multiple of 32, so each half lies in one group); lo ==
 /// hi when both halves share it, hi ≥ groups when the high half is padding.
@@ -81,10 +90,11 @@ inline ChunkGroups chunk_groups(std::int64_t k, const Layout& L) {
     return {k * kChunk / L.group, (k * kChunk + 32) / L.group};
 }
 
-/// [Σa0, Σa1, Σa2, Σa3] with one hadd tree.
-ITERA_AVX2 inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+inline ChunkScales chunk_scales(const float* scale, const Layout& L, std::int64_t r,
+                                std::int64_t k) {
+    const auto g = chunk_groups(k, L);
+    const float* block = scale + r / 4 * L.groups * 4;
+    return {block + g.lo * 4, g.hi < L.groups ? block + g.hi * 4 : nullptr, g.hi == g.lo};
 }
 
 /// y[r] for one row with exact integer sums per group; the reference the
@@ -119,9 +129,7 @@ ITERA_VNNI void block_vnni(const std::uint8_t* w, const float* scale, const Layo
     for (std::int64_t k = 0; k < chunks; ++k) {
         const __m512i xa = _mm512_loadu_si512(x + k * kChunk);
         const __m512i xb = _mm512_loadu_si512(x + k * kChunk + 32);
-        const auto g = chunk_groups(k, L);
-        const float* s_lo = scale + (r / 4 * L.groups + g.lo) * 4;
-        const float* s_hi = g.hi < L.groups ? scale + (r / 4 * L.groups + g.hi) * 4 : nullptr;
+        const auto [s_lo, s_hi, same] = chunk_scales(scale, L, r, k);
         for (int i = 0; i < 4; ++i) {
             const std::uint8_t* p = w + (r + i) * L.row_bytes + k * 32;
             __builtin_prefetch(p + 256);
@@ -133,7 +141,7 @@ ITERA_VNNI void block_vnni(const std::uint8_t* w, const float* scale, const Layo
                 hi = _mm512_permutexvar_epi16(hi, table);
             }
             const __m512i zero = _mm512_setzero_si512();
-            if (g.hi == g.lo) {
+            if (same) {
                 const __m512i a = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(zero, lo, xa), hi, xb);
                 f[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(s_lo[i]), f[i]);
             } else {
@@ -150,7 +158,7 @@ ITERA_VNNI void block_vnni(const std::uint8_t* w, const float* scale, const Layo
     const __m256 a1 = _mm256_add_ps(_mm512_castps512_ps256(f[1]), _mm512_extractf32x8_ps(f[1], 1));
     const __m256 a2 = _mm256_add_ps(_mm512_castps512_ps256(f[2]), _mm512_extractf32x8_ps(f[2], 1));
     const __m256 a3 = _mm256_add_ps(_mm512_castps512_ps256(f[3]), _mm512_extractf32x8_ps(f[3], 1));
-    _mm_storeu_ps(out, hsum4(a0, a1, a2, a3));
+    _mm_storeu_ps(out, simd::hsum4(a0, a1, a2, a3));
 }
 
 /// The 16 int16 codes of the 16 nibbles in `idx` (bytes, 0..15) from the
@@ -180,9 +188,7 @@ ITERA_AVX2 void block_avx2(const std::uint8_t* w, const float* scale, const Layo
     const std::int64_t chunks = L.padded / kChunk;
     for (std::int64_t k = 0; k < chunks; ++k) {
         const std::int16_t* xk = x + k * kChunk;
-        const auto g = chunk_groups(k, L);
-        const float* s_lo = scale + (r / 4 * L.groups + g.lo) * 4;
-        const float* s_hi = g.hi < L.groups ? scale + (r / 4 * L.groups + g.hi) * 4 : nullptr;
+        const auto [s_lo, s_hi, same] = chunk_scales(scale, L, r, k);
         for (int i = 0; i < 4; ++i) {
             const std::uint8_t* p = w + (r + i) * L.row_bytes + k * 32;
             __builtin_prefetch(p + 256);
@@ -205,7 +211,7 @@ ITERA_AVX2 void block_avx2(const std::uint8_t* w, const float* scale, const Layo
                 lo_sum = _mm256_add_epi32(lo_sum, _mm256_madd_epi16(lo, xl));
                 hi_sum = _mm256_add_epi32(hi_sum, _mm256_madd_epi16(hi, xh));
             }
-            if (g.hi == g.lo) {
+            if (same) {
                 f[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(lo_sum, hi_sum)),
                                        _mm256_set1_ps(s_lo[i]), f[i]);
             } else {
@@ -216,7 +222,7 @@ ITERA_AVX2 void block_avx2(const std::uint8_t* w, const float* scale, const Layo
             }
         }
     }
-    _mm_storeu_ps(out, hsum4(f[0], f[1], f[2], f[3]));
+    _mm_storeu_ps(out, simd::hsum4(f[0], f[1], f[2], f[3]));
 }
 
 class FourBitMatrix final : public Matrix {

@@ -20,33 +20,20 @@
 #include <algorithm>
 #include <vector>
 
+#include "infer/blocked_layout.h"
 #include "infer/input_quant.h"
 #include "infer/matrix.h"
+#include "infer/simd_sum.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
 
 namespace itera {
 namespace {
 
-constexpr std::int64_t kLane = 16;
 constexpr std::int64_t kFlush = 2048;
-
-std::int64_t padded(std::int64_t cols) {
-    return (cols + kLane - 1) / kLane * kLane;
-}
-
-std::int64_t blocked_index(std::int64_t r, std::int64_t c, std::int64_t rows, std::int64_t stride) {
-    if (r >= rows / 4 * 4) return r * stride + c;
-    return (r / 4) * 4 * stride + (c / 16) * 64 + (r % 4) * 16 + c % 16;
-}
 
 #define ITERA_AVX2 __attribute__((target("avx2,fma")))
 #define ITERA_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma")))
-
-ITERA_AVX2 inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-}
 
 /// 16 weights sign-extended to 16 bits.
 ITERA_AVX2 inline __m256i widen16(const std::int8_t* p) {
@@ -73,7 +60,7 @@ ITERA_AVX2 __m128 block_avx2(const std::int8_t* blk, const std::int16_t* x, std:
         f2 = _mm256_add_ps(f2, _mm256_cvtepi32_ps(a2));
         f3 = _mm256_add_ps(f3, _mm256_cvtepi32_ps(a3));
     }
-    return hsum4(f0, f1, f2, f3);
+    return simd::hsum4(f0, f1, f2, f3);
 }
 
 /// The same sums with AVX-512 VNNI: rows 0 and 1 share one register (their
@@ -98,19 +85,19 @@ ITERA_VNNI __m128 block_vnni(const std::int8_t* blk, const std::int16_t* x, std:
         f01 = _mm512_add_ps(f01, _mm512_cvtepi32_ps(a01));
         f23 = _mm512_add_ps(f23, _mm512_cvtepi32_ps(a23));
     }
-    return hsum4(_mm512_castps512_ps256(f01), _mm512_extractf32x8_ps(f01, 1),
-                 _mm512_castps512_ps256(f23), _mm512_extractf32x8_ps(f23, 1));
+    return simd::hsum4(_mm512_castps512_ps256(f01), _mm512_extractf32x8_ps(f01, 1),
+                       _mm512_castps512_ps256(f23), _mm512_extractf32x8_ps(f23, 1));
 }
 
 class Int8Matrix final : public Matrix {
 public:
     Int8Matrix(const std::int8_t* q, const float* scales, std::int64_t rows, std::int64_t cols)
-        : Matrix(rows, cols), stride_(padded(cols)) {
+        : Matrix(rows, cols), stride_(blocked::padded(cols)) {
         if (rows < 1 || cols < 1) throw Error("int8 matrix: empty shape");
         w_.assign(static_cast<std::size_t>(rows * stride_), 0);
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t c = 0; c < cols; ++c)
-                w_[static_cast<std::size_t>(blocked_index(r, c, rows, stride_))] = q[r * cols + c];
+                w_[static_cast<std::size_t>(blocked::index(r, c, rows, stride_))] = q[r * cols + c];
         scales_.assign(scales, scales + rows);
     }
 
@@ -143,7 +130,7 @@ public:
                 for (std::int64_t c = 0; c < stride_; ++c)
                     total +=
                         std::int64_t{
-                            w_[static_cast<std::size_t>(blocked_index(r, c, rows(), stride_))]} *
+                            w_[static_cast<std::size_t>(blocked::index(r, c, rows(), stride_))]} *
                         xb[c];
                 y[b * rows() + r] = scales_[static_cast<std::size_t>(r)] *
                                     in.scale[static_cast<std::size_t>(b)] *
@@ -155,7 +142,7 @@ public:
         const float s = scales_[static_cast<std::size_t>(r)];
         for (std::int64_t c = 0; c < cols(); ++c)
             out[c] = s * static_cast<float>(
-                             w_[static_cast<std::size_t>(blocked_index(r, c, rows(), stride_))]);
+                             w_[static_cast<std::size_t>(blocked::index(r, c, rows(), stride_))]);
     }
 
     std::size_t bytes() const override {

@@ -13,24 +13,16 @@
 #include <vector>
 
 #include "compress/half.h"
+#include "infer/blocked_layout.h"
 #include "infer/matrix.h"
+#include "infer/simd_sum.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
 
 namespace itera {
 namespace {
 
-constexpr std::int64_t kLane = 16;
 constexpr std::int64_t kAhead = 2048;  // elements prefetched ahead of the weight stream
-
-std::int64_t padded(std::int64_t cols) {
-    return (cols + kLane - 1) / kLane * kLane;
-}
-
-std::int64_t blocked_index(std::int64_t r, std::int64_t c, std::int64_t rows, std::int64_t stride) {
-    if (r >= rows / 4 * 4) return r * stride + c;
-    return (r / 4) * 4 * stride + (c / 16) * 64 + (r % 4) * 16 + c % 16;
-}
 
 #define ITERA_AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -56,13 +48,6 @@ ITERA_AVX2 inline float hsum(__m256 v) {
     const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
-
-/// The four sums of a0..a3 at once: [Σa0, Σa1, Σa2, Σa3] (hadd instead of
-/// four separate reductions).
-ITERA_AVX2 inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-    const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
 }
 
 /// Prefetches the cache lines of the chunk kAhead elements ahead.
@@ -108,8 +93,8 @@ ITERA_AVX2 void kernel_avx2(const typename L::T* w, std::int64_t stride, const f
                 }
             }
             float* yb = y + b * rows + r;
-            _mm_storeu_ps(yb, _mm_mul_ps(sv, hsum4(a0, a1, a2, a3)));
-            _mm_storeu_ps(yb + rows, _mm_mul_ps(sv, hsum4(c0, c1, c2, c3)));
+            _mm_storeu_ps(yb, _mm_mul_ps(sv, simd::hsum4(a0, a1, a2, a3)));
+            _mm_storeu_ps(yb + rows, _mm_mul_ps(sv, simd::hsum4(c0, c1, c2, c3)));
         }
         for (; b < batch; ++b) {  // the same sums in the same order as a pair's
             const float* xb = x + b * stride;
@@ -125,7 +110,7 @@ ITERA_AVX2 void kernel_avx2(const typename L::T* w, std::int64_t stride, const f
                     a3 = _mm256_fmadd_ps(L::load(p + 48 + half), xl, a3);
                 }
             }
-            _mm_storeu_ps(y + b * rows + r, _mm_mul_ps(sv, hsum4(a0, a1, a2, a3)));
+            _mm_storeu_ps(y + b * rows + r, _mm_mul_ps(sv, simd::hsum4(a0, a1, a2, a3)));
         }
     }
     for (; r < r1; ++r) {  // rows after the last block, stored plainly
@@ -149,7 +134,7 @@ void kernel_scalar(const typename L::T* w, std::int64_t stride, const float* x, 
         for (std::int64_t b = 0; b < batch; ++b) {
             float acc = 0;
             for (std::int64_t c = 0; c < stride; ++c)
-                acc += L::scalar(w[blocked_index(r, c, rows, stride)]) * x[b * stride + c];
+                acc += L::scalar(w[blocked::index(r, c, rows, stride)]) * x[b * stride + c];
             y[b * rows + r] = (scale ? scale[r] : 1.0f) * acc;
         }
 }
@@ -165,12 +150,12 @@ public:
     using T = typename L::T;
     BlockedMatrix(const T* data, const float* scales, std::int64_t rows, std::int64_t cols,
                   std::string format)
-        : Matrix(rows, cols), stride_(padded(cols)), format_(std::move(format)) {
+        : Matrix(rows, cols), stride_(blocked::padded(cols)), format_(std::move(format)) {
         if (rows < 1 || cols < 1) throw Error(format_ + " matrix: empty shape");
         w_.assign(static_cast<std::size_t>(rows * stride_), T{});
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t c = 0; c < cols; ++c)
-                w_[static_cast<std::size_t>(blocked_index(r, c, rows, stride_))] =
+                w_[static_cast<std::size_t>(blocked::index(r, c, rows, stride_))] =
                     data[r * cols + c];
         if (scales) scales_.assign(scales, scales + rows);
     }
@@ -197,7 +182,7 @@ public:
         const float s = scales_.empty() ? 1.0f : scales_[static_cast<std::size_t>(r)];
         for (std::int64_t c = 0; c < cols(); ++c)
             out[c] =
-                s * L::scalar(w_[static_cast<std::size_t>(blocked_index(r, c, rows(), stride_))]);
+                s * L::scalar(w_[static_cast<std::size_t>(blocked::index(r, c, rows(), stride_))]);
     }
 
     std::size_t bytes() const override {
