@@ -40,53 +40,74 @@ ITERA_AVX2 inline __m256i widen16(const std::int8_t* p) {
     return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-/// Sums of a 4-row block for one input vector: [Σ r0, Σ r1, Σ r2, Σ r3].
-ITERA_AVX2 __m128 block_avx2(const std::int8_t* blk, const std::int16_t* x, std::int64_t stride) {
-    __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+/// Sums of a 4-row block for NV input vectors: out[v] = [Σ r0, Σ r1, Σ r2,
+/// Σ r3] of x[v]. The weights are widened once for all NV vectors; each
+/// vector's sums are the same operations as when it runs alone.
+template <int NV>
+ITERA_AVX2 void block_avx2(const std::int8_t* blk, const std::int16_t* const* xs,
+                           std::int64_t stride, __m128* out) {
+    const std::int16_t* x[NV];  // local copies: no reloads through the pointer array
+    for (int v = 0; v < NV; ++v) x[v] = xs[v];
+    __m256 f[NV][4];
+    for (auto& fv : f)
+        for (auto& fr : fv) fr = _mm256_setzero_ps();
     for (std::int64_t c0 = 0; c0 < stride; c0 += kFlush) {
-        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        __m256i a[NV][4];
+        for (auto& av : a)
+            for (auto& ar : av) ar = _mm256_setzero_si256();
         const std::int64_t end = std::min(stride, c0 + kFlush);
         for (std::int64_t c = c0; c < end; c += 16) {
             const std::int8_t* p = blk + c * 4;
             __builtin_prefetch(p + 1024);
-            const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c));
-            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(widen16(p), xv));
-            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(widen16(p + 16), xv));
-            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(widen16(p + 32), xv));
-            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(widen16(p + 48), xv));
+            const __m256i w[4] = {widen16(p), widen16(p + 16), widen16(p + 32), widen16(p + 48)};
+            for (int v = 0; v < NV; ++v) {
+                const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[v] + c));
+                for (int i = 0; i < 4; ++i)
+                    a[v][i] = _mm256_add_epi32(a[v][i], _mm256_madd_epi16(w[i], xv));
+            }
         }
-        f0 = _mm256_add_ps(f0, _mm256_cvtepi32_ps(a0));
-        f1 = _mm256_add_ps(f1, _mm256_cvtepi32_ps(a1));
-        f2 = _mm256_add_ps(f2, _mm256_cvtepi32_ps(a2));
-        f3 = _mm256_add_ps(f3, _mm256_cvtepi32_ps(a3));
+        for (int v = 0; v < NV; ++v)
+            for (int i = 0; i < 4; ++i)
+                f[v][i] = _mm256_add_ps(f[v][i], _mm256_cvtepi32_ps(a[v][i]));
     }
-    return simd::hsum4(f0, f1, f2, f3);
+    for (int v = 0; v < NV; ++v) out[v] = simd::hsum4(f[v][0], f[v][1], f[v][2], f[v][3]);
 }
 
 /// The same sums with AVX-512 VNNI: rows 0 and 1 share one register (their
 /// 16-column chunks are adjacent in the layout), rows 2 and 3 another.
-ITERA_VNNI __m128 block_vnni(const std::int8_t* blk, const std::int16_t* x, std::int64_t stride) {
-    __m512 f01 = _mm512_setzero_ps(), f23 = f01;
+template <int NV>
+ITERA_VNNI void block_vnni(const std::int8_t* blk, const std::int16_t* const* xs,
+                           std::int64_t stride, __m128* out) {
+    const std::int16_t* x[NV];  // local copies: no reloads through the pointer array
+    for (int v = 0; v < NV; ++v) x[v] = xs[v];
+    __m512 f01[NV], f23[NV];
+    for (int v = 0; v < NV; ++v) f01[v] = f23[v] = _mm512_setzero_ps();
     for (std::int64_t c0 = 0; c0 < stride; c0 += kFlush) {
-        __m512i a01 = _mm512_setzero_si512(), a23 = a01;
+        __m512i a01[NV], a23[NV];
+        for (int v = 0; v < NV; ++v) a01[v] = a23[v] = _mm512_setzero_si512();
         const std::int64_t end = std::min(stride, c0 + kFlush);
         for (std::int64_t c = c0; c < end; c += 16) {
             const std::int8_t* p = blk + c * 4;
             __builtin_prefetch(p + 1024);
-            const __m512i xv =
-                _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + c)));
             const __m512i w01 =
                 _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
             const __m512i w23 =
                 _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)));
-            a01 = _mm512_dpwssd_epi32(a01, w01, xv);
-            a23 = _mm512_dpwssd_epi32(a23, w23, xv);
+            for (int v = 0; v < NV; ++v) {
+                const __m512i xv = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[v] + c)));
+                a01[v] = _mm512_dpwssd_epi32(a01[v], w01, xv);
+                a23[v] = _mm512_dpwssd_epi32(a23[v], w23, xv);
+            }
         }
-        f01 = _mm512_add_ps(f01, _mm512_cvtepi32_ps(a01));
-        f23 = _mm512_add_ps(f23, _mm512_cvtepi32_ps(a23));
+        for (int v = 0; v < NV; ++v) {
+            f01[v] = _mm512_add_ps(f01[v], _mm512_cvtepi32_ps(a01[v]));
+            f23[v] = _mm512_add_ps(f23[v], _mm512_cvtepi32_ps(a23[v]));
+        }
     }
-    return simd::hsum4(_mm512_castps512_ps256(f01), _mm512_extractf32x8_ps(f01, 1),
-                       _mm512_castps512_ps256(f23), _mm512_extractf32x8_ps(f23, 1));
+    for (int v = 0; v < NV; ++v)
+        out[v] = simd::hsum4(_mm512_castps512_ps256(f01[v]), _mm512_extractf32x8_ps(f01[v], 1),
+                             _mm512_castps512_ps256(f23[v]), _mm512_extractf32x8_ps(f23[v], 1));
 }
 
 class Int8Matrix final : public Matrix {
@@ -112,15 +133,25 @@ public:
         std::int64_t r = row_begin;
         for (; r + 4 <= std::min(row_end, full) && avx2; r += 4) {
             const std::int8_t* blk = w_.data() + r * stride_;
-            for (std::int64_t b = 0; b < batch; ++b) {
-                const std::int16_t* xb = in.q.data() + b * stride_;
-                const __m128 sums =
-                    vnni ? block_vnni(blk, xb, stride_) : block_avx2(blk, xb, stride_);
-                alignas(16) float s[4];
-                _mm_store_ps(s, sums);
-                const float sx = in.scale[static_cast<std::size_t>(b)];
-                for (int i = 0; i < 4; ++i)
-                    y[b * rows() + r + i] = scales_[static_cast<std::size_t>(r + i)] * sx * s[i];
+            for (std::int64_t b = 0; b < batch;) {  // two vectors per pass, then the last one
+                const int nv = batch - b >= 2 ? 2 : 1;
+                const std::int16_t* xs[2] = {in.q.data() + b * stride_,
+                                             in.q.data() + (b + nv - 1) * stride_};
+                __m128 sums[2];
+                if (vnni)
+                    nv == 2 ? block_vnni<2>(blk, xs, stride_, sums)
+                            : block_vnni<1>(blk, xs, stride_, sums);
+                else
+                    nv == 2 ? block_avx2<2>(blk, xs, stride_, sums)
+                            : block_avx2<1>(blk, xs, stride_, sums);
+                for (int v = 0; v < nv; ++v, ++b) {
+                    alignas(16) float s[4];
+                    _mm_store_ps(s, sums[v]);
+                    const float sx = in.scale[static_cast<std::size_t>(b)];
+                    for (int i = 0; i < 4; ++i)
+                        y[b * rows() + r + i] =
+                            scales_[static_cast<std::size_t>(r + i)] * sx * s[i];
+                }
             }
         }
         for (; r < row_end; ++r)  // without AVX2, and the rows after the last block
