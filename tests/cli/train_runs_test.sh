@@ -43,6 +43,9 @@ echo "$msg" | grep -q "give the run a length" || fail "no-length message: $msg"
 msg=$("$itera" train --preset micro --data "$d/corpus.txt" --tokenizer byte --steps 5 --seq-len 500000 \
         --db "$db" --no-baseline 2>&1) && fail "huge seq-len accepted"
 echo "$msg" | grep -q "one training sequence needs seq_len + 1 = 500001" || fail "too-small message: $msg"
+msg=$("$itera" train --preset micro --data "$d/corpus.txt" --tokenizer byte --steps 5 --precision fp16 \
+        --db "$db" --no-baseline 2>&1) && fail "precision fp16 accepted"
+echo "$msg" | grep -q -- '--precision must be fp32 or bf16, got "fp16"' || fail "precision message: $msg"
 msg=$("$itera" runs show 99 --db "$db" 2>&1) && fail "missing run accepted"
 echo "$msg" | grep -q "no run 99" || fail "missing-run message: $msg"
 echo "not a database" > "$d/bad.sqlite"
