@@ -16,6 +16,7 @@
 #include "data/tokenize_bench.h"
 #include "infer/decode_bench.h"
 #include "train/train_bench.h"
+#include "train/train_settings.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
 
@@ -75,8 +76,7 @@ int train(Args& a) {
     o.threads = static_cast<int>(a.integer_or("threads", 0, 0, 4096));
     o.seed = static_cast<std::uint64_t>(a.integer_or("seed", 0, 0, INT64_MAX));
     const auto precision = a.text_or("precision", "fp32");
-    if (precision != "fp32" && precision != "bf16")
-        throw Error("--precision must be fp32 or bf16, got \"" + precision + "\"");
+    check_precision(precision, "--precision");
     o.bf16 = precision == "bf16";
     bool json_out = a.flag("json");
     a.finish();

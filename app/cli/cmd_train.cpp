@@ -14,6 +14,7 @@
 #include "progress.h"
 #include "store/run_store.h"
 #include "train/run_launch.h"
+#include "train/train_settings.h"
 #include "train_progress.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -130,8 +131,7 @@ TrainSettings train_settings(Args& a, const nlohmann::json& config, bool& have_m
     if (auto v = a.integer("patience", 0, 1 << 20)) s.patience = *v;
     if (auto v = a.real("dropout", 0, 0.99)) s.model.dropout = *v;
     if (auto v = a.text("precision")) s.precision = *v;
-    if (s.precision != "fp32" && s.precision != "bf16")  // before any data is prepared
-        throw Error("--precision must be fp32 or bf16, got \"" + s.precision + "\"");
+    check_precision(s.precision, "--precision");  // before any data is prepared
     if (s.precision == "bf16" && !cpu_has_bf16())
         std::fprintf(stderr,
                      "warning: this CPU has no AVX-512 BF16; BF16 products will be several "

@@ -49,8 +49,12 @@ void TrainSettings::validate() const {
     require(std::isfinite(distill_temperature) && distill_temperature >= 0.1 &&
                 distill_temperature <= 100,
             "distill_temperature must be in [0.1, 100]");
-    require(precision == "fp32" || precision == "bf16",
-            "precision must be fp32 or bf16, got \"" + precision + "\"");
+    check_precision(precision, "training settings: precision");
+}
+
+void check_precision(const std::string& precision, const std::string& what) {
+    if (precision != "fp32" && precision != "bf16")
+        throw Error(what + " must be fp32 or bf16, got \"" + precision + "\"");
 }
 
 namespace {

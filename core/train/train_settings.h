@@ -61,6 +61,10 @@ struct TrainSettings {
     static TrainSettings from_json(const std::string& text);
 };
 
+/// Throws itera::Error unless `precision` is "fp32" or "bf16"; `what` names
+/// it in the message (the JSON key, or the CLI option).
+void check_precision(const std::string& precision, const std::string& what = "precision");
+
 /// The learning rate at optimiser step `step` (0-based): linear warm-up to the
 /// peak over `warmup_steps`, then cosine to the floor at `total_steps`.
 /// With total_steps == 0 (not yet planned) the peak is held after warm-up.
