@@ -279,7 +279,6 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             store.forget_checkpoint(run_id, gone.string());
         result.latest_checkpoint = paths.model;
         last_checkpoint_step = st.step;
-        metrics.flush();
         emit(TrainProgress::Kind::Checkpoint, paths.model.string());
     };
 
