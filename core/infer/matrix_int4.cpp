@@ -115,29 +115,20 @@ float row_scalar(const std::uint8_t* w, const float* scale, const Layout& L,
     return total;
 }
 
-/// Rows r..r+3 for NV input vectors (out[4·v + i]); the codes of a chunk are
-/// unpacked once for all NV vectors, and each vector's sums are the same
-/// operations as when it runs alone.
-template <bool kNf4Codes, int NV>
+template <bool kNf4Codes>
 ITERA_VNNI void block_vnni(const std::uint8_t* w, const float* scale, const Layout& L,
-                           const std::int16_t* lut, const std::int16_t* const* xs, std::int64_t r,
+                           const std::int16_t* lut, const std::int16_t* x, std::int64_t r,
                            float* out) {
-    const std::int16_t* x[NV];  // local copies: no reloads through the pointer array
-    for (int v = 0; v < NV; ++v) x[v] = xs[v];
     const __m512i nib = _mm512_set1_epi16(15);
     __m512i table = _mm512_setzero_si512();
     if constexpr (kNf4Codes)
         table = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lut)));
-    __m512 f[NV][4];
-    for (auto& fv : f)
-        for (auto& fr : fv) fr = _mm512_setzero_ps();
+    __m512 f[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                   _mm512_setzero_ps()};
     const std::int64_t chunks = L.padded / kChunk;
     for (std::int64_t k = 0; k < chunks; ++k) {
-        __m512i xa[NV], xb[NV];
-        for (int v = 0; v < NV; ++v) {
-            xa[v] = _mm512_loadu_si512(x[v] + k * kChunk);
-            xb[v] = _mm512_loadu_si512(x[v] + k * kChunk + 32);
-        }
+        const __m512i xa = _mm512_loadu_si512(x + k * kChunk);
+        const __m512i xb = _mm512_loadu_si512(x + k * kChunk + 32);
         const auto [s_lo, s_hi, same] = chunk_scales(scale, L, r, k);
         for (int i = 0; i < 4; ++i) {
             const std::uint8_t* p = w + (r + i) * L.row_bytes + k * 32;
@@ -150,31 +141,24 @@ ITERA_VNNI void block_vnni(const std::uint8_t* w, const float* scale, const Layo
                 hi = _mm512_permutexvar_epi16(hi, table);
             }
             const __m512i zero = _mm512_setzero_si512();
-            for (int n = 0; n < NV; ++n) {
-                if (same) {
-                    const __m512i a =
-                        _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(zero, lo, xa[n]), hi, xb[n]);
-                    f[n][i] =
-                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(s_lo[i]), f[n][i]);
-                } else {
-                    f[n][i] =
-                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpwssd_epi32(zero, lo, xa[n])),
-                                        _mm512_set1_ps(s_lo[i]), f[n][i]);
-                    if (s_hi)
-                        f[n][i] = _mm512_fmadd_ps(
-                            _mm512_cvtepi32_ps(_mm512_dpwssd_epi32(zero, hi, xb[n])),
-                            _mm512_set1_ps(s_hi[i]), f[n][i]);
-                }
+            if (same) {
+                const __m512i a = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(zero, lo, xa), hi, xb);
+                f[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_set1_ps(s_lo[i]), f[i]);
+            } else {
+                f[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpwssd_epi32(zero, lo, xa)),
+                                       _mm512_set1_ps(s_lo[i]), f[i]);
+                if (s_hi)
+                    f[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_dpwssd_epi32(zero, hi, xb)),
+                                           _mm512_set1_ps(s_hi[i]), f[i]);
             }
         }
     }
-    for (int n = 0; n < NV; ++n) {  // the four sums at once: halves added, one hadd tree
-        __m256 h[4];
-        for (int i = 0; i < 4; ++i)
-            h[i] =
-                _mm256_add_ps(_mm512_castps512_ps256(f[n][i]), _mm512_extractf32x8_ps(f[n][i], 1));
-        _mm_storeu_ps(out + 4 * n, simd::hsum4(h[0], h[1], h[2], h[3]));
-    }
+    // The four sums at once: halves added, then one hadd tree.
+    const __m256 a0 = _mm256_add_ps(_mm512_castps512_ps256(f[0]), _mm512_extractf32x8_ps(f[0], 1));
+    const __m256 a1 = _mm256_add_ps(_mm512_castps512_ps256(f[1]), _mm512_extractf32x8_ps(f[1], 1));
+    const __m256 a2 = _mm256_add_ps(_mm512_castps512_ps256(f[2]), _mm512_extractf32x8_ps(f[2], 1));
+    const __m256 a3 = _mm256_add_ps(_mm512_castps512_ps256(f[3]), _mm512_extractf32x8_ps(f[3], 1));
+    _mm_storeu_ps(out, simd::hsum4(a0, a1, a2, a3));
 }
 
 /// The 16 int16 codes of the 16 nibbles in `idx` (bytes, 0..15) from the
@@ -310,33 +294,24 @@ public:
         // Row blocks outside, vectors inside: a block's weights stay in L1 for the batch.
         std::int64_t r = row_begin;
         for (; r + 4 <= std::min(row_end, full) && simd; r += 4)
-            for (std::int64_t b = 0; b < batch;) {
-                // Two vectors per pass with VNNI (the codes unpacked once), else one.
-                const int nv = vnni && batch - b >= 2 ? 2 : 1;
-                const std::int16_t* xs[2] = {in.q.data() + b * L_.padded,
-                                             in.q.data() + (b + nv - 1) * L_.padded};
-                float dots[8];
-                if (vnni && nv == 2)
-                    nf4_ ? block_vnni<true, 2>(w_.data(), scale_.data(), L_, lut, xs, r, dots)
-                         : block_vnni<false, 2>(w_.data(), scale_.data(), L_, lut, xs, r, dots);
-                else if (vnni)
-                    nf4_ ? block_vnni<true, 1>(w_.data(), scale_.data(), L_, lut, xs, r, dots)
-                         : block_vnni<false, 1>(w_.data(), scale_.data(), L_, lut, xs, r, dots);
+            for (std::int64_t b = 0; b < batch; ++b) {
+                const std::int16_t* xb = in.q.data() + b * L_.padded;
+                float dots[4];
+                if (vnni)
+                    nf4_ ? block_vnni<true>(w_.data(), scale_.data(), L_, lut, xb, r, dots)
+                         : block_vnni<false>(w_.data(), scale_.data(), L_, lut, xb, r, dots);
                 else
-                    nf4_ ? block_avx2<true>(w_.data(), scale_.data(), L_, lut, xs[0], r, dots)
-                         : block_avx2<false>(w_.data(), scale_.data(), L_, lut, xs[0], r, dots);
-                for (int n = 0; n < nv; ++n, ++b) {
-                    const float sx = in.scale[static_cast<std::size_t>(b)];
-                    float off[4] = {0, 0, 0, 0};
-                    if (!offset_.empty()) {  // offsets of a block are stored [group][4 rows]
-                        const float* o = offset_.data() + r / 4 * L_.groups * 4;
-                        const float* gs = sums.data() + b * L_.groups;
-                        for (std::int64_t g = 0; g < L_.groups; ++g)
-                            for (int i = 0; i < 4; ++i) off[i] += o[g * 4 + i] * gs[g];
-                    }
-                    for (int i = 0; i < 4; ++i)
-                        y[b * rows() + r + i] = sx * dots[4 * n + i] + off[i];
+                    nf4_ ? block_avx2<true>(w_.data(), scale_.data(), L_, lut, xb, r, dots)
+                         : block_avx2<false>(w_.data(), scale_.data(), L_, lut, xb, r, dots);
+                const float sx = in.scale[static_cast<std::size_t>(b)];
+                float off[4] = {0, 0, 0, 0};
+                if (!offset_.empty()) {  // offsets of a block are stored [group][4 rows]
+                    const float* o = offset_.data() + r / 4 * L_.groups * 4;
+                    const float* xs = sums.data() + b * L_.groups;
+                    for (std::int64_t g = 0; g < L_.groups; ++g)
+                        for (int i = 0; i < 4; ++i) off[i] += o[g * 4 + i] * xs[g];
                 }
+                for (int i = 0; i < 4; ++i) y[b * rows() + r + i] = sx * dots[i] + off[i];
             }
         for (; r < row_end; ++r)
             for (std::int64_t b = 0; b < batch; ++b)

@@ -44,8 +44,8 @@ ITERA_AVX2 inline __m256i widen16(const std::int8_t* p) {
 /// Σ r3] of x[v]. The weights are widened once for all NV vectors; each
 /// vector's sums are the same operations as when it runs alone.
 template <int NV>
-ITERA_AVX2 void block_avx2(const std::int8_t* blk, const std::int16_t* const* xs,
-                           std::int64_t stride, __m128* out) {
+ITERA_AVX2 inline void block_avx2(const std::int8_t* blk, const std::int16_t* const* xs,
+                                  std::int64_t stride, __m128* out) {
     const std::int16_t* x[NV];  // local copies: no reloads through the pointer array
     for (int v = 0; v < NV; ++v) x[v] = xs[v];
     __m256 f[NV][4];
@@ -76,8 +76,8 @@ ITERA_AVX2 void block_avx2(const std::int8_t* blk, const std::int16_t* const* xs
 /// The same sums with AVX-512 VNNI: rows 0 and 1 share one register (their
 /// 16-column chunks are adjacent in the layout), rows 2 and 3 another.
 template <int NV>
-ITERA_VNNI void block_vnni(const std::int8_t* blk, const std::int16_t* const* xs,
-                           std::int64_t stride, __m128* out) {
+ITERA_VNNI inline void block_vnni(const std::int8_t* blk, const std::int16_t* const* xs,
+                                  std::int64_t stride, __m128* out) {
     const std::int16_t* x[NV];  // local copies: no reloads through the pointer array
     for (int v = 0; v < NV; ++v) x[v] = xs[v];
     __m512 f01[NV], f23[NV];
@@ -110,6 +110,53 @@ ITERA_VNNI void block_vnni(const std::int8_t* blk, const std::int16_t* const* xs
                              _mm512_castps512_ps256(f23[v]), _mm512_extractf32x8_ps(f23[v], 1));
 }
 
+/// Everything the rows [r0, r1) (whole blocks) of a batch need, for the loops below.
+struct RowJob {
+    const std::int8_t* w;
+    std::int64_t stride, rows, batch;
+    const std::int16_t* x;  ///< batch × stride
+    const float* sx;        ///< batch
+    const float* scales;    ///< rows
+    float* y;               ///< batch × rows
+};
+
+/// y of one block for the NV vectors starting at b.
+template <int NV>
+inline void store_block(const RowJob& j, const __m128* sums, std::int64_t b, std::int64_t r) {
+    for (int v = 0; v < NV; ++v) {
+        alignas(16) float s[4];
+        _mm_store_ps(s, sums[v]);
+        for (int i = 0; i < 4; ++i)
+            j.y[(b + v) * j.rows + r + i] = j.scales[r + i] * j.sx[b + v] * s[i];
+    }
+}
+
+/// Row blocks outside, vectors inside (a block's weights stay in L1 for the
+/// batch), two vectors per pass; the block code is inlined into these loops,
+/// which matters for short rows such as the tied head's.
+#define ITERA_ROW_LOOP(NAME, TARGET, BLOCK)                                                 \
+    TARGET void NAME(const RowJob& j, std::int64_t r0, std::int64_t r1) {                   \
+        for (std::int64_t r = r0; r < r1; r += 4) {                                         \
+            const std::int8_t* blk = j.w + r * j.stride;                                    \
+            std::int64_t b = 0;                                                             \
+            for (; b + 2 <= j.batch; b += 2) {                                              \
+                const std::int16_t* xs[2] = {j.x + b * j.stride, j.x + (b + 1) * j.stride}; \
+                __m128 sums[2];                                                             \
+                BLOCK<2>(blk, xs, j.stride, sums);                                          \
+                store_block<2>(j, sums, b, r);                                              \
+            }                                                                               \
+            if (b < j.batch) {                                                              \
+                const std::int16_t* xs[1] = {j.x + b * j.stride};                           \
+                __m128 sums[1];                                                             \
+                BLOCK<1>(blk, xs, j.stride, sums);                                          \
+                store_block<1>(j, sums, b, r);                                              \
+            }                                                                               \
+        }                                                                                   \
+    }
+ITERA_ROW_LOOP(rows_avx2, ITERA_AVX2, block_avx2)
+ITERA_ROW_LOOP(rows_vnni, ITERA_VNNI, block_vnni)
+#undef ITERA_ROW_LOOP
+
 class Int8Matrix final : public Matrix {
 public:
     Int8Matrix(const std::int8_t* q, const float* scales, std::int64_t rows, std::int64_t cols)
@@ -129,30 +176,13 @@ public:
         const std::int64_t full = rows() / 4 * 4;
         const KernelPath path = kernel_path();
         const bool vnni = path == KernelPath::Avx512Vnni, avx2 = path != KernelPath::Scalar;
-        // Row blocks outside, vectors inside: a block's weights stay in L1 for the batch.
         std::int64_t r = row_begin;
-        for (; r + 4 <= std::min(row_end, full) && avx2; r += 4) {
-            const std::int8_t* blk = w_.data() + r * stride_;
-            for (std::int64_t b = 0; b < batch;) {  // two vectors per pass, then the last one
-                const int nv = batch - b >= 2 ? 2 : 1;
-                const std::int16_t* xs[2] = {in.q.data() + b * stride_,
-                                             in.q.data() + (b + nv - 1) * stride_};
-                __m128 sums[2];
-                if (vnni)
-                    nv == 2 ? block_vnni<2>(blk, xs, stride_, sums)
-                            : block_vnni<1>(blk, xs, stride_, sums);
-                else
-                    nv == 2 ? block_avx2<2>(blk, xs, stride_, sums)
-                            : block_avx2<1>(blk, xs, stride_, sums);
-                for (int v = 0; v < nv; ++v, ++b) {
-                    alignas(16) float s[4];
-                    _mm_store_ps(s, sums[v]);
-                    const float sx = in.scale[static_cast<std::size_t>(b)];
-                    for (int i = 0; i < 4; ++i)
-                        y[b * rows() + r + i] =
-                            scales_[static_cast<std::size_t>(r + i)] * sx * s[i];
-                }
-            }
+        if (avx2) {
+            const std::int64_t r1 = std::max(r, std::min(row_end, full) / 4 * 4);
+            const RowJob job{w_.data(),   stride_,         rows(),         batch,
+                             in.q.data(), in.scale.data(), scales_.data(), y};
+            vnni ? rows_vnni(job, r, r1) : rows_avx2(job, r, r1);
+            r = r1;
         }
         for (; r < row_end; ++r)  // without AVX2, and the rows after the last block
             for (std::int64_t b = 0; b < batch; ++b) {
