@@ -3,17 +3,11 @@
 #include <ATen/Parallel.h>
 
 #include <string>
-#include <thread>
 
 #include "util/allocator.h"
 #include "util/error.h"
 
 namespace itera {
-
-int default_thread_count() {
-    unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 1 : static_cast<int>(n);
-}
 
 int set_thread_count(int n) {
     if (n > 4096) throw Error("threads: " + std::to_string(n) + " is not a sensible thread count");
