@@ -13,12 +13,12 @@
 #include "args.h"
 #include "checkpoint_arg.h"
 #include "commands.h"
-#include "serve/adapt.h"
 #include "serve/serve_bench.h"
 #include "serve/server.h"
 #include "train_progress.h"
 #include "util/error.h"
 #include "util/threads.h"
+#include "workflows/adapt.h"
 
 namespace itera::cli {
 namespace {
@@ -35,10 +35,15 @@ batching); a request's text depends only on its prompt, settings and seed.
                          "top_p", "min_p", "repeat_penalty", "seed", "stop", "stream", "model_variant"}
                         -> output_text, input_text, tokens_generated, latency_ms, model_variant,
                            feedback_id (stream: server-sent events, one per token, then "done")
-  POST /v1/completions  OpenAI's completions shape: prompt, max_tokens, temperature, top_p,
-                        seed, stop, stream, model
+  POST /v1/completions  OpenAI's completions: prompt (text or token ids), max_tokens,
+                        temperature, top_p, presence/frequency_penalty, seed, stop, stream,
+                        stream_options.include_usage, logprobs (top-N per token), echo, model
+  POST /v1/chat/completions
+                        OpenAI's chat: messages joined by a plain template (docs/serving.md;
+                        the model is a base model, not tuned for chat), logprobs, top_logprobs
   POST /feedback        {"feedback_id": 12, "user_rating": 1..5, "correctness", "comments"}
-  GET  /health, /metrics (requests, errors, tokens/s, latency percentiles), /models
+  GET  /health, /metrics (requests, errors, connections, tokens/s, latency percentiles),
+       /models, /v1/models
 
 Every answer is kept in the run store with its prompt, settings and model;
 feedback is kept with it (`itera adapt` learns from it). SIGTERM or Ctrl-C
@@ -54,7 +59,13 @@ model's file without dropping a request.
   --max-body BYTES       larger request bodies get 413 (1048576)
   --max-tokens N         cap on max_length / max_tokens (2048)
   --rate-limit R         requests per second per client address, burst 2R (50; 0 = off)
-  --http-threads N       connections handled at once (64)
+  --http-threads N       threads serving connections (64)
+  --max-connections N    connections admitted at once (default: three quarters of
+                         --http-threads); more get 503 at once, /health still answers
+  --max-connections-per-client N
+                         connections admitted at once from one client address (16)
+  --request-timeout S    seconds a client has to send a whole request, headers and
+                         body (10); a slower one gets 408
   --db PATH
 
 Examples:
@@ -158,7 +169,11 @@ int serve_command(const std::vector<std::string>& args) {
     o.limits.max_tokens = a.integer_or("max-tokens", 2048, 1, 1'000'000);
     if (auto v = a.real("rate-limit", 0, 1e9)) o.rate_limit = *v;
     o.http_threads = static_cast<int>(a.integer_or("http-threads", 64, 4, 4096));
-    if (db) o.db = *db;
+    o.max_connections = static_cast<int>(a.integer_or("max-connections", 0, 0, 4096));
+    o.max_connections_per_client =
+        static_cast<int>(a.integer_or("max-connections-per-client", 16, 1, 4096));
+    if (auto v = a.real("request-timeout", 0.1, 3600)) o.request_timeout_s = *v;
+    o.db = workspace_of(db).db_path;
     const auto name = a.text("name");
     const auto extra = a.texts("model");
     a.finish();
@@ -209,7 +224,6 @@ int adapt_command(const std::vector<std::string>& args) {
     }
     AdaptOptions o;
     const auto db = a.text("db");
-    if (db) o.db = *db;
     if (!a.flag("from-feedback"))
         throw Error("itera adapt learns from served feedback: give --from-feedback");
     o.min_rating = static_cast<int>(a.integer_or("min-rating", 4, 1, 5));
@@ -229,7 +243,7 @@ int adapt_command(const std::vector<std::string>& args) {
         throw Error("--out is the checkpoint itself; write the adapted model beside it");
     ProgressPrinter printer("adapt: ");
     if (!json_out) o.progress = std::ref(printer);
-    const auto r = adapt_from_feedback(source, o, out);
+    const auto r = adapt_from_feedback(workspace_of(db), source, o, out);
     const double change = 100.0 * (r.after.perplexity / r.before.perplexity - 1.0);
     if (json_out) {
         std::cout << nlohmann::json{{"run_id", r.run_id},

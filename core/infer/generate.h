@@ -30,6 +30,22 @@ struct GenerateSettings {
     void validate() const;
 };
 
+/// A prompt: text (tokenised with the model's tokenizer) or token ids as given.
+struct Prompt {
+    std::string text;
+    std::vector<std::int32_t> ids;
+    bool is_ids = false;
+
+    Prompt(std::string t = {}) : text(std::move(t)) {}  // NOLINT: a string is a prompt
+    Prompt(const char* t) : text(t) {}                  // NOLINT
+    static Prompt of_ids(std::vector<std::int32_t> ids) {
+        Prompt p;
+        p.ids = std::move(ids);
+        p.is_ids = true;
+        return p;
+    }
+};
+
 struct TokenEvent {
     std::size_t sequence = 0;  ///< index of the prompt in a batch
     std::int64_t index = 0;    ///< 0 for the first generated token

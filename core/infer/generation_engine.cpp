@@ -1,4 +1,4 @@
-#include "serve/engine.h"
+#include "infer/generation_engine.h"
 
 #include <algorithm>
 #include <chrono>
@@ -46,7 +46,7 @@ GenerationEngine::~GenerationEngine() {
     shutdown();
 }
 
-std::future<GenerateResult> GenerationEngine::submit(const std::string& prompt,
+std::future<GenerateResult> GenerationEngine::submit(const Prompt& prompt,
                                                      const GenerateSettings& settings,
                                                      TokenCallback on_token) {
     auto s = settings;
@@ -169,16 +169,24 @@ void GenerationEngine::loop() {
                 if (!go) a.p->seq.cancel();
             }
         }
-        std::int64_t finished = 0;
+        std::vector<Active> ended;
         for (auto it = active.begin(); it != active.end();) {
             if (!it->p->seq.done()) {
                 ++it;
                 continue;
             }
-            it->p->promise.set_value(std::move(it->p->seq.result()));
             free_slots.push_back(it->slot);
+            ended.push_back(std::move(*it));
             it = active.erase(it);
-            ++finished;
+        }
+        if (!ended.empty()) {
+            // The counts first: whoever holds a finished future sees them.
+            {
+                std::lock_guard lock(mutex_);
+                stats_.completed += static_cast<std::int64_t>(ended.size());
+                stats_.active = static_cast<std::int64_t>(active.size());
+            }
+            for (auto& e : ended) e.p->promise.set_value(std::move(e.p->seq.result()));
         }
         slots.clear();
         tokens.clear();
@@ -194,7 +202,6 @@ void GenerationEngine::loop() {
             logits.assign(out, out + n * V);
         }
         std::lock_guard lock(mutex_);
-        stats_.completed += finished;
         stats_.generated_tokens += produced;
         stats_.busy_seconds += since(t0);
         stats_.active = static_cast<std::int64_t>(active.size());

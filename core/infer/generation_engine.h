@@ -39,7 +39,7 @@ public:
     /// Queues a request. `on_token` runs on the engine's thread after each
     /// token; returning false cancels the request (its result then says
     /// "cancelled"). Invalid settings or prompts are thrown here, before queuing.
-    std::future<GenerateResult> submit(const std::string& prompt, const GenerateSettings& settings,
+    std::future<GenerateResult> submit(const Prompt& prompt, const GenerateSettings& settings,
                                        TokenCallback on_token = {});
 
     /// Stops accepting requests, finishes the queued and running ones, joins.

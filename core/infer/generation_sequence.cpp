@@ -10,12 +10,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-GenerateResult with_prompt(const Tokenizer& tok, const std::string& prompt) {
-    if (auto bad = first_invalid_utf8(prompt))
+GenerateResult with_prompt(const Tokenizer& tok, const Prompt& prompt) {
+    GenerateResult r;
+    if (prompt.is_ids) {
+        for (auto id : prompt.ids)
+            if (id < 0 || id >= tok.vocab_size())
+                throw Error("generate: token id " + std::to_string(id) +
+                            " of the prompt is outside the vocabulary (0.." +
+                            std::to_string(tok.vocab_size() - 1) + ")");
+        r.prompt_ids = prompt.ids;
+        return r;
+    }
+    if (auto bad = first_invalid_utf8(prompt.text))
         throw Error("generate: the prompt is not valid UTF-8 (bad byte at offset " +
                     std::to_string(*bad) + ")");
-    GenerateResult r;
-    r.prompt_ids = tok.encode(prompt);
+    r.prompt_ids = tok.encode(prompt.text);
     return r;
 }
 
@@ -30,7 +39,7 @@ std::vector<std::int32_t> fed_tokens(const Tokenizer& tok, const std::vector<std
 
 }  // namespace
 
-GenerationSequence::GenerationSequence(const Tokenizer& tokenizer, const std::string& prompt,
+GenerationSequence::GenerationSequence(const Tokenizer& tokenizer, const Prompt& prompt,
                                        const GenerateSettings& settings, std::uint64_t seed,
                                        std::size_t index)
     : tok_(tokenizer),
@@ -46,7 +55,7 @@ GenerationSequence::GenerationSequence(const Tokenizer& tokenizer, const std::st
 
 TokenEvent GenerationSequence::advance(const float* row, std::int64_t V) {
     if (step_ == 0) started_ = Clock::now();
-    const std::int32_t id = sampler_.sample(row, V, history_, rng_);
+    const std::int32_t id = sampler_.sample(row, V, history_, rng_, fed_.size());
     auto probs = token_probabilities(row, V, id, settings_.top_alternatives);
     TokenEvent ev;
     ev.sequence = index_;

@@ -16,9 +16,10 @@ namespace itera {
 
 class GenerationSequence {
 public:
-    /// Tokenises `prompt` (invalid UTF-8 is an error) and prepares sampling
-    /// with Rng(seed). `index` is the sequence's number in its batch.
-    GenerationSequence(const Tokenizer& tokenizer, const std::string& prompt,
+    /// Tokenises `prompt` (invalid UTF-8 is an error; token ids must be in
+    /// the vocabulary) and prepares sampling with Rng(seed). `index` is the
+    /// sequence's number in its batch.
+    GenerationSequence(const Tokenizer& tokenizer, const Prompt& prompt,
                        const GenerateSettings& settings, std::uint64_t seed, std::size_t index);
 
     /// The tokens the prefill absorbs (the EOS prefix, then the prompt).

@@ -75,7 +75,8 @@ class RepetitionPenalty final : public Sampler {
 public:
     RepetitionPenalty(double penalty, std::int64_t window)
         : penalty_(static_cast<float>(penalty)), window_(window) {}
-    void apply(CandidateList& c, const std::vector<std::int32_t>& history) const override {
+    void apply(CandidateList& c, const std::vector<std::int32_t>& history,
+               std::size_t) const override {
         const auto n = static_cast<std::int64_t>(history.size());
         std::vector<std::int32_t> recent(history.begin() + std::max<std::int64_t>(0, n - window_),
                                          history.end());
@@ -94,10 +95,36 @@ private:
     std::int64_t window_;
 };
 
+// OpenAI's presence and frequency penalties over the sampled tokens.
+class PresenceFrequencyPenalty final : public Sampler {
+public:
+    PresenceFrequencyPenalty(double presence, double frequency)
+        : presence_(static_cast<float>(presence)), frequency_(static_cast<float>(frequency)) {}
+    void apply(CandidateList& c, const std::vector<std::int32_t>& history,
+               std::size_t generated_from) const override {
+        std::vector<std::int32_t> sampled(
+            history.begin() + static_cast<std::ptrdiff_t>(std::min(generated_from, history.size())),
+            history.end());
+        std::sort(sampled.begin(), sampled.end());
+        float* logits = c.mutable_logits();  // before any filter: the list is still whole
+        for (std::size_t i = 0; i < sampled.size();) {
+            std::size_t j = i;
+            while (j < sampled.size() && sampled[j] == sampled[i]) ++j;
+            const auto id = sampled[i];
+            if (id >= 0 && id < c.vocab_size())
+                logits[id] -= presence_ + frequency_ * static_cast<float>(j - i);
+            i = j;
+        }
+    }
+
+private:
+    float presence_, frequency_;
+};
+
 class TopK final : public Sampler {
 public:
     explicit TopK(std::int64_t k) : k_(static_cast<std::size_t>(k)) {}
-    void apply(CandidateList& c, const std::vector<std::int32_t>&) const override {
+    void apply(CandidateList& c, const std::vector<std::int32_t>&, std::size_t) const override {
         c.keep_top(k_);
     }
 
@@ -108,7 +135,7 @@ private:
 class Temperature final : public Sampler {
 public:
     explicit Temperature(double t) : inv_(static_cast<float>(1.0 / t)) {}
-    void apply(CandidateList& c, const std::vector<std::int32_t>&) const override {
+    void apply(CandidateList& c, const std::vector<std::int32_t>&, std::size_t) const override {
         for (auto& cand : c.items()) cand.logit *= inv_;
     }
 
@@ -119,7 +146,7 @@ private:
 class TopP final : public Sampler {
 public:
     explicit TopP(double p) : p_(p) {}
-    void apply(CandidateList& c, const std::vector<std::int32_t>&) const override {
+    void apply(CandidateList& c, const std::vector<std::int32_t>&, std::size_t) const override {
         c.normalise();
         auto& items = c.items();
         if (c.sorted()) {  // after top-k: walk the sorted prefix
@@ -156,7 +183,7 @@ private:
 class MinP final : public Sampler {
 public:
     explicit MinP(double p) : p_(static_cast<float>(p)) {}
-    void apply(CandidateList& c, const std::vector<std::int32_t>&) const override {
+    void apply(CandidateList& c, const std::vector<std::int32_t>&, std::size_t) const override {
         // p_i >= min_p · p_max  ⇔  logit_i >= logit_max + log(min_p); order kept.
         auto& items = c.items();
         float top = -INFINITY;
@@ -182,6 +209,10 @@ void SamplingSettings::validate() const {
     if (!(repeat_penalty >= 1 && repeat_penalty <= 10))
         fail("repeat_penalty must be in [1, 10] (1 = off)");
     if (repeat_window < 0) fail("repeat_window must be >= 0");
+    if (!(presence_penalty >= -2 && presence_penalty <= 2))
+        fail("presence_penalty must be in [-2, 2] (0 = off)");
+    if (!(frequency_penalty >= -2 && frequency_penalty <= 2))
+        fail("frequency_penalty must be in [-2, 2] (0 = off)");
 }
 
 SamplingSettings SamplingSettings::greedy() {
@@ -198,6 +229,9 @@ SamplerChain::SamplerChain(const SamplingSettings& s) : settings_(s) {
     s.validate();
     if (s.repeat_penalty > 1 && s.repeat_window > 0)
         chain_.push_back(std::make_unique<RepetitionPenalty>(s.repeat_penalty, s.repeat_window));
+    if (s.presence_penalty != 0 || s.frequency_penalty != 0)
+        chain_.push_back(
+            std::make_unique<PresenceFrequencyPenalty>(s.presence_penalty, s.frequency_penalty));
     if (s.temperature == 0) return;  // greedy: argmax of the (penalised) logits
     // Truncation sees the model's own distribution; temperature then reshapes
     // what is left (llama.cpp's order), so top-p does not drift with temperature.
@@ -208,12 +242,13 @@ SamplerChain::SamplerChain(const SamplingSettings& s) : settings_(s) {
 }
 
 std::int32_t SamplerChain::sample(const float* logits, std::int64_t vocab_size,
-                                  const std::vector<std::int32_t>& history, Rng& rng) {
+                                  const std::vector<std::int32_t>& history, Rng& rng,
+                                  std::size_t generated_from) {
     if (settings_.temperature == 0 && chain_.empty()) {
         return static_cast<std::int32_t>(decode::argmax(logits, vocab_size));  // ties: the lower id
     }
     candidates_.reset(logits, vocab_size);
-    for (const auto& s : chain_) s->apply(candidates_, history);
+    for (const auto& s : chain_) s->apply(candidates_, history, generated_from);
     if (settings_.temperature == 0)  // greedy after the penalty
         return static_cast<std::int32_t>(decode::argmax(candidates_.logits(), vocab_size));
     candidates_.normalise();

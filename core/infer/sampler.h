@@ -69,8 +69,10 @@ private:
 class Sampler {
 public:
     virtual ~Sampler() = default;
-    /// Filters or reweights `c`; `history` is every token so far (prompt included).
-    virtual void apply(CandidateList& c, const std::vector<std::int32_t>& history) const = 0;
+    /// Filters or reweights `c`; `history` is every token so far, the prompt's
+    /// first (history[generated_from..] are the sampled ones).
+    virtual void apply(CandidateList& c, const std::vector<std::int32_t>& history,
+                       std::size_t generated_from) const = 0;
 };
 
 struct SamplingSettings {
@@ -80,6 +82,11 @@ struct SamplingSettings {
     double min_p = 0.05;          ///< 0 = off; relative to the most likely token
     double repeat_penalty = 1.1;  ///< 1 = off; CTRL-style, on logits of recent tokens
     std::int64_t repeat_window = 64;
+    /// OpenAI's penalties on the tokens sampled so far (not the prompt's): a
+    /// token's logit loses presence_penalty once and frequency_penalty per
+    /// time it was sampled. In [-2, 2]; 0 = off.
+    double presence_penalty = 0;
+    double frequency_penalty = 0;
     std::uint64_t seed = 0;
 
     /// Throws itera::Error naming the first out-of-range setting.
@@ -87,15 +94,18 @@ struct SamplingSettings {
     static SamplingSettings greedy();
 };
 
-/// The chain for `settings`: repetition penalty, top-k, temperature, top-p,
-/// min-p, then a draw (or argmax when the temperature is 0).
+/// The chain for `settings`: repetition penalty, presence/frequency
+/// penalties, top-k, top-p, min-p, temperature, then a draw (or argmax when
+/// the temperature is 0).
 class SamplerChain {
 public:
     explicit SamplerChain(const SamplingSettings& settings);
 
-    /// The next token for `logits` (V floats) given `history`.
+    /// The next token for `logits` (V floats) given `history`, whose tokens
+    /// from `generated_from` on were sampled (the rest is the prompt).
     std::int32_t sample(const float* logits, std::int64_t vocab_size,
-                        const std::vector<std::int32_t>& history, Rng& rng);
+                        const std::vector<std::int32_t>& history, Rng& rng,
+                        std::size_t generated_from = 0);
 
 private:
     SamplingSettings settings_;

@@ -20,12 +20,24 @@ ScoreResult score_text(const InferenceModel& model, const std::string& text, boo
     if (auto bad = first_invalid_utf8(text))
         throw Error("score: the text is not valid UTF-8 (bad byte at offset " +
                     std::to_string(*bad) + ")");
-    ScoreResult r;
-    if (bos) r.tokens.push_back(tok.bos_id());
+    std::vector<std::int32_t> tokens;
+    if (bos) tokens.push_back(tok.bos_id());
     const auto ids = tok.encode(text);
-    r.tokens.insert(r.tokens.end(), ids.begin(), ids.end());
-    if (r.tokens.empty()) return r;
+    tokens.insert(tokens.end(), ids.begin(), ids.end());
+    return score_ids(model, tokens, top_n);
+}
+
+ScoreResult score_ids(const InferenceModel& model, const std::vector<std::int32_t>& tokens,
+                      std::size_t top_n) {
+    const Tokenizer& tok = model.require_tokenizer();
     const std::int64_t V = model.config().vocab_size;
+    for (auto id : tokens)
+        if (id < 0 || id >= V)
+            throw Error("score: token id " + std::to_string(id) +
+                        " is outside the vocabulary (0.." + std::to_string(V - 1) + ")");
+    ScoreResult r;
+    r.tokens = tokens;
+    if (r.tokens.empty()) return r;
     const auto lp = model.log_probs(r.tokens);  // (T, V)
     TextStream stream(tok, {});
     std::vector<std::int32_t> context;

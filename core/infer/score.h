@@ -28,6 +28,11 @@ struct ScoreResult {
 ScoreResult score_text(const InferenceModel& model, const std::string& text, bool bos,
                        std::size_t top_n = 5);
 
+/// The same for tokens given as ids (each must be in the vocabulary): how a
+/// server scores a prompt (OpenAI's echo with logprobs).
+ScoreResult score_ids(const InferenceModel& model, const std::vector<std::int32_t>& tokens,
+                      std::size_t top_n = 5);
+
 /// Teacher forcing: both models read the same tokens `ids`; for every position
 /// t in [from, ids.size() - 1) the KL divergence KL(a ‖ b) of their next-token
 /// distributions after ids[0..t] (those predicting ids[t + 1]), in nats.

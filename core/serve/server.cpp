@@ -1,21 +1,16 @@
 #include "serve/server.h"
 
-#include <httplib.h>
 #include <sys/socket.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <ctime>
-#include <deque>
-#include <map>
-#include <mutex>
+#include <filesystem>
 
 #include "infer/inference_model.h"
-#include "serve/engine.h"
-#include "store/run_store.h"
+#include "serve/openai_answers.h"
+#include "serve/server_impl.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -23,441 +18,267 @@ namespace itera {
 namespace {
 
 using Json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+const char* error_type(int status) {
+    if (status == 429) return "rate_limit_exceeded";
+    if (status >= 500) return "server_error";
+    return "invalid_request_error";
 }
 
-void send_json(httplib::Response& res, int status, const Json& j) {
-    res.status = status;
-    res.set_content(j.dump(), "application/json");
+std::int64_t file_time(const std::filesystem::path& path) {
+    std::error_code ec;
+    const auto t = std::filesystem::last_write_time(path, ec);
+    if (ec) return 0;
+    const auto since = t - std::filesystem::file_time_type::clock::now() +
+                       std::chrono::system_clock::now().time_since_epoch();
+    return std::chrono::duration_cast<std::chrono::seconds>(since).count();
 }
-
-void send_error(httplib::Response& res, int status, const std::string& message,
-                const std::string& field = {}) {
-    Json e = {{"message", message}, {"status", status}};
-    e["field"] = field.empty() ? Json() : Json(field);
-    send_json(res, status, {{"error", e}});
-}
-
-struct Variant {
-    std::string name;
-    std::filesystem::path path;
-    std::unique_ptr<GenerationEngine> engine;
-    std::optional<std::int64_t> run_id;
-};
-
-// Tokens of a streamed answer on their way from the engine to the client.
-struct Channel {
-    std::mutex mutex;
-    std::condition_variable ready;
-    std::deque<std::string> events;
-    std::atomic<bool> client_gone{false};
-
-    void push(std::string e) {
-        {
-            std::lock_guard lock(mutex);
-            events.push_back(std::move(e));
-        }
-        ready.notify_one();
-    }
-    bool next(std::string& out) {
-        std::unique_lock lock(mutex);
-        ready.wait_for(lock, std::chrono::milliseconds(20), [&] { return !events.empty(); });
-        if (events.empty()) return false;
-        out = std::move(events.front());
-        events.pop_front();
-        return true;
-    }
-};
-
-std::string sse(const Json& j) {
-    return "data: " + j.dump() + "\n\n";
-}
-
-// Per-client token buckets.
-class RateLimiter {
-public:
-    explicit RateLimiter(double per_s) : rate_(per_s), burst_(std::max(1.0, 2 * per_s)) {}
-    /// 0 when allowed, else the seconds until a request would be.
-    double wait(const std::string& client) {
-        if (rate_ <= 0) return 0;
-        std::lock_guard lock(mutex_);
-        const auto now = Clock::now();
-        auto [it, fresh] = buckets_.try_emplace(client, Bucket{burst_, now});
-        auto& b = it->second;
-        if (!fresh) {
-            b.tokens = std::min(
-                burst_, b.tokens + rate_ * std::chrono::duration<double>(now - b.last).count());
-            b.last = now;
-        }
-        if (b.tokens >= 1) {
-            b.tokens -= 1;
-            return 0;
-        }
-        if (buckets_.size() > 100000) buckets_.clear();  // bounded memory under a flood
-        return (1 - b.tokens) / rate_;
-    }
-
-private:
-    struct Bucket {
-        double tokens;
-        Clock::time_point last;
-    };
-    double rate_, burst_;
-    std::mutex mutex_;
-    std::map<std::string, Bucket> buckets_;
-};
-
-class Metrics {
-public:
-    void request(const std::string& endpoint, int status) {
-        std::lock_guard lock(mutex_);
-        ++total_;
-        ++by_endpoint_[endpoint];
-        if (status == 429) ++rate_limited_;
-        if (status >= 400 && status < 500) ++client_errors_;
-        if (status >= 500) ++server_errors_;
-    }
-    void answered(double latency_ms, std::int64_t tokens) {
-        std::lock_guard lock(mutex_);
-        latencies_.push_back(latency_ms);
-        if (latencies_.size() > 4096) latencies_.pop_front();
-        tokens_ += tokens;
-        ++answered_;
-    }
-    Json to_json() const {
-        std::lock_guard lock(mutex_);
-        std::vector<double> l(latencies_.begin(), latencies_.end());
-        std::sort(l.begin(), l.end());
-        auto pct = [&](double q) -> Json {
-            if (l.empty()) return nullptr;
-            return l[std::min(l.size() - 1, static_cast<std::size_t>(q * double(l.size())))];
-        };
-        const double up = std::chrono::duration<double>(Clock::now() - start_).count();
-        return {{"uptime_s", up},
-                {"requests", {{"total", total_}, {"by_endpoint", by_endpoint_}}},
-                {"answers", answered_},
-                {"errors",
-                 {{"client", client_errors_},
-                  {"server", server_errors_},
-                  {"rate_limited", rate_limited_}}},
-                {"tokens_generated", tokens_},
-                {"tokens_per_s_wall", up > 0 ? double(tokens_) / up : 0.0},
-                {"latency_ms",
-                 {{"window", l.size()},
-                  {"p50", pct(0.5)},
-                  {"p90", pct(0.9)},
-                  {"p99", pct(0.99)},
-                  {"max", l.empty() ? Json() : Json(l.back())}}}};
-    }
-
-private:
-    mutable std::mutex mutex_;
-    Clock::time_point start_ = Clock::now();
-    std::int64_t total_ = 0, answered_ = 0, client_errors_ = 0, server_errors_ = 0,
-                 rate_limited_ = 0, tokens_ = 0;
-    std::map<std::string, std::int64_t> by_endpoint_;
-    std::deque<double> latencies_;
-};
-
-std::string finish_reason(const GenerateResult& r) {
-    return r.stop_reason == "max_tokens" ? "length" : "stop";  // OpenAI's names
-}
-
-// httplib 0.11 listens with a backlog of 5 (compiled into Debian's library):
-// 32 clients connecting at once overflow it and wait a second for the SYN
-// retry. Listening again on the bound socket widens the queue.
-class HttpServer : public httplib::Server {
-public:
-    void widen_backlog(int n) { ::listen(svr_sock_.load(), n); }
-};
 
 }  // namespace
 
-struct Server::Impl {
-    ServerOptions options;
-    std::vector<Variant> variants;
-    HttpServer http;
-    std::mutex store_mutex;
-    std::unique_ptr<RunStore> store;
-    RateLimiter limiter;
-    Metrics metrics;
-    int port = 0;
-    std::atomic<bool> stopping{false};
-    std::mutex reload_mutex;
+void send_json(httplib::Response& res, int status, const Json& j) {
+    res.status = status;
+    res.set_content(json_text(j), "application/json");
+}
 
-    explicit Impl(ServerOptions o) : options(std::move(o)), limiter(options.rate_limit) {}
+void send_error(httplib::Response& res, int status, const std::string& message,
+                const std::string& field) {
+    const auto f = field.empty() ? Json() : Json(quoted(field, 64));
+    send_json(res, status,
+              {{"error",
+                {{"message", quoted(message, 600)},
+                 {"type", error_type(status)},
+                 {"param", f},
+                 {"code", nullptr},
+                 {"field", f},
+                 {"status", status}}}});
+}
 
-    Variant& variant(const std::string& name, const std::string& field) {
-        if (name.empty() || name == "default") return variants.front();
-        for (auto& v : variants)
-            if (v.name == name) return v;
-        std::string known;
-        for (const auto& v : variants) known += (known.empty() ? "" : ", ") + v.name;
-        throw RequestError(field,
-                           "unknown " + field + " \"" + name + "\"; this server has: " + known);
+Variant& Server::Impl::variant(const std::string& name, const std::string& field) {
+    if (name.empty() || name == "default") return variants.front();
+    for (auto& v : variants)
+        if (v.name == name) return v;
+    std::string known;
+    for (const auto& v : variants) known += (known.empty() ? "" : ", ") + v.name;
+    throw RequestError(
+        field, "unknown " + field + " \"" + quoted(name, 64) + "\"; this server has: " + known);
+}
+
+std::optional<std::int64_t> Server::Impl::record(const Variant& v, const std::string& endpoint,
+                                                 const InferRequest& r, const GenerateResult& g,
+                                                 double latency_ms) {
+    ServedRecord rec;
+    rec.run_id = v.run_id;
+    rec.model_path = v.path.string();
+    rec.variant = v.name;
+    rec.endpoint = endpoint;
+    rec.prompt = r.prompt;
+    const auto& s = r.settings.sampling;
+    rec.settings = json_text({{"max_tokens", r.settings.max_tokens},
+                              {"temperature", s.temperature},
+                              {"top_k", s.top_k},
+                              {"top_p", s.top_p},
+                              {"min_p", s.min_p},
+                              {"repeat_penalty", s.repeat_penalty},
+                              {"presence_penalty", s.presence_penalty},
+                              {"frequency_penalty", s.frequency_penalty},
+                              {"seed", s.seed},
+                              {"stop", r.settings.stop},
+                              {"stream", r.stream},
+                              {"echo", r.echo},
+                              {"logprobs", r.logprobs},
+                              {"stop_reason", g.stop_reason}});
+    rec.output = g.text;
+    rec.tokens = static_cast<std::int64_t>(g.ids.size());
+    rec.latency_ms = latency_ms;
+    try {
+        return log->add_served(rec);
+    } catch (const std::exception& e) {
+        log_line("warning", std::string("serve: could not record an answer: ") + e.what());
+        return std::nullopt;
     }
+}
 
-    std::optional<std::int64_t> record(const Variant& v, const std::string& endpoint,
-                                       const InferRequest& r, const GenerateResult& g,
-                                       double latency_ms) {
-        ServedRecord rec;
-        rec.run_id = v.run_id;
-        rec.model_path = v.path.string();
-        rec.variant = v.name;
-        rec.endpoint = endpoint;
-        rec.prompt = r.prompt;
-        const auto& s = r.settings.sampling;
-        rec.settings = Json{{"max_tokens", r.settings.max_tokens},
-                            {"temperature", s.temperature},
-                            {"top_k", s.top_k},
-                            {"top_p", s.top_p},
-                            {"min_p", s.min_p},
-                            {"repeat_penalty", s.repeat_penalty},
-                            {"seed", s.seed},
-                            {"stop", r.settings.stop},
-                            {"stream", r.stream},
-                            {"stop_reason", g.stop_reason}}
-                           .dump();
-        rec.output = g.text;
-        rec.tokens = static_cast<std::int64_t>(g.ids.size());
-        rec.latency_ms = latency_ms;
+namespace {
+
+// Wraps a handler: every failure becomes a JSON answer (the client's naming
+// the field at fault; ours a logged 500). Nothing escapes to httplib.
+template <class F>
+httplib::Server::Handler guarded(Server::Impl* impl, const std::string& endpoint, F f) {
+    return [impl, endpoint, f](const httplib::Request& req, httplib::Response& res) {
         try {
-            std::lock_guard lock(store_mutex);
-            return store->add_served(rec);
+            if (impl->stopping) {
+                send_error(res, 503, "the server is shutting down");
+            } else {
+                f(req, res);
+            }
+        } catch (const RequestError& e) {
+            send_error(res, e.status(), e.what(), e.field());
+        } catch (const Error& e) {  // e.g. an engine shutting down
+            send_error(res, 503, e.what());
         } catch (const std::exception& e) {
-            log_line("warning", std::string("serve: could not record an answer: ") + e.what());
-            return std::nullopt;
+            log_line("error", "serve: " + endpoint + ": " + e.what());
+            send_error(res, 500, std::string("internal error: ") + e.what());
+        } catch (...) {
+            log_line("error", "serve: " + endpoint + ": an unknown exception");
+            send_error(res, 500, "internal error");
         }
-    }
+        impl->metrics.request(endpoint, res.status);
+    };
+}
 
-    Json answer(const std::string& endpoint, const Variant& v, const InferRequest& r,
-                const GenerateResult& g, double latency_ms, std::optional<std::int64_t> id) {
-        if (endpoint == "infer")
-            return {{"output_text", g.text},
-                    {"input_text", r.prompt},
-                    {"tokens_generated", g.ids.size()},
-                    {"latency_ms", latency_ms},
-                    {"model_variant", v.name},
-                    {"feedback_id", id ? Json(*id) : Json()},
-                    {"stop_reason", g.stop_reason}};
-        const auto prompt_tokens = g.prompt_ids.size();
-        return {{"id", "cmpl-" + (id ? std::to_string(*id) : std::string("unrecorded"))},
-                {"object", "text_completion"},
-                {"created", std::time(nullptr)},
-                {"model", v.name},
-                {"choices", Json::array({{{"text", g.text},
-                                          {"index", 0},
-                                          {"logprobs", nullptr},
-                                          {"finish_reason", finish_reason(g)}}})},
-                {"usage",
-                 {{"prompt_tokens", prompt_tokens},
-                  {"completion_tokens", g.ids.size()},
-                  {"total_tokens", prompt_tokens + g.ids.size()}}},
-                {"feedback_id", id ? Json(*id) : Json()}};
+Json models_json(Server::Impl& s) {
+    Json list = Json::array();
+    for (const auto& v : s.variants) {
+        const auto model = v.engine->model();
+        std::error_code ec;
+        const auto bytes = std::filesystem::file_size(v.path, ec);
+        const auto& meta = model->metadata();
+        const auto q = meta.count("quantization") ? meta.at("quantization") : std::string("none");
+        list.push_back({{"variant", v.name},
+                        {"path", v.path.string()},
+                        {"bytes", ec ? Json() : Json(bytes)},
+                        {"quantized", q != "none"},
+                        {"run_id", v.run_id ? Json(*v.run_id) : Json()},
+                        {"config", Json::parse(model->config().to_json())}});
     }
+    return {{"default", s.variants.front().name}, {"models", list}};
+}
 
-    void generate(const httplib::Request& req, httplib::Response& res,
-                  const std::string& endpoint) {
-        const auto t0 = Clock::now();
-        auto r = endpoint == "infer" ? parse_infer(req.body, options.limits)
-                                     : parse_completion(req.body, options.limits);
-        auto& v = variant(r.variant, endpoint == "infer" ? "model_variant" : "model");
-        if (!r.stream) {
-            auto g = v.engine->submit(r.prompt, r.settings).get();
-            const double latency = ms_since(t0);
-            const auto id = record(v, endpoint, r, g, latency);
-            metrics.answered(latency, static_cast<std::int64_t>(g.ids.size()));
-            send_json(res, 200, answer(endpoint, v, r, g, latency, id));
-            return;
-        }
-        auto channel = std::make_shared<Channel>();
-        const bool openai = endpoint != "infer";
-        const std::string created = std::to_string(std::time(nullptr));
-        auto future =
-            v.engine
-                ->submit(r.prompt, r.settings,
-                         [channel, openai, name = v.name](const TokenEvent& ev) {
-                             if (channel->client_gone) return false;
-                             if (ev.piece.empty()) return true;
-                             if (openai)
-                                 channel->push(sse(
-                                     {{"object", "text_completion"},
-                                      {"model", name},
-                                      {"choices", Json::array({{{"text", ev.piece},
-                                                                {"index", 0},
-                                                                {"logprobs", nullptr},
-                                                                {"finish_reason", nullptr}}})}}));
-                             else
-                                 channel->push(sse(
-                                     {{"token", ev.piece}, {"index", ev.index}, {"id", ev.id}}));
-                             return true;
-                         })
-                .share();
-        res.set_header("Cache-Control", "no-cache");
-        res.set_chunked_content_provider(
-            "text/event-stream",
-            [this, channel, future, endpoint, r, t0, &v](std::size_t, httplib::DataSink& sink) {
-                std::string event;
-                if (channel->next(event)) {
-                    if (!sink.write(event.data(), event.size())) {
-                        channel->client_gone = true;
-                        return false;
-                    }
-                    return true;
-                }
-                if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
-                    return true;             // called again
-                if (channel->next(event)) {  // a last token pushed just before the end
-                    sink.write(event.data(), event.size());
-                    return true;
-                }
-                const auto& g = future.get();
-                const double latency = ms_since(t0);
-                const auto id = record(v, endpoint, r, g, latency);
-                metrics.answered(latency, static_cast<std::int64_t>(g.ids.size()));
-                auto last = answer(endpoint, v, r, g, latency, id);
-                std::string tail = endpoint == "infer" ? "event: done\n" + sse(last)
-                                                       : sse(last) + "data: [DONE]\n\n";
-                sink.write(tail.data(), tail.size());
-                sink.done();
-                return true;
-            },
-            [channel](bool success) {
-                if (!success) channel->client_gone = true;
-            });
-    }
+}  // namespace
 
-    void feedback(const httplib::Request& req, httplib::Response& res) {
-        const auto f = parse_feedback(req.body);
-        FeedbackRecord rec;
-        rec.served_id = f.feedback_id;
-        rec.rating = f.user_rating;
-        rec.correctness = f.correctness;
-        rec.comments = f.comments;
-        std::int64_t id = 0;
-        {
-            std::lock_guard lock(store_mutex);
-            if (!store->find_served(f.feedback_id))
+void Server::Impl::routes() {
+    http.Post("/infer", guarded(this, "infer", [this](const auto& q, auto& s) {
+                  generate(q, s, Endpoint::Infer);
+              }));
+    http.Post("/v1/completions", guarded(this, "completions", [this](const auto& q, auto& s) {
+                  generate(q, s, Endpoint::Completion);
+              }));
+    http.Post("/v1/chat/completions", guarded(this, "chat", [this](const auto& q, auto& s) {
+                  generate(q, s, Endpoint::Chat);
+              }));
+    http.Post(
+        "/feedback", guarded(this, "feedback", [this](const auto& q, auto& res) {
+            const auto f = parse_feedback(q.body);
+            if (!log->has_served(f.feedback_id))
                 throw RequestError("feedback_id",
                                    "no answer with feedback_id " + std::to_string(f.feedback_id),
                                    404);
-            id = store->add_feedback(rec);
-        }
-        send_json(res, 200, {{"status", "stored"}, {"id", id}, {"feedback_id", f.feedback_id}});
-    }
-
-    Json models_json() {
-        Json list = Json::array();
-        for (const auto& v : variants) {
-            const auto model = v.engine->model();
-            std::error_code ec;
-            const auto bytes = std::filesystem::file_size(v.path, ec);
-            auto q = model->metadata().count("quantization") ? model->metadata().at("quantization")
-                                                             : std::string("none");
-            list.push_back({{"variant", v.name},
-                            {"path", v.path.string()},
-                            {"bytes", ec ? Json() : Json(bytes)},
-                            {"quantized", q != "none"},
-                            {"run_id", v.run_id ? Json(*v.run_id) : Json()},
-                            {"config", Json::parse(model->config().to_json())}});
-        }
-        return {{"default", variants.front().name}, {"models", list}};
-    }
-
-    // Wraps a handler: errors become JSON answers naming the field at fault.
-    template <class F>
-    httplib::Server::Handler guarded(const std::string& endpoint, F f) {
-        return [this, endpoint, f](const httplib::Request& req, httplib::Response& res) {
-            try {
-                if (stopping) {
-                    send_error(res, 503, "the server is shutting down");
-                } else {
-                    f(req, res);
-                }
-            } catch (const RequestError& e) {
-                send_error(res, e.status(), e.what(), e.field());
-            } catch (const Error& e) {  // e.g. an engine shutting down
-                send_error(res, 503, e.what());
-            } catch (const std::exception& e) {
-                log_line("error", "serve: " + endpoint + ": " + e.what());
-                send_error(res, 500, std::string("internal error: ") + e.what());
-            }
-            metrics.request(endpoint, res.status);
-        };
-    }
-
-    void routes() {
-        http.Post("/infer",
-                  guarded("infer", [this](const auto& q, auto& s) { generate(q, s, "infer"); }));
-        http.Post("/v1/completions", guarded("completions", [this](const auto& q, auto& s) {
-                      generate(q, s, "completions");
-                  }));
-        http.Post("/feedback",
-                  guarded("feedback", [this](const auto& q, auto& s) { feedback(q, s); }));
-        http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-            send_json(res, stopping ? 503 : 200,
-                      {{"status", stopping ? "stopping" : "ok"}, {"models", variants.size()}});
-            metrics.request("health", res.status);
-        });
-        http.Get("/models", guarded("models", [this](const auto&, auto& s) {
-                     send_json(s, 200, models_json());
-                 }));
-        http.Get("/metrics", guarded("metrics", [this](const auto&, auto& s) {
-                     auto j = metrics.to_json();
-                     Json engines = Json::object();
-                     double busy = 0;
-                     std::int64_t tokens = 0;
-                     for (const auto& v : variants) {
-                         const auto st = v.engine->stats();
-                         engines[v.name] = {{"active", st.active},
-                                            {"queued", st.queued},
-                                            {"completed", st.completed},
-                                            {"tokens", st.generated_tokens},
-                                            {"busy_s", st.busy_seconds}};
-                         busy += st.busy_seconds;
-                         tokens += st.generated_tokens;
-                     }
-                     j["engines"] = engines;
-                     j["tokens_per_s_busy"] = busy > 0 ? double(tokens) / busy : 0.0;
-                     j["models"] = models_json()["models"];
-                     send_json(s, 200, j);
-                 }));
-        http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-            const double wait = limiter.wait(req.remote_addr);
-            if (wait <= 0) return httplib::Server::HandlerResponse::Unhandled;
-            res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(wait))));
-            send_error(res, 429,
-                       "too many requests from " + req.remote_addr + "; the limit is " +
-                           std::to_string(options.rate_limit) + " per second");
-            metrics.request("rate_limited", 429);
-            return httplib::Server::HandlerResponse::Handled;
-        });
-        http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+            FeedbackRecord rec;
+            rec.served_id = f.feedback_id;
+            rec.rating = f.user_rating;
+            rec.correctness = f.correctness;
+            rec.comments = f.comments;
+            const auto id = log->add_feedback(rec);
+            send_json(res, 200, {{"status", "stored"}, {"id", id}, {"feedback_id", f.feedback_id}});
+        }));
+    http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+        send_json(res, stopping ? 503 : 200,
+                  {{"status", stopping ? "stopping" : "ok"}, {"models", variants.size()}});
+        metrics.request("health", res.status);
+    });
+    http.Get("/models", guarded(this, "models", [this](const auto&, auto& s) {
+                 send_json(s, 200, models_json(*this));
+             }));
+    http.Get("/v1/models", guarded(this, "models", [this](const auto&, auto& s) {
+                 std::vector<std::pair<std::string, std::int64_t>> list;
+                 for (const auto& v : variants) list.emplace_back(v.name, file_time(v.path));
+                 send_json(s, 200, models_list(list));
+             }));
+    http.Get("/metrics", guarded(this, "metrics", [this](const auto&, auto& s) {
+                 auto j = metrics.to_json();
+                 Json engines = Json::object();
+                 double busy = 0;
+                 std::int64_t tokens = 0;
+                 for (const auto& v : variants) {
+                     const auto st = v.engine->stats();
+                     engines[v.name] = {{"active", st.active},
+                                        {"queued", st.queued},
+                                        {"completed", st.completed},
+                                        {"tokens", st.generated_tokens},
+                                        {"busy_s", st.busy_seconds}};
+                     busy += st.busy_seconds;
+                     tokens += st.generated_tokens;
+                 }
+                 const auto front = http.stats();
+                 j["connections"] = {{"open", front.open},
+                                     {"admitted", front.admitted},
+                                     {"over_capacity", front.over_capacity},
+                                     {"dropped", front.dropped},
+                                     {"timed_out", front.timed_out},
+                                     {"refused", front.refused}};
+                 j["engines"] = engines;
+                 j["tokens_per_s_busy"] = busy > 0 ? double(tokens) / busy : 0.0;
+                 j["models"] = models_json(*this)["models"];
+                 send_json(s, 200, j);
+             }));
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        const double wait = limiter.wait(req.remote_addr);
+        if (wait <= 0) return httplib::Server::HandlerResponse::Unhandled;
+        res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(wait))));
+        send_error(res, 429,
+                   "too many requests from " + req.remote_addr + "; the limit is " +
+                       std::to_string(options.rate_limit) + " per second");
+        metrics.request("rate_limited", 429);
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    // Whatever httplib answers itself (no route, a body over the limit) is
+    // JSON too; the path is quoted, never echoed raw.
+    http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+        try {
             if (!res.body.empty()) return;
             if (res.status == 413)
                 send_error(
                     res, 413,
                     "the body is larger than " + std::to_string(options.max_body_bytes) + " bytes");
             else if (res.status == 404)
-                send_error(res, 404, "no endpoint " + req.method + " " + req.path);
+                send_error(res, 404,
+                           "no endpoint " + quoted(req.method, 16) + " " + quoted(req.path, 200));
             else
                 send_error(res, res.status, "bad request");
+            metrics.request("error", res.status);
+        } catch (...) {
+            res.body = front_error_json(res.status, "bad request");
+        }
+    });
+    http.set_exception_handler(
+        [this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+            std::string what = "an unknown exception";
+            try {
+                if (ep) std::rethrow_exception(ep);
+            } catch (const std::exception& e) {
+                what = e.what();
+            } catch (...) {
+            }
+            log_line("error", "serve: an exception reached httplib: " + what);
+            send_error(res, 500, "internal error: " + what);
+            metrics.request("error", 500);
         });
-    }
-};
+    http.on_refused = [this](int status, const std::string&) { metrics.request("front", status); };
+}
 
-Server::Server(std::vector<ServedModel> models, ServerOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options))) {
-    auto& o = impl_->options;
+Server::Server(std::vector<ServedModel> models, ServerOptions options) {
+    auto& o = options;
     if (models.empty()) throw Error("serve: no model to serve");
     if (o.max_batch < 1 || o.max_batch > 1024)
         throw Error("--max-batch must be in 1..1024, got " + std::to_string(o.max_batch));
     if (o.threads < 1 || o.threads > 256) throw Error("--threads must be in 1..256");
     if (!(o.rate_limit >= 0)) throw Error("--rate-limit must be >= 0 (0 = off)");
-    impl_->store = std::make_unique<RunStore>(o.db.empty() ? RunStore::default_path() : o.db);
+    if (!(o.request_timeout_s > 0 && o.request_timeout_s <= 3600))
+        throw Error("--request-timeout must be in (0, 3600] seconds");
+    if (o.max_connections_per_client < 1)
+        throw Error("--max-connections-per-client must be at least 1");
+    if (o.db.empty()) throw Error("serve: no run store to record answers in");
+    FrontLimits limits;
+    limits.workers = std::max(4, o.http_threads);
+    limits.max_connections =
+        o.max_connections > 0 ? o.max_connections : std::max(2, limits.workers * 3 / 4);
+    limits.max_per_client = o.max_connections_per_client;
+    limits.request_timeout_s = o.request_timeout_s;
+    limits.write_timeout_s = o.io_timeout_s;
+    limits.max_body_bytes = o.max_body_bytes;
+    impl_ = std::make_unique<Impl>(std::move(options), limits);
+    impl_->log = std::make_unique<ServedLog>(impl_->options.db);
     for (const auto& m : models) {
         for (const auto& v : impl_->variants)
             if (v.name == m.variant)
@@ -467,27 +288,14 @@ Server::Server(std::vector<ServedModel> models, ServerOptions options)
         v.path = std::filesystem::absolute(m.path);
         auto model = InferenceModel::load(m.path);
         model->require_tokenizer();
-        if (auto it = model->metadata().find("run_id"); it != model->metadata().end()) {
-            try {
-                const auto id = std::stoll(it->second);
-                if (impl_->store->find_run(id)) v.run_id = id;
-            } catch (const std::exception&) {  // not a number: no run
-            }
-        }
-        v.engine = std::make_unique<GenerationEngine>(model, o.max_batch, o.threads);
+        v.run_id = impl_->log->model_run(model->metadata());
+        v.engine = std::make_unique<GenerationEngine>(model, impl_->options.max_batch,
+                                                      impl_->options.threads);
         impl_->variants.push_back(std::move(v));
     }
     auto& http = impl_->http;
-    const int pool = std::max(4, o.http_threads);
-    http.new_task_queue = [pool] {
-        return new httplib::ThreadPool(static_cast<std::size_t>(pool));
-    };
-    http.set_payload_max_length(o.max_body_bytes);
-    http.set_read_timeout(o.io_timeout_s, 0);
-    http.set_write_timeout(o.io_timeout_s, 0);
     http.set_keep_alive_timeout(5);
     http.set_tcp_nodelay(true);  // small answers on a kept-alive connection: no Nagle delay
-    http.set_keep_alive_max_count(10000);  // httplib's default closes every 5th request
     impl_->routes();
 }
 
@@ -523,7 +331,11 @@ void Server::run() {
 }
 
 void Server::stop() {
-    impl_->stopping = true;
+    impl_->stopping = true;  // from here on the routes answer 503
+    if (!impl_->http.drain(impl_->options.drain_timeout_s))
+        log_line("warning", "serve: answers still in flight after " +
+                                std::to_string(impl_->options.drain_timeout_s) +
+                                " s are cut short");
     impl_->http.stop();
 }
 
