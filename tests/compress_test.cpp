@@ -14,20 +14,23 @@
 #include <random>
 #include <tuple>
 
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/safetensors.h"
 #include "compress/compress.h"
-#include "compress/half.h"
 #include "error_of.h"
 #include "eval/compare.h"
 #include "eval/eval_data.h"
+#include "eval/evaluate.h"
+#include "eval/quality_stats.h"
+#include "format/half.h"
+#include "format/safetensors.h"
 #include "infer/decoder.h"
 #include "infer/inference_model.h"
 #include "infer/matrix.h"
 #include "infer/score.h"
+#include "model/checkpoint.h"
 #include "temp_dir.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
+#include "workflows/compression.h"
 
 namespace itera {
 namespace {
@@ -423,8 +426,9 @@ TEST_F(CompressedCheckpoint, DecoderEvaluationMatchesLibTorchAndComparesModels) 
     std::ofstream(dir_.path() / "wiki.train.raw") << " = A = \n" << text;
     std::ofstream(dir_.path() / "wiki.valid.raw") << " = B = \n" << text;
     auto tok = make_byte_tokenizer();
-    auto data = prepare_eval_data(dir_.path().string(), CorpusFormat::Auto, *tok, Split::Validation,
-                                  CacheBuildOptions{}, dir_.path() / "cache");
+    auto data =
+        prepare_eval_data(Workspace::at(dir_.path()), dir_.path().string(), CorpusFormat::Auto,
+                          *tok, Split::Validation, CacheBuildOptions{}, dir_.path() / "cache");
     EvalOptions eo;
     eo.seq_len = 64;
     eo.batch_size = 4;
@@ -449,6 +453,114 @@ TEST_F(CompressedCheckpoint, DecoderEvaluationMatchesLibTorchAndComparesModels) 
     EXPECT_GT(c.kld, 0.0);
     EXPECT_LT(c.kld, 1e-2);
     EXPECT_GT(c.top1_agreement, 0.9);
+
+    // Kept per token, the figures are the ones the means were made of.
+    auto t = compare_models(*fp32, *i8, *data.stream, *tok, data.bytes, eo, 2, true);
+    const auto& pt = t.per_token;
+    ASSERT_EQ(static_cast<std::int64_t>(pt.kld.size()), t.reference.tokens);
+    double nll_a = 0, nll_b = 0, kld = 0, agree = 0;
+    for (std::size_t i = 0; i < pt.kld.size(); ++i) {
+        nll_a += pt.nll_reference[i];
+        nll_b += pt.nll_candidate[i];
+        kld += pt.kld[i];
+        agree += pt.same_top[i];
+        EXPECT_NEAR(pt.p_reference[i], std::exp(-pt.nll_reference[i]), 1e-6);
+        EXPECT_GE(pt.kld[i], -1e-6);
+    }
+    const double n = static_cast<double>(pt.kld.size());
+    EXPECT_NEAR(nll_a / n, t.reference.loss, 1e-5);
+    EXPECT_NEAR(nll_b / n, t.candidate.loss, 1e-5);
+    EXPECT_NEAR(kld / n, t.kld, 1e-6 + 1e-4 * t.kld);
+    EXPECT_DOUBLE_EQ(agree / n, t.top1_agreement);
+}
+
+TEST_F(CompressedCheckpoint, QualityStatisticsMatchASlowPerTokenReferenceInDouble) {
+    // The statistics a compression report shows, against a reference that
+    // steps two decoders token by token over the same windows and computes
+    // every per-token figure and every statistic in double.
+    std::string text;
+    for (int i = 0; i < 30; ++i)
+        text += "it was the best of times, it was the worst " + std::to_string(i) + ".\n\n";
+    std::ofstream(dir_.path() / "wiki.train.raw") << " = A = \n" << text;
+    std::ofstream(dir_.path() / "wiki.valid.raw") << " = B = \n" << text;
+    auto tok = make_byte_tokenizer();
+    auto data = prepare_eval_data(Workspace::at(dir_.path()), dir_.path().string(),
+                                  CorpusFormat::Auto, *tok, Split::Validation, CacheBuildOptions{},
+                                  dir_.path() / "cache");
+    CompressOptions o;
+    o.scheme = Scheme::Int4;
+    compress_checkpoint(source_, o, dir_.path() / "i4.safetensors");
+    auto a = InferenceModel::load(source_);
+    auto b = InferenceModel::load(dir_.path() / "i4.safetensors");
+    EvalOptions eo;
+    eo.seq_len = 48;
+    eo.batch_size = 3;
+    eo.max_tokens = 600;
+    const auto got = quality_statistics(
+        compare_models(*a, *b, *data.stream, *tok, data.bytes, eo, 1, true).per_token);
+
+    const auto et = eval_tokens(*data.stream, *tok, data.bytes, eo.max_tokens);
+    const std::int64_t n = et.targets(), T = eo.seq_len, V = config_.vocab_size;
+    std::vector<double> nll_a, nll_b, kld, dp;
+    double same = 0;
+    auto log_softmax = [&](const float* x) {
+        std::vector<double> v(x, x + V);
+        const double top = *std::max_element(v.begin(), v.end());
+        double total = 0;
+        for (double e : v) total += std::exp(e - top);
+        for (double& e : v) e = e - top - std::log(total);
+        return v;
+    };
+    for (std::int64_t w0 = 0; w0 < n; w0 += T) {
+        Decoder da(a->decode_model(), 1), db(b->decode_model(), 1);
+        for (std::int64_t pos = w0; pos < std::min(n, w0 + T); ++pos) {
+            const auto in = static_cast<std::int32_t>(et.ids[static_cast<std::size_t>(pos)]);
+            const auto target = et.ids[static_cast<std::size_t>(pos + 1)];
+            const auto la = log_softmax(da.step(&in));
+            const auto lb = log_softmax(db.step(&in));
+            double k = 0;
+            for (std::int64_t v = 0; v < V; ++v) k += std::exp(la[v]) * (la[v] - lb[v]);
+            nll_a.push_back(-la[target]);
+            nll_b.push_back(-lb[target]);
+            kld.push_back(k);
+            dp.push_back(std::exp(lb[target]) - std::exp(la[target]));
+            same += std::max_element(la.begin(), la.end()) - la.begin() ==
+                    std::max_element(lb.begin(), lb.end()) - lb.begin();
+        }
+    }
+    const double N = static_cast<double>(kld.size());
+    ASSERT_EQ(got.tokens, static_cast<std::int64_t>(kld.size()));
+    auto mean = [](const std::vector<double>& v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return s / static_cast<double>(v.size());
+    };
+    auto sample_cov = [&](const std::vector<double>& x, const std::vector<double>& y) {
+        const double mx = mean(x), my = mean(y);
+        double s = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) s += (x[i] - mx) * (y[i] - my);
+        return s / (static_cast<double>(x.size()) - 1);
+    };
+    const double ln_ratio = mean(nll_b) - mean(nll_a);
+    const double ln_unc =
+        std::sqrt((sample_cov(nll_a, nll_a) + sample_cov(nll_b, nll_b) -
+                   2 * sample_cov(nll_a, nll_b)) / N);
+    // Tolerances: the decoder keeps per-token figures in float (relative
+    // ~1e-7 each); means of a few hundred of them agree to ~1e-6.
+    EXPECT_NEAR(got.ppl_base, std::exp(mean(nll_a)), 1e-5 * got.ppl_base);
+    EXPECT_NEAR(got.ppl, std::exp(mean(nll_b)), 1e-5 * got.ppl);
+    EXPECT_NEAR(got.ln_ppl_ratio, ln_ratio, 1e-5 * std::abs(ln_ratio) + 1e-6);
+    EXPECT_NEAR(got.ln_ppl_ratio_unc, ln_unc, 1e-3 * ln_unc);
+    EXPECT_NEAR(got.kld_mean, mean(kld), 1e-4 * mean(kld) + 1e-7);
+    EXPECT_NEAR(got.kld_unc, std::sqrt(sample_cov(kld, kld) / N), 1e-3 * got.kld_unc + 1e-7);
+    std::sort(kld.begin(), kld.end());
+    // One token's KLD, summed in float over the vocabulary: absolute ~1e-6.
+    EXPECT_NEAR(got.kld.max, kld.back(), 1e-3 * kld.back() + 1e-6);
+    EXPECT_NEAR(got.dp_mean, mean(dp), 1e-6);
+    EXPECT_DOUBLE_EQ(got.same_top, same / N);
+    std::printf("int4 vs fp32 over %lld tokens: ln(PPL ratio) %.5f ± %.5f, KLD %.5f ± %.5f\n",
+                static_cast<long long>(got.tokens), got.ln_ppl_ratio, got.ln_ppl_ratio_unc,
+                got.kld_mean, got.kld_unc);
 }
 
 TEST_F(CompressedCheckpoint, TeacherForcedKlIsThePerPositionKlOfTwoDecoders) {
@@ -493,6 +605,30 @@ TEST_F(CompressedCheckpoint, TeacherForcedKlIsThePerPositionKlOfTwoDecoders) {
     const auto same = teacher_forced_kl(*a, *a, ids, 0);
     for (double k : same) EXPECT_LT(k, 1e-6);
     EXPECT_TRUE(teacher_forced_kl(*a, *b, ids, ids.size()).empty());
+}
+
+TEST_F(CompressedCheckpoint, AFailedMeasurementLeavesNoOutputFile) {
+    // The file is written and measured under a temporary name and renamed only
+    // when everything succeeded: here the held-out corpus does not exist.
+    const auto out = dir_.path() / "m-int8.safetensors";
+    MeasureRequest m;
+    m.eval_data = (dir_.path() / "no-such-corpus.txt").string();
+    CompressOptions o;
+    o.scheme = Scheme::Int8;
+    const auto e = testing::error_of(
+        [&] { compress_and_measure(Workspace::at(dir_.path()), source_, o, out, m); });
+    EXPECT_NE(e.find("no-such-corpus.txt"), std::string::npos) << e;
+    EXPECT_FALSE(std::filesystem::exists(out));
+    for (const auto& f : std::filesystem::directory_iterator(dir_.path()))
+        EXPECT_EQ(f.path().filename().string().find(".tmp-"), std::string::npos) << f.path();
+    // An existing file of that name is left as it was.
+    std::ofstream(out) << "an earlier model";
+    EXPECT_NE(testing::error_of(
+                  [&] { compress_and_measure(Workspace::at(dir_.path()), source_, o, out, m); }),
+              "");
+    std::ifstream in(out);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(text, "an earlier model");
 }
 
 }  // namespace

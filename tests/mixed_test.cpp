@@ -9,16 +9,17 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/safetensors.h"
 #include "compress/mixed.h"
+#include "format/safetensors.h"
 #include "infer/inference_model.h"
+#include "model/checkpoint.h"
 #include "model/itera_model.h"
 #include "model/tensor_names.h"
 #include "store/run_store.h"
 #include "temp_dir.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "workflows/compression.h"
 
 namespace itera {
 namespace {
@@ -51,19 +52,16 @@ TEST(Mixed, GroupsFollowTheSpecsTensors) {
         }
 }
 
-/// A sweep where int8 costs 0.01 per group and int4 a group-specific amount.
+/// A sweep where int8 costs 0.01 nats of KLD (and loss) per group and int4 a
+/// group-specific amount.
 SensitivitySweep synthetic_sweep(const ModelConfig& config) {
     SensitivitySweep s;
     int i = 0;
     for (const auto& g : tensor_groups(config)) {
         const std::int64_t fp32 = g.weights * 4;
-        s.entries.push_back({g.name, {Scheme::Int8, 64, false}, fp32 / 4 + 64, fp32, 0.01, 0.001});
-        s.entries.push_back({g.name,
-                             {Scheme::Int4, 64, false},
-                             fp32 / 8 + 64,
-                             fp32,
-                             0.02 + 0.05 * (i++ % 3),
-                             0.01});
+        s.entries.push_back({g.name, {Scheme::Int8, 64, false}, fp32 / 4 + 64, fp32, 0.01, 0.01});
+        const double int4 = 0.02 + 0.05 * (i++ % 3);
+        s.entries.push_back({g.name, {Scheme::Int4, 64, false}, fp32 / 8 + 64, fp32, int4, int4});
     }
     return s;
 }
@@ -78,20 +76,22 @@ TEST(Mixed, PlannerMeetsTheTargetWithTheCheapestLossPerByte) {
     // must not pay for int4 where int8 suffices.
     const auto plan = plan_mixed(sweep, config, file, MixedTarget{fixed + fp32 / 2, {}});
     EXPECT_LE(plan.predicted_bytes, fixed + fp32 / 2);
-    double sum = 0;
+    double sum = 0, kld = 0;
     for (const auto& c : plan.choices) {
         sum += c.delta_loss;
+        kld += c.kld;
         EXPECT_NE(c.settings.scheme, Scheme::Int4) << c.group << ": int8 meets the target";
     }
     EXPECT_NEAR(plan.predicted_delta_loss, sum, 1e-12);
+    EXPECT_NEAR(plan.predicted_kld, kld, 1e-12);
     // A tighter target takes int4 first where it costs least (the 0.02 groups).
     const auto tight = plan_mixed(sweep, config, file, MixedTarget{fixed + fp32 / 5, {}});
     EXPECT_LE(tight.predicted_bytes, fixed + fp32 / 5);
     for (const auto& c : tight.choices)
         if (c.settings.scheme == Scheme::Int4) {
-            EXPECT_LT(c.delta_loss, 0.12) << c.group;
+            EXPECT_LT(c.kld, 0.12) << c.group;
         }
-    EXPECT_GT(tight.predicted_delta_loss, plan.predicted_delta_loss);
+    EXPECT_GT(tight.predicted_kld, plan.predicted_kld);
     // Every tensor of the plan is in the options, with its group's scheme.
     for (const auto& g : tensor_groups(config))
         for (const auto& t : g.tensors) EXPECT_TRUE(tight.options.per_tensor.count(t)) << t;
@@ -108,7 +108,7 @@ TEST(Mixed, PlannerMeetsTheTargetWithTheCheapestLossPerByte) {
         const std::int64_t budget = fp32 / 5;
         for (const auto& c : tight.choices)
             for (const auto& e : sweep.entries)
-                if (e.group == c.group && e.bytes > c.bytes && e.delta_loss < c.delta_loss) {
+                if (e.group == c.group && e.bytes > c.bytes && e.kld < c.kld) {
                     EXPECT_GT(used + e.bytes - c.bytes, budget) << c.group << " could be upgraded";
                 }
     }
@@ -119,6 +119,16 @@ TEST(Mixed, PlannerMeetsTheTargetWithTheCheapestLossPerByte) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("smallest plan"), std::string::npos) << e.what();
     }
+    // A KLD bound: the smallest plan under it, and no further step stays under it.
+    const auto bound = plan_mixed(sweep, config, file, MixedTarget{{}, {}, 0.05});
+    EXPECT_LE(bound.predicted_kld, 0.05 + 1e-12);
+    EXPECT_LT(bound.predicted_bytes, file);
+    for (const auto& c : bound.choices)
+        for (const auto& e : sweep.entries)
+            if (e.group == c.group && e.bytes < c.bytes) {
+                EXPECT_GT(bound.predicted_kld + e.kld - c.kld, 0.05) << c.group << " could shrink";
+            }
+    EXPECT_THROW(plan_mixed(sweep, config, file, MixedTarget{{}, {}, 0.0}), Error);
     EXPECT_THROW(plan_mixed(sweep, config, file, MixedTarget{}), Error);
     EXPECT_THROW(plan_mixed(sweep, config, file, MixedTarget{fixed + fp32, 4.0}), Error);
 }
@@ -185,13 +195,13 @@ TEST_F(MixedCheckpoint, FilesHoldASchemePerTensorAndLoad) {
 }
 
 TEST_F(MixedCheckpoint, SweepMeasuresEveryGroupStoresItAndIsReused) {
-    SweepOptions o;
+    SweepSettings o;
     o.candidates = {{Scheme::Int8, 64, false}, {Scheme::Int4, 32, false}};
     o.calibration_tokens = 512;
-    o.data = dir_.path().string();
-    o.db = dir_.path() / "runs.sqlite";
+    const auto data = dir_.path().string();
+    const auto ws = Workspace::at(dir_.path());
     o.threads = 2;
-    const auto sweep = sweep_sensitivity(source_, o);
+    const auto sweep = sweep_sensitivity(ws, source_, o, data);
     const auto groups = tensor_groups(config_);
     ASSERT_EQ(sweep.entries.size(), groups.size() * 2);
     EXPECT_GE(sweep.tokens, 256);
@@ -206,8 +216,8 @@ TEST_F(MixedCheckpoint, SweepMeasuresEveryGroupStoresItAndIsReused) {
     std::printf("sweep: %zu measurements on %lld tokens, sum |dloss| int8 %.2e, int4 %.2e\n",
                 sweep.entries.size(), static_cast<long long>(sweep.tokens), int8_loss, int4_loss);
     {
-        RunStore store(o.db);
-        const auto again = sweep_sensitivity(source_, o);  // reused: same numbers
+        RunStore store(ws.db_path);
+        const auto again = sweep_sensitivity(ws, source_, o, data);  // reused: same numbers
         ASSERT_EQ(again.entries.size(), sweep.entries.size());
         EXPECT_EQ(again.entries[3].delta_loss, sweep.entries[3].delta_loss);
     }
@@ -224,11 +234,52 @@ TEST_F(MixedCheckpoint, SweepMeasuresEveryGroupStoresItAndIsReused) {
     EXPECT_LE(checked.file_bytes, file_bytes / 3);
     EXPECT_EQ(static_cast<std::int64_t>(compress_checkpoint(source_, checked.options, out).bytes),
               checked.file_bytes);
-    const auto report =
-        nlohmann::json::parse(mixed_report_json(plan, sweep, MixedTarget{file_bytes / 3, {}}));
-    EXPECT_EQ(report["plan"].size(), groups.size());
-    EXPECT_NEAR(report["predicted_delta_ppl_pct"].get<double>(),
-                100 * std::expm1(plan.predicted_delta_loss), 1e-9);
+    const auto report = mixed_plan_report(plan, sweep, MixedTarget{file_bytes / 3, {}});
+    EXPECT_EQ(report.plan.size(), groups.size());
+    EXPECT_EQ(report.target_bytes, file_bytes / 3);
+    EXPECT_NEAR(report.predicted_delta_ppl_pct, 100 * std::expm1(plan.predicted_delta_loss), 1e-9);
+    EXPECT_NEAR(report.predicted_kld, plan.predicted_kld, 1e-12);
+}
+
+TEST_F(MixedCheckpoint, WhereUniformInt8FitsTheWrittenModelIsNoLargerAndNoWorse) {
+    // The target is uniform int8's own file size: int8 meets it, so whatever
+    // is written (the plan or a uniform scheme) is no larger than int8 and
+    // diverges no more from FP32 on the calibration text than int8 does.
+    CompressOptions i8;
+    i8.scheme = Scheme::Int8;
+    const auto int8_bytes = static_cast<std::int64_t>(
+        compress_checkpoint(source_, i8, dir_.path() / "int8.safetensors").bytes);
+    SweepSettings sweep;
+    sweep.candidates = {{Scheme::Int8, 64, false}, {Scheme::Int4, 64, false}};
+    sweep.calibration_tokens = 512;
+    sweep.max_calibration_tokens = 1024;
+    sweep.threads = 2;
+    MeasureRequest m;
+    m.eval_data = dir_.path().string();
+    m.max_tokens = 1024;
+    m.threads = 2;
+    const auto out = dir_.path() / "mixed.safetensors";
+    const auto r =
+        compress_mixed_and_measure(Workspace::at(dir_.path()), source_, MixedTarget{int8_bytes, {}},
+                                   sweep, dir_.path().string(), out, m);
+    EXPECT_LE(static_cast<std::int64_t>(std::filesystem::file_size(out)), int8_bytes);
+    ASSERT_TRUE(r.report.mixed.has_value());
+    const auto& plan = *r.report.mixed;
+    const MixedPlanReport::Candidate *chosen = nullptr, *int8 = nullptr;
+    for (const auto& c : plan.candidates) {
+        if (c.name == plan.chosen) chosen = &c;
+        if (c.name == "int8") int8 = &c;
+    }
+    ASSERT_NE(chosen, nullptr) << plan.chosen;
+    ASSERT_NE(int8, nullptr);
+    EXPECT_TRUE(int8->meets_target);
+    EXPECT_TRUE(chosen->meets_target);
+    EXPECT_LE(chosen->bytes, int8_bytes);
+    EXPECT_LE(chosen->kld, int8->kld);
+    EXPECT_FALSE(plan.reason.empty());
+    std::printf("target %lld bytes: chose %s (%lld bytes, KLD %.3e) over int8 (KLD %.3e)\n",
+                static_cast<long long>(int8_bytes), plan.chosen.c_str(),
+                static_cast<long long>(chosen->bytes), chosen->kld, int8->kld);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "model/config.h"
@@ -140,7 +141,47 @@ struct Fixture {
             r.run_id = a;
             r.source_path = best.string();
             r.method = method;
-            r.settings = j.dump();
+            r.report = CompressionReport::from_json(j.dump());
+            if (method == "int8") {  // measured with the statistics and paired timings
+                QualityStats st;
+                st.tokens = 5120;
+                st.ppl_base = 5.5;
+                st.ppl = 5.51375;
+                st.ln_ppl_ratio = std::log1p(0.0025);
+                st.ln_ppl_ratio_unc = 0.0009;
+                st.kld_mean = 0.005;
+                st.kld_unc = 0.0002;
+                st.kld = {0,     0.0001, 0.0003, 0.0005, 0.001, 0.003,
+                          0.006, 0.011,  0.016,  0.03,   0.06,  0.09};
+                st.dp_mean = -0.0004;
+                st.dp_unc = 0.0001;
+                st.dp_rms = 0.008;
+                st.dp = {-0.09, -0.03, -0.012, -0.008, -0.003, 0,
+                         0.002, 0.007, 0.011,  0.025,  0.06,   0.08};
+                st.same_top = 0.9875;
+                st.same_top_unc = 0.0016;
+                r.report.statistics = st;
+                PairedSpeedReport sp;
+                sp.threads = 1;
+                sp.pairs = 5;
+                sp.decode_tokens = 512;
+                sp.prompt_tokens = 512;
+                sp.batch = 8;
+                sp.batch_tokens = 64;
+                auto rate = [](std::vector<double> a, std::vector<double> b) {
+                    PairedRate x;
+                    x.a = std::move(a);
+                    x.b = std::move(b);
+                    x.summarise();
+                    return x;
+                };
+                sp.decode = rate({5000, 4800, 5100, 4900, 5050}, {5600, 5500, 5650, 5400, 5700});
+                sp.prefill =
+                    rate({20000, 19000, 21000, 20500, 19800}, {19000, 18500, 19900, 19400, 18800});
+                sp.batched =
+                    rate({30000, 29000, 31000, 30500, 29800}, {36000, 35500, 37000, 36100, 35800});
+                r.report.paired = sp;
+            }
             r.path = path.string();
             r.bytes = bytes;
             r.sha256 = std::string(64, 'c');
@@ -175,6 +216,29 @@ struct Fixture {
                    {"bytes", 120},
                    {"predicted_delta_loss", 0.006}}}},
                 {"predicted_bytes", 440},
+                {"predicted_kld", 0.018},
+                {"noise_floor", 0.0004},
+                {"above_noise", 0.95},
+                {"plan_candidates",
+                 {{{"name", "plan"},
+                   {"bytes", 450},
+                   {"kld", 0.019},
+                   {"kld_unc", 0.001},
+                   {"meets_target", true}},
+                  {{"name", "int8"},
+                   {"bytes", 600},
+                   {"kld", 0.005},
+                   {"kld_unc", 0.0003},
+                   {"meets_target", false}},
+                  {{"name", "int4"},
+                   {"bytes", 350},
+                   {"kld", 0.07},
+                   {"kld_unc", 0.003},
+                   {"meets_target", true}}}},
+                {"chosen", "plan"},
+                {"reason",
+                 "the plan meets the target with the least divergence among the "
+                 "candidates measured on the calibration text"},
                 {"predicted_delta_ppl_pct", 1.005},
                 {"calibration",
                  {{"data", "tiny-stories-sample"}, {"split", "train"}, {"tokens", 8192}}}};
@@ -182,7 +246,7 @@ struct Fixture {
             r.run_id = a;
             r.source_path = best.string();
             r.method = "mixed";
-            r.settings = j.dump();
+            r.report = CompressionReport::from_json(j.dump());
             r.path = mixed.string();
             r.bytes = 450;
             r.sha256 = std::string(64, 'd');
@@ -234,7 +298,9 @@ struct Fixture {
 std::string normalised(std::string text, const std::filesystem::path& tmp) {
     for (auto at = text.find(tmp.string()); at != std::string::npos; at = text.find(tmp.string()))
         text.replace(at, tmp.string().size(), "$TMP");
-    return text;
+    // Run folders are named by the store's random id.
+    static const std::regex store_folder("/runs/[0-9a-f]{8}/");
+    return std::regex_replace(text, store_folder, "/runs/<store>/");
 }
 
 void expect_golden(const std::string& name, const std::string& text) {

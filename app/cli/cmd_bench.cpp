@@ -15,10 +15,12 @@
 #include "commands.h"
 #include "data/tokenize_bench.h"
 #include "infer/decode_bench.h"
+#include "infer/paired_timing.h"
 #include "train/train_bench.h"
 #include "train/train_settings.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
+#include "util/threads.h"
 
 namespace itera::cli {
 namespace {
@@ -53,6 +55,14 @@ threads, `--batch` streams on one thread, and the prefill of a prompt; each is
 the median of --repeats runs. Also prints the active weights a token reads and
 the process's peak RSS.
 
+  itera bench decode A --vs B [--pairs 7] [--tokens 1024] [--prompt-tokens 512]
+                     [--batch 8] [--threads N] [--json]
+
+With --vs, two checkpoints are timed interleaved in one measurement: after a
+warm-up, --pairs pairs of runs in alternating order (A B, B A, ...) with the
+same prompts and threads; each speed ratio B/A is the median of the pair
+ratios, printed with its min and max and both medians.
+
   itera bench serve CHECKPOINT [--clients 1,8,32] [--seconds 20] ...
 
 `serve` load-tests the HTTP server (see itera bench serve --help).
@@ -62,6 +72,7 @@ Examples:
   itera bench tokenize --size-mb 1024
   itera bench decode run.safetensors
   itera bench decode --preset quality --vocab-size 4096 --json
+  itera bench decode run:1 --vs m-int8.safetensors
 )";
 
 int train(Args& a) {
@@ -148,6 +159,7 @@ int tokenize(Args& a) {
     TokenizeBenchOptions o;
     o.corpus_bytes = static_cast<std::uint64_t>(a.integer_or("size-mb", 1024, 1, 1 << 20)) << 20;
     o.source = a.text_or("source", "moby-dick");
+    o.workspace = Workspace::standard();
     o.vocab_size = static_cast<std::int32_t>(a.integer_or("vocab-size", 4096, 300, 1 << 20));
     o.thread_counts = thread_list(a.text_or("threads", "1,2"));
     const bool keep = a.flag("keep");
@@ -206,6 +218,63 @@ int tokenize(Args& a) {
     return 0;
 }
 
+// A against B, timed interleaved in one measurement (infer/paired_timing.h).
+int decode_versus(const std::string& first, const std::string& second, const DecodeBenchOptions& d,
+                  int pairs, const std::optional<std::string>& db, bool json_out) {
+    const auto a = InferenceModel::load(resolve_checkpoint(first, db));
+    const auto b = InferenceModel::load(resolve_checkpoint(second, db));
+    PairedTimingOptions o;
+    o.pairs = pairs;
+    o.threads = set_thread_count(d.threads);
+    o.decode_tokens = d.decode_tokens;
+    o.prompt_tokens = d.prompt_tokens;
+    o.batch = d.batch;
+    o.batch_tokens = std::max<std::int64_t>(1, d.decode_tokens / d.batch);
+    o.progress = [&](int pair, int n) {
+        if (!json_out) std::fprintf(stderr, "\r\033[Kpair %d of %d ...", pair + 1, n);
+    };
+    const auto t = time_pair(*a, *b, o);
+    if (!json_out) std::fprintf(stderr, "\r\033[K");
+    auto rate = [](const PairedRate& r) {
+        return nlohmann::json{{"a", r.a},
+                              {"b", r.b},
+                              {"a_median", r.a_median},
+                              {"b_median", r.b_median},
+                              {"ratio_median", r.ratio_median},
+                              {"ratio_min", r.ratio_min},
+                              {"ratio_max", r.ratio_max}};
+    };
+    if (json_out) {
+        std::cout << nlohmann::json{{"a", first},
+                                    {"b", second},
+                                    {"threads", o.threads},
+                                    {"pairs", o.pairs},
+                                    {"decode_tokens", o.decode_tokens},
+                                    {"prompt_tokens", o.prompt_tokens},
+                                    {"batch", o.batch},
+                                    {"batch_tokens", o.batch_tokens},
+                                    {"decode", rate(t.decode)},
+                                    {"prefill", rate(t.prefill)},
+                                    {"batched", rate(t.batched)}}
+                         .dump(2)
+                  << "\n";
+        return 0;
+    }
+    std::printf("A %s\nB %s\n", first.c_str(), second.c_str());
+    std::printf(
+        "%d pairs after a warm-up, in alternating order, %d thread(s); ratio = B/A, the "
+        "median of the pair ratios [min - max]\n\n",
+        o.pairs, o.threads);
+    auto row = [](const std::string& what, const PairedRate& r) {
+        std::printf("%-26s A %9.0f tok/s   B %9.0f tok/s   %.3fx [%.3f - %.3f]\n", what.c_str(),
+                    r.a_median, r.b_median, r.ratio_median, r.ratio_min, r.ratio_max);
+    };
+    row("decode, " + std::to_string(o.decode_tokens) + " tokens", t.decode);
+    row("prefill, " + std::to_string(o.prompt_tokens) + "-token prompt", t.prefill);
+    row("batched, " + std::to_string(o.batch) + " x " + std::to_string(o.batch_tokens), t.batched);
+    return 0;
+}
+
 int decode(Args& a) {
     DecodeBenchOptions o;
     const auto& pos = a.positional();
@@ -217,11 +286,17 @@ int decode(Args& a) {
     o.batch = a.integer_or("batch", 8, 1, 4096);
     o.threads = static_cast<int>(a.integer_or("threads", 0, 0, 4096));
     o.repeats = static_cast<int>(a.integer_or("repeats", 3, 1, 1000));
+    const auto vs = a.text("vs");
+    const auto pairs = static_cast<int>(a.integer_or("pairs", 7, 5, 1000));
     const auto db = a.text("db");
     const bool json_out = a.flag("json");
     a.finish();
     if (!pos.empty() && (preset || vocab))
         throw Error("bench decode: give a checkpoint or --preset/--vocab-size, not both");
+    if (vs) {
+        if (pos.size() != 1) throw Error("bench decode --vs B compares one checkpoint A with B");
+        return decode_versus(pos[0], *vs, o, pairs, db, json_out);
+    }
     std::shared_ptr<const InferenceModel> model;
     std::string what;
     if (!pos.empty()) {

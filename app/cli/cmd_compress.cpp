@@ -11,29 +11,36 @@
 #include <map>
 
 #include "args.h"
-#include "checkpoint/safetensors.h"
 #include "checkpoint_arg.h"
 #include "commands.h"
 #include "compress/compress.h"
-#include "compress/measure.h"
 #include "compress/mixed.h"
+#include "eval/quality_stats.h"
+#include "format/safetensors.h"
 #include "progress.h"
 #include "util/error.h"
 #include "util/threads.h"
+#include "workflows/compression.h"
 
 namespace itera::cli {
 namespace {
 
 constexpr const char* kCompressUsage =
     R"(usage: itera compress CHECKPOINT --method f16|bf16|int8|int4|nf4 --out FILE [options]
-       itera compress CHECKPOINT --method mixed --target-size 2MB|--target-bpw 5 --out FILE
+       itera compress CHECKPOINT --method mixed --target-size 2MB|--target-bpw 5|--target-kld 0.01
+                      --out FILE
 
 Writes a compressed copy of an FP32 checkpoint (a .safetensors file, or run:ID
 for a stored run's best checkpoint) and measures what it cost against the
-source, on held-out text: sizes on disk, bits per weight, perplexity and its
-change, mean KL divergence of the next-token distributions, how often the most
-likely token agrees, each quantized tensor's error, and decode speed of both.
-The report is kept in the run store.
+source, on held-out text, with the statistics of llama.cpp's perplexity
+--kl-divergence: both perplexities and ln(PPL ratio) with its uncertainty (a
+change whose 95 % interval contains 0 is reported "within noise"), the KL
+divergence's mean ± uncertainty and percentiles, the change of the correct
+token's probability, and how often the most likely token agrees. Speeds: both
+models timed interleaved (after a warm-up, pairs of runs in alternating order;
+the ratio is the median of the pair ratios, with its min and max). The file is
+written under a temporary name and only renamed to --out once measured. The
+report is kept in the run store.
 
 Every Linear weight is compressed: the embedding / tied head, in_proj, x_proj,
 dt_proj, out_proj, the router and the FFN / expert w1 and w2. LayerNorms,
@@ -43,7 +50,7 @@ compounds their errors over every step).
 Options:
   --method M             f16, bf16, int8 (per-row symmetric, FP32 scales), int4 (groups of
                          columns, F16 scale + zero per group) or nf4 (NormalFloat code book,
-                         F16 absmax per group)
+                         F16 absmax per group); fp16, q8 and q4 name f16, int8 and int4
   --group-size G         int4 / nf4: columns per group (64; 32, 128, ... a multiple of 16)
   --symmetric            int4: w = (q - 8) · scale, no zero point
   --out FILE             the compressed .safetensors
@@ -51,18 +58,25 @@ Options:
                          e.g. --keep-float dt_proj --keep-float router
 Mixed precision (--method mixed): each group of tensors (the embedding, each layer's
 in/x/dt/out projection, each expert, router and FFN) is quantized alone to each
-candidate and its loss change measured on calibration text (the training split of
-the same corpus); the sweep is kept in the run store and reused. The plan then picks
-a scheme per group meeting the target with the least predicted loss increase, and
-the result is built and measured like any other method.
+candidate and its mean KL divergence from the source measured on calibration text
+(the training split of the same corpus), with more text while the effects do not
+stand above their noise; the sweep is kept in the run store and reused. The plan
+picks a scheme per group meeting the target with the least predicted divergence.
+The plan and every uniform candidate that meets the target are then measured on
+the calibration text and the better one is written (a plan is never kept when a
+uniform scheme beats it), and the result is measured like any other method.
   --target-size S        the file size to reach (e.g. 2MB, 900KB)
   --target-bpw B         or bits per quantizable weight, scales included (e.g. 5)
+  --target-kld K         or the smallest file whose measured mean KLD stays under K
   --candidates LIST      schemes to choose from (default int8,int4; f16, bf16, nf4 too)
-  --calibration-tokens N tokens of calibration text per measurement (default 8192)
+  --calibration-tokens N calibration tokens to start from (default 8192)
+  --max-calibration-tokens N
+                         doubled up to this while the effects are below their noise (32768)
 
   --eval CORPUS          held-out text (default: the source run's corpus, else moby-dick)
   --max-tokens N         evaluate at most N tokens (default 65536)
   --no-eval              sizes and tensor errors only
+  --timing-pairs N       interleaved pairs per speed comparison (default 5, at least 5)
   --threads N            (all cores)   --db PATH   --json
 
 Examples:
@@ -106,11 +120,18 @@ int compress_command(const std::vector<std::string>& args) {
     MixedTarget target;
     if (auto s = a.text("target-size")) target.bytes = parse_size(*s);
     target.bits_per_weight = a.real("target-bpw", 1.0, 32.0);
+    target.kld = a.real("target-kld", 1e-9, 100.0);
     const auto candidates = a.text_or("candidates", "int8,int4");
     const auto calibration_tokens = a.integer_or("calibration-tokens", 8192, 256, 1 << 24);
-    if (mixed != (target.bytes || target.bits_per_weight))
-        throw Error(mixed ? "--method mixed needs --target-size or --target-bpw"
-                          : "--target-size and --target-bpw apply to --method mixed");
+    const auto max_calibration_tokens =
+        a.integer_or("max-calibration-tokens", std::max<std::int64_t>(32768, calibration_tokens),
+                     calibration_tokens, 1 << 24);
+    const int targets = int(target.bytes.has_value()) + int(target.bits_per_weight.has_value()) +
+                        int(target.kld.has_value());
+    if (mixed ? targets != 1 : targets != 0)
+        throw Error(mixed ? "--method mixed needs --target-size or --target-bpw (or --target-kld), "
+                            "exactly one"
+                          : "--target-size, --target-bpw and --target-kld apply to --method mixed");
     const std::filesystem::path out = a.required("out");
     o.keep_float = a.texts("keep-float");
     o.group_size = a.integer_or("group-size", 64, 16, 4096);
@@ -121,6 +142,7 @@ int compress_command(const std::vector<std::string>& args) {
     const auto data = a.text("eval");
     const bool no_eval = a.flag("no-eval");
     const auto max_tokens = a.integer_or("max-tokens", 65536, 1, INT64_MAX);
+    const auto timing_pairs = a.integer_or("timing-pairs", 5, 5, 1000);
     const int threads = set_thread_count(static_cast<int>(a.integer_or("threads", 0, 0, 4096)));
     const auto db = a.text("db");
     const bool json_out = a.flag("json");
@@ -130,15 +152,16 @@ int compress_command(const std::vector<std::string>& args) {
     if (std::filesystem::exists(out) && std::filesystem::equivalent(out, source))
         throw Error("--out is the source checkpoint itself");
 
-    MeasureOptions m;
+    const auto ws = workspace_of(db);
+    MeasureRequest m;
     m.evaluate = !no_eval;
     m.eval_data = data;
     m.max_tokens = max_tokens;
     m.threads = threads;
-    if (db) m.db = *db;
+    m.timing_pairs = static_cast<int>(timing_pairs);
     if (!json_out) m.progress = phase_progress;
     if (mixed) {
-        SweepOptions so;
+        SweepSettings so;
         so.candidates.clear();
         std::size_t start = 0;
         while (start <= candidates.size()) {
@@ -149,13 +172,13 @@ int compress_command(const std::vector<std::string>& args) {
             start = end + 1;
         }
         so.calibration_tokens = calibration_tokens;
-        so.data = data;
+        so.max_calibration_tokens = max_calibration_tokens;
         so.threads = threads;
-        if (db) so.db = *db;
         so.progress = m.progress;
-        return print_report(compress_mixed_and_measure(source, target, so, out, m), out, json_out);
+        return print_report(compress_mixed_and_measure(ws, source, target, so, data, out, m), out,
+                            json_out);
     }
-    return print_report(compress_and_measure(source, o, out, m), out, json_out);
+    return print_report(compress_and_measure(ws, source, o, out, m), out, json_out);
 }
 
 static int print_report(const MeasuredCompression& measured, const std::filesystem::path& out,
@@ -165,39 +188,63 @@ static int print_report(const MeasuredCompression& measured, const std::filesyst
         std::fprintf(stderr, "itera: the report was not stored: %s\n",
                      measured.store_error.c_str());
     const auto& cr = measured.result;
-    const auto j = nlohmann::json::parse(measured.report);
-    const double ratio = j["ratio"].get<double>();
-
+    const auto& r = measured.report;
     if (json_out) {
-        std::cout << j.dump(2) << "\n";
+        std::cout << nlohmann::json::parse(r.to_json()).dump(2) << "\n";
         return 0;
     }
-    std::printf("%-6s %10s %7s %6s %9s %8s %9s %7s %9s %9s\n", "method", "size", "ratio", "bpw",
-                "PPL", "dPPL", "KLD", "top-1", "tok/s", "prefill");
-    const bool ev = j.contains("perplexity");
-    std::printf(
-        "%-6s %10s %6.2fx %6.2f %9s %8s %9s %7s %9.0f %9.0f\n", "f32",
-        mb(double(cr.source_bytes)).c_str(), 1.0, 32.0,
-        ev ? std::to_string(j["source_perplexity"].get<double>()).substr(0, 7).c_str() : "-", "-",
-        "-", "-", j["source_decode_tokens_per_s"].get<double>(),
-        j["source_prefill_tokens_per_s"].get<double>());
-    char ppl[32] = "-", dppl[32] = "-", kld[32] = "-", top1[32] = "-";
-    if (ev) {
-        std::snprintf(ppl, sizeof ppl, "%.3f", j["perplexity"].get<double>());
-        std::snprintf(dppl, sizeof dppl, "%+.3f%%", j["delta_ppl_pct"].get<double>());
-        std::snprintf(kld, sizeof kld, "%.5f", j["kld"].get<double>());
-        std::snprintf(top1, sizeof top1, "%.2f%%", 100.0 * j["top1_agreement"].get<double>());
+    std::printf("%-6s %10s %7s %6s %9s %30s %9s %7s\n", "method", "size", "ratio", "bpw", "PPL",
+                "dPPL (95 % interval)", "KLD", "top-1");
+    const auto& q = r.quality;
+    const auto& st = r.statistics;
+    char src_ppl[32] = "-";
+    if (q) std::snprintf(src_ppl, sizeof src_ppl, "%.3f", q->source_perplexity);
+    std::printf("%-6s %10s %6.2fx %6.2f %9s %30s %9s %7s\n", "f32",
+                mb(double(r.source_bytes)).c_str(), 1.0, 32.0, src_ppl, "-", "-", "-");
+    char ppl[32] = "-", kld[32] = "-", top1[32] = "-";
+    std::string dppl = "-";
+    if (q) {
+        std::snprintf(ppl, sizeof ppl, "%.3f", q->perplexity);
+        std::snprintf(kld, sizeof kld, "%.5f", q->kld);
+        std::snprintf(top1, sizeof top1, "%.2f%%", 100.0 * q->top1_agreement);
+        dppl = st ? delta_ppl_text(*st) : std::to_string(q->delta_ppl_pct) + " %";
     }
-    std::printf("%-6s %10s %6.2fx %6.2f %9s %8s %9s %7s %9.0f %9.0f\n",
-                j["method"].get<std::string>().c_str(), mb(double(cr.bytes)).c_str(), ratio,
-                cr.bits_per_weight, ppl, dppl, kld, top1, j["decode_tokens_per_s"].get<double>(),
-                j["prefill_tokens_per_s"].get<double>());
-    if (ev)
+    std::printf("%-6s %10s %6.2fx %6.2f %9s %30s %9s %7s\n", r.method.c_str(),
+                mb(double(r.bytes)).c_str(), r.ratio, r.bpw.value_or(32.0), ppl, dppl.c_str(), kld,
+                top1);
+    if (st && r.eval) {
+        std::printf("\nheld-out text: %s validation, %lld tokens\n", r.eval->data.c_str(),
+                    static_cast<long long>(st->tokens));
+        std::printf("  ln(PPL/PPL_fp32) %+.6f ± %.6f\n", st->ln_ppl_ratio, st->ln_ppl_ratio_unc);
         std::printf(
-            "\nheld-out text: %s validation, %lld tokens; tok/s: single stream, 1 thread (prefill: "
-            "512-token prompt)\n",
-            j["eval"]["data"].get<std::string>().c_str(),
-            static_cast<long long>(j["eval"]["tokens"].get<std::int64_t>()));
+            "  KLD  mean %.6f ± %.6f  median %.6f  p90 %.6f  p95 %.6f  p99 %.6f  p99.9 %.6f  "
+            "max %.6f\n",
+            st->kld_mean, st->kld_unc, st->kld.median, st->kld.p90, st->kld.p95, st->kld.p99,
+            st->kld.p999, st->kld.max);
+        std::printf(
+            "  dp   mean %+.6f ± %.6f  RMS %.6f  p1 %+.5f  p5 %+.5f  median %+.6f  p95 %+.5f  "
+            "p99 %+.5f\n",
+            st->dp_mean, st->dp_unc, st->dp_rms, st->dp.p1, st->dp.p5, st->dp.median, st->dp.p95,
+            st->dp.p99);
+        std::printf("  same top-1 %.3f%% ± %.3f%%\n", 100 * st->same_top, 100 * st->same_top_unc);
+    }
+    if (const auto& p = r.paired) {
+        std::printf(
+            "\nspeed: %d pairs after a warm-up, both models in turn, %d thread; "
+            "ratio = median of the pair ratios [min - max]\n",
+            p->pairs, p->threads);
+        auto row = [&](const char* what, const PairedRate& pr) {
+            if (pr.a.empty()) return;
+            std::printf("  %-24s fp32 %9.0f tok/s   %-6s %9.0f tok/s   %.2fx [%.2f - %.2f]\n", what,
+                        pr.a_median, r.method.c_str(), pr.b_median, pr.ratio_median, pr.ratio_min,
+                        pr.ratio_max);
+        };
+        row(("decode " + std::to_string(p->decode_tokens) + " tokens").c_str(), p->decode);
+        row(("prefill " + std::to_string(p->prompt_tokens) + " tokens").c_str(), p->prefill);
+        row(("batched " + std::to_string(p->batch) + " x " + std::to_string(p->batch_tokens))
+                .c_str(),
+            p->batched);
+    }
     std::printf("\n%-44s %-14s %-6s %10s %9s %8s\n", "tensor", "shape", "scheme", "bytes",
                 "rel RMS", "SQNR dB");
     for (const auto& t : cr.tensors) {
@@ -208,22 +255,28 @@ static int print_report(const MeasuredCompression& measured, const std::filesyst
                     t.error.rel_rms, t.error.sqnr_db);
     }
     std::printf("(other tensors kept in FP32)\n");
-    if (j.contains("plan")) {
-        std::printf("\nmixed-precision plan (calibration: %lld tokens of %s, training split)\n",
-                    static_cast<long long>(j["calibration"]["tokens"].get<std::int64_t>()),
-                    j["calibration"]["data"].get<std::string>().c_str());
-        std::printf("%-28s %-6s %10s %12s\n", "group", "scheme", "bytes", "pred. dloss");
-        for (const auto& c : j["plan"])
-            std::printf("%-28s %-6s %10s %12.5f\n", c["group"].get<std::string>().c_str(),
-                        c["scheme"].get<std::string>().c_str(),
-                        with_commas(c["bytes"].get<long long>()).c_str(),
-                        c["predicted_delta_loss"].get<double>());
-        std::printf("predicted: %s, dPPL %+.3f%%", mb(j["predicted_bytes"].get<double>()).c_str(),
-                    j["predicted_delta_ppl_pct"].get<double>());
-        if (j.contains("delta_ppl_pct"))
-            std::printf("; measured: %s, dPPL %+.3f%% (held-out)", mb(double(cr.bytes)).c_str(),
-                        j["delta_ppl_pct"].get<double>());
-        std::printf("\n");
+    if (r.mixed) {
+        const auto& plan = *r.mixed;
+        std::printf(
+            "\nmixed-precision plan (calibration: %lld tokens of %s, training split; noise "
+            "floor %.6f, %.0f%% of the effects above twice their noise)\n",
+            static_cast<long long>(plan.calibration_tokens), plan.calibration_data.c_str(),
+            plan.noise_floor, 100 * plan.above_noise);
+        std::printf("%-28s %-6s %10s %12s\n", "group", "scheme", "bytes", "KLD");
+        for (const auto& c : plan.plan)
+            std::printf("%-28s %-6s %10s %12.6f\n", c.group.c_str(), c.scheme.c_str(),
+                        with_commas(static_cast<long long>(c.bytes)).c_str(), c.kld);
+        std::printf("predicted: %s, mean KLD %.6f\n", mb(double(plan.predicted_bytes)).c_str(),
+                    plan.predicted_kld);
+        if (!plan.candidates.empty()) {
+            std::printf("\n%-8s %12s %22s %s\n", "candidate", "bytes", "KLD (calibration)",
+                        "meets the target");
+            for (const auto& c : plan.candidates)
+                std::printf("%-8s %12s %12.6f ± %.6f %s\n", c.name.c_str(),
+                            with_commas(static_cast<long long>(c.bytes)).c_str(), c.kld, c.kld_unc,
+                            c.meets_target ? "yes" : "no");
+            std::printf("chosen: %s: %s\n", plan.chosen.c_str(), plan.reason.c_str());
+        }
     }
     std::printf("written %s\n", out.string().c_str());
     return 0;

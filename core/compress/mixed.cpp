@@ -7,14 +7,9 @@
 #include <cmath>
 #include <limits>
 
-#include "compress/data_spec.h"
 #include "eval/compare.h"
-#include "eval/eval_data.h"
-#include "infer/inference_model.h"
 #include "model/tensor_names.h"
-#include "store/run_store.h"
 #include "util/error.h"
-#include "util/sha256.h"
 #include "util/threads.h"
 
 namespace itera {
@@ -43,7 +38,7 @@ QuantSettings settings_from(const nlohmann::json& j) {
             j.at("symmetric").get<bool>()};
 }
 
-nlohmann::json sweep_json(const SensitivitySweep& s) {
+nlohmann::json sweep_json_of(const SensitivitySweep& s) {
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& e : s.entries)
         entries.push_back({{"group", e.group},
@@ -51,15 +46,18 @@ nlohmann::json sweep_json(const SensitivitySweep& s) {
                            {"bytes", e.bytes},
                            {"source_bytes", e.source_bytes},
                            {"delta_loss", e.delta_loss},
-                           {"kld", e.kld}});
+                           {"kld", e.kld},
+                           {"kld_unc", e.kld_unc}});
     return {{"source_sha256", s.source_sha256},
             {"data", s.data},
             {"tokens", s.tokens},
             {"source_loss", s.source_loss},
+            {"noise_floor", s.noise_floor},
+            {"above_noise", s.above_noise},
             {"entries", entries}};
 }
 
-SensitivitySweep sweep_from(const nlohmann::json& j) {
+SensitivitySweep sweep_of(const nlohmann::json& j) {
     SensitivitySweep s;
     s.source_sha256 = j.at("source_sha256");
     s.data = j.at("data");
@@ -67,7 +65,10 @@ SensitivitySweep sweep_from(const nlohmann::json& j) {
     s.source_loss = j.at("source_loss");
     for (const auto& e : j.at("entries"))
         s.entries.push_back({e.at("group"), settings_from(e.at("settings")), e.at("bytes"),
-                             e.at("source_bytes"), e.at("delta_loss"), e.at("kld")});
+                             e.at("source_bytes"), e.at("delta_loss"), e.at("kld"),
+                             e.value("kld_unc", 0.0)});
+    s.noise_floor = j.value("noise_floor", 0.0);
+    s.above_noise = j.value("above_noise", 0.0);
     return s;
 }
 
@@ -85,62 +86,56 @@ std::vector<TensorGroup> tensor_groups(const ModelConfig& config) {
     return groups;
 }
 
-SensitivitySweep sweep_sensitivity(const std::filesystem::path& source, const SweepOptions& o) {
-    auto say = [&](const std::string& phase, double fraction) {
-        if (o.progress) o.progress(phase, fraction);
-    };
-    auto check_cancel = [&] {
-        if (o.cancel && o.cancel->load()) throw Error("cancelled");
-    };
+void check_sweep_settings(const SweepSettings& o) {
     if (o.candidates.empty()) throw Error("mixed precision: no candidate schemes");
     for (const auto& c : o.candidates)
         if (c.scheme == Scheme::F32) throw Error("mixed precision: f32 is not a candidate");
     if (o.calibration_tokens < 256)
         throw Error("mixed precision: at least 256 calibration tokens are needed, got " +
                     std::to_string(o.calibration_tokens));
-    say("loading the model", -1);
-    const auto src = InferenceModel::load(source);
-    if (src->compressed())
-        throw Error(source.string() + ": already compressed; sweep the FP32 checkpoint");
-    const Tokenizer& tok = src->require_tokenizer();
-    const auto spec = compression_data_spec(src->metadata(), o.data, o.db);
+}
 
+std::string sweep_key(const SweepSettings& o, const std::string& data) {
     nlohmann::json candidates = nlohmann::json::array();
     for (const auto& c : o.candidates) candidates.push_back(settings_json(c));
-    const nlohmann::json settings = {{"candidates", candidates},
-                                     {"calibration_tokens", o.calibration_tokens},
-                                     {"data", spec.request.corpus},
-                                     {"split", "train"}};
-    SweepRecord record;
-    record.source_path = std::filesystem::absolute(source).string();
-    record.source_sha256 = sha256_file(source);
-    record.settings = settings.dump();
-    if (auto it = src->metadata().find("run_id"); it != src->metadata().end()) {
-        try {
-            record.run_id = std::stoll(it->second);
-        } catch (const std::exception&) {  // unattached
-        }
-    }
-    const auto db = o.db.empty() ? RunStore::default_path() : o.db;
+    return nlohmann::json{{"candidates", candidates},
+                          {"calibration_tokens", o.calibration_tokens},
+                          {"max_calibration_tokens", o.max_calibration_tokens},
+                          {"cost", "kld"},
+                          {"data", data},
+                          {"split", "train"}}
+        .dump();
+}
+
+std::string sweep_to_json(const SensitivitySweep& sweep) {
+    return sweep_json_of(sweep).dump();
+}
+
+SensitivitySweep sweep_from_json(const std::string& text) {
     try {
-        RunStore store(db);
-        if (auto found = store.find_sweep(record.source_sha256, record.settings))
-            return sweep_from(nlohmann::json::parse(found->sweep));
-    } catch (const std::exception&) {  // no usable stored sweep: measure
+        return sweep_of(nlohmann::json::parse(text));
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(std::string("stored sensitivity sweep: ") + e.what());
     }
+}
 
-    say("tokenising " + spec.request.corpus, -1);
-    // Calibrate on the training split: the held-out text stays for the final measurement.
-    const auto ed = compression_text(spec, tok, Split::Train, o.threads, o.cancel);
-    EvalOptions eo;
-    eo.max_tokens = o.calibration_tokens;
-    eo.cancel = o.cancel;
+SensitivitySweep measure_sensitivity(const std::filesystem::path& source, const InferenceModel& src,
+                                     const std::string& source_sha256,
+                                     const TokenStream& calibration,
+                                     std::uint64_t calibration_bytes, const std::string& data,
+                                     const SweepSettings& o) {
+    auto say = [&](const std::string& phase, double fraction) {
+        if (o.progress) o.progress(phase, fraction);
+    };
+    auto check_cancel = [&] {
+        if (o.cancel && o.cancel->load()) throw Error("cancelled");
+    };
+    check_sweep_settings(o);
+    if (src.compressed())
+        throw Error(source.string() + ": already compressed; sweep the FP32 checkpoint");
+    const Tokenizer& tok = src.require_tokenizer();
     const int threads = o.threads > 0 ? o.threads : default_thread_count();
-
-    SensitivitySweep sweep;
-    sweep.source_sha256 = record.source_sha256;
-    sweep.data = spec.request.corpus;
-    const auto groups = tensor_groups(src->config());
+    const auto groups = tensor_groups(src.config());
     const auto tmp = std::filesystem::temp_directory_path() /
                      ("itera-sweep-" + std::to_string(::getpid()) + ".safetensors");
     struct Cleanup {
@@ -150,64 +145,93 @@ SensitivitySweep sweep_sensitivity(const std::filesystem::path& source, const Sw
             std::filesystem::remove(path, ec);
         }
     } cleanup{tmp};
-    const std::size_t trials = groups.size() * o.candidates.size();
-    std::size_t done = 0;
-    for (const auto& g : groups)
-        for (const auto& c : o.candidates) {
-            check_cancel();
-            say("measuring " + g.name + " in " + std::string(scheme_traits(c.scheme).name),
-                double(done++) / double(trials));
-            CompressOptions co;
-            co.scheme = Scheme::F32;
-            for (const auto& t : g.tensors) co.per_tensor[t] = c;
-            const auto cr = compress_checkpoint(source, co, tmp);
-            Sensitivity e;
-            e.group = g.name;
-            e.settings = c;
-            for (const auto& t : cr.tensors)
-                if (std::find(g.tensors.begin(), g.tensors.end(), t.name) != g.tensors.end()) {
-                    e.bytes += static_cast<std::int64_t>(t.bytes);
-                    e.source_bytes += static_cast<std::int64_t>(t.source_bytes);
-                }
-            const auto cand = InferenceModel::load(tmp);
-            const auto cmp = compare_models(*src, *cand, *ed.stream, tok, ed.bytes, eo, threads);
-            e.delta_loss = cmp.candidate.loss - cmp.reference.loss;
-            e.kld = cmp.kld;
-            sweep.tokens = cmp.reference.tokens;
-            sweep.source_loss = cmp.reference.loss;
-            sweep.entries.push_back(e);
+    // The calibration grows until the effects stand above their noise (or
+    // the text or the cap is reached): a plan built on noise is no plan.
+    SensitivitySweep sweep;
+    const std::int64_t available = static_cast<std::int64_t>(calibration.size()) - 1;
+    for (std::int64_t tokens = std::min(o.calibration_tokens, available);;) {
+        EvalOptions eo;
+        eo.max_tokens = tokens;
+        eo.cancel = o.cancel;
+        sweep = SensitivitySweep{};
+        sweep.source_sha256 = source_sha256;
+        sweep.data = data;
+        const std::size_t trials = groups.size() * o.candidates.size();
+        std::size_t done = 0;
+        for (const auto& g : groups)
+            for (const auto& c : o.candidates) {
+                check_cancel();
+                say("measuring " + g.name + " in " + std::string(scheme_traits(c.scheme).name) +
+                        " (" + std::to_string(tokens) + " calibration tokens)",
+                    double(done++) / double(trials));
+                CompressOptions co;
+                co.scheme = Scheme::F32;
+                for (const auto& t : g.tensors) co.per_tensor[t] = c;
+                const auto cr = compress_checkpoint(source, co, tmp);
+                Sensitivity e;
+                e.group = g.name;
+                e.settings = c;
+                for (const auto& t : cr.tensors)
+                    if (std::find(g.tensors.begin(), g.tensors.end(), t.name) != g.tensors.end()) {
+                        e.bytes += static_cast<std::int64_t>(t.bytes);
+                        e.source_bytes += static_cast<std::int64_t>(t.source_bytes);
+                    }
+                const auto cand = InferenceModel::load(tmp);
+                const auto cmp = compare_models(src, *cand, calibration, tok, calibration_bytes, eo,
+                                                threads, true);
+                const auto stats = quality_statistics(cmp.per_token);
+                e.delta_loss = cmp.candidate.loss - cmp.reference.loss;
+                e.kld = stats.kld_mean;
+                e.kld_unc = stats.kld_unc;
+                sweep.tokens = cmp.reference.tokens;
+                sweep.source_loss = cmp.reference.loss;
+                sweep.entries.push_back(e);
+            }
+        std::vector<double> unc;
+        std::size_t above = 0;
+        for (const auto& e : sweep.entries) {
+            unc.push_back(e.kld_unc);
+            above += e.kld >= 2 * e.kld_unc;
         }
-    say("sweep done", 1);
-    record.sweep = sweep_json(sweep).dump();
-    try {
-        RunStore store(db);
-        if (record.run_id && !store.find_run(*record.run_id)) record.run_id.reset();
-        store.add_sweep(record);
-    } catch (const std::exception&) {  // not kept: the next plan measures again
+        std::sort(unc.begin(), unc.end());
+        sweep.noise_floor = unc.empty() ? 0 : unc[unc.size() / 2];
+        sweep.above_noise =
+            sweep.entries.empty() ? 1 : double(above) / double(sweep.entries.size());
+        if (sweep.above_noise >= 0.9 || tokens >= std::min(o.max_calibration_tokens, available))
+            break;
+        tokens = std::min({2 * tokens, o.max_calibration_tokens, available});
     }
+    say("sweep done", 1);
     return sweep;
 }
 
 MixedPlan plan_mixed(const SensitivitySweep& sweep, const ModelConfig& config,
                      std::int64_t source_file_bytes, const MixedTarget& target,
-                     std::int64_t reserve) {
-    if (!target.bytes == !target.bits_per_weight)
-        throw Error("mixed precision: give one target, a file size or bits per weight");
+                     std::int64_t reserve, double kld_scale) {
+    const int given = int(target.bytes.has_value()) + int(target.bits_per_weight.has_value()) +
+                      int(target.kld.has_value());
+    if (given != 1)
+        throw Error(
+            "mixed precision: give one target: a file size, bits per weight or a KLD bound");
+    if (target.kld && !(*target.kld > 0))
+        throw Error("mixed precision: the KLD bound must be positive");
     const auto groups = tensor_groups(config);
-    // Per group: its options, FP32 first, then each measured candidate.
+    // Per group: its options, FP32 first, then each measured candidate. The
+    // cost is the measured mean KLD (non-negative, and additive over groups
+    // to first order); the loss change is carried along for the report.
     struct Option {
         QuantSettings settings;
         std::int64_t bytes;
-        double delta_loss;
+        double kld, delta_loss;
     };
     std::vector<std::vector<Option>> options(groups.size());
     std::int64_t group_source_bytes = 0, weights = 0;
     for (std::size_t i = 0; i < groups.size(); ++i) {
         const std::int64_t fp32 = groups[i].weights * 4;
-        options[i].push_back({QuantSettings{Scheme::F32, 0, false}, fp32, 0.0});
+        options[i].push_back({QuantSettings{Scheme::F32, 0, false}, fp32, 0.0, 0.0});
         for (const auto& e : sweep.entries)
             if (e.group == groups[i].name)
-                options[i].push_back({e.settings, e.bytes, e.delta_loss});
+                options[i].push_back({e.settings, e.bytes, std::max(0.0, e.kld), e.delta_loss});
         if (options[i].size() == 1)
             throw Error("mixed precision: the sweep has no measurement of " + groups[i].name +
                         " (was it made for another model?)");
@@ -215,113 +239,125 @@ MixedPlan plan_mixed(const SensitivitySweep& sweep, const ModelConfig& config,
         weights += groups[i].weights;
     }
     const std::int64_t fixed = source_file_bytes - group_source_bytes;
-    const std::int64_t budget =
-        target.bytes ? *target.bytes - fixed - reserve
-                     : static_cast<std::int64_t>(std::floor(*target.bits_per_weight *
-                                                            static_cast<double>(weights) / 8.0));
     std::vector<std::size_t> choice(groups.size(), 0);
     std::int64_t total = group_source_bytes;
-    // Greedy: while over budget, take the move with the least loss increase
-    // per byte saved (a move that lowers the loss is taken first).
-    while (total > budget) {
-        double best_ratio = std::numeric_limits<double>::infinity();
-        std::size_t best_group = 0, best_option = 0;
+    double cost = 0;
+    // The cheapest move (KLD added per byte saved) among those `allowed`.
+    auto best_move = [&](const auto& allowed, std::size_t& group, std::size_t& option) {
+        double best = std::numeric_limits<double>::infinity();
         for (std::size_t i = 0; i < groups.size(); ++i) {
             const auto& cur = options[i][choice[i]];
             for (std::size_t k = 0; k < options[i].size(); ++k) {
                 const auto& opt = options[i][k];
-                if (opt.bytes >= cur.bytes) continue;
+                if (opt.bytes >= cur.bytes || !allowed(cur, opt)) continue;
                 const double ratio =
-                    (opt.delta_loss - cur.delta_loss) / static_cast<double>(cur.bytes - opt.bytes);
-                if (ratio < best_ratio) {
-                    best_ratio = ratio;
-                    best_group = i;
-                    best_option = k;
+                    (opt.kld - cur.kld) / static_cast<double>(cur.bytes - opt.bytes);
+                if (ratio < best) {
+                    best = ratio;
+                    group = i;
+                    option = k;
                 }
             }
         }
-        if (!std::isfinite(best_ratio)) {
-            const auto smallest = target.bytes ? total + fixed : total;
-            throw Error(std::string("mixed precision: the target is below the smallest plan the "
-                                    "candidates allow (") +
-                        (target.bytes ? std::to_string(smallest) + " bytes"
-                                      : std::to_string(8.0 * double(total) / double(weights)) +
-                                            " bits per weight") +
-                        ")");
+        return std::isfinite(best);
+    };
+    auto take = [&](std::size_t g, std::size_t k) {
+        total -= options[g][choice[g]].bytes - options[g][k].bytes;
+        cost += options[g][k].kld - options[g][choice[g]].kld;
+        choice[g] = k;
+    };
+    auto any = [](const Option&, const Option&) { return true; };
+    std::size_t g = 0, k = 0;
+    if (target.kld) {
+        // The smallest plan whose predicted KLD stays under the bound.
+        const double bound = *target.kld * kld_scale;
+        while (best_move([&](const Option& cur,
+                             const Option& opt) { return cost + (opt.kld - cur.kld) <= bound; },
+                         g, k))
+            take(g, k);
+    } else {
+        const std::int64_t budget =
+            target.bytes ? *target.bytes - fixed - reserve
+                         : static_cast<std::int64_t>(std::floor(
+                               *target.bits_per_weight * static_cast<double>(weights) / 8.0));
+        // Greedy: while over budget, take the move with the least KLD per byte saved.
+        while (total > budget) {
+            if (!best_move(any, g, k)) {
+                const auto smallest = target.bytes ? total + fixed : total;
+                throw Error(
+                    std::string("mixed precision: the target is below the smallest plan the "
+                                "candidates allow (") +
+                    (target.bytes ? std::to_string(smallest) + " bytes"
+                                  : std::to_string(8.0 * double(total) / double(weights)) +
+                                        " bits per weight") +
+                    ")");
+            }
+            take(g, k);
         }
-        total -=
-            options[best_group][choice[best_group]].bytes - options[best_group][best_option].bytes;
-        choice[best_group] = best_option;
-    }
-
-    // The greedy steps can overshoot (a group may jump straight to its
-    // smallest scheme): spend what is left of the budget on the upgrades that
-    // lower the loss most per byte added.
-    for (;;) {
-        double best_gain = 0;
-        std::size_t best_group = 0, best_option = 0;
-        for (std::size_t i = 0; i < groups.size(); ++i) {
-            const auto& cur = options[i][choice[i]];
-            for (std::size_t k = 0; k < options[i].size(); ++k) {
-                const auto& opt = options[i][k];
-                if (opt.bytes <= cur.bytes || opt.delta_loss >= cur.delta_loss ||
-                    total + (opt.bytes - cur.bytes) > budget)
-                    continue;
-                const double gain =
-                    (cur.delta_loss - opt.delta_loss) / static_cast<double>(opt.bytes - cur.bytes);
-                if (gain > best_gain) {
-                    best_gain = gain;
-                    best_group = i;
-                    best_option = k;
+        // The greedy steps can overshoot (a group may jump straight to its
+        // smallest scheme): spend what is left of the budget on the upgrades
+        // that lower the KLD most per byte added.
+        for (;;) {
+            double best_gain = 0;
+            std::size_t bg = 0, bk = 0;
+            for (std::size_t i = 0; i < groups.size(); ++i) {
+                const auto& cur = options[i][choice[i]];
+                for (std::size_t o = 0; o < options[i].size(); ++o) {
+                    const auto& opt = options[i][o];
+                    if (opt.bytes <= cur.bytes || opt.kld >= cur.kld ||
+                        total + (opt.bytes - cur.bytes) > budget)
+                        continue;
+                    const double gain =
+                        (cur.kld - opt.kld) / static_cast<double>(opt.bytes - cur.bytes);
+                    if (gain > best_gain) {
+                        best_gain = gain;
+                        bg = i;
+                        bk = o;
+                    }
                 }
             }
+            if (best_gain <= 0) break;
+            take(bg, bk);
         }
-        if (best_gain <= 0) break;
-        total +=
-            options[best_group][best_option].bytes - options[best_group][choice[best_group]].bytes;
-        choice[best_group] = best_option;
     }
 
     MixedPlan plan;
     plan.options.scheme = Scheme::F32;
     for (std::size_t i = 0; i < groups.size(); ++i) {
         const auto& opt = options[i][choice[i]];
-        plan.choices.push_back({groups[i].name, opt.settings, opt.bytes, opt.delta_loss});
+        plan.choices.push_back({groups[i].name, opt.settings, opt.bytes, opt.delta_loss, opt.kld});
         plan.predicted_delta_loss += opt.delta_loss;
+        plan.predicted_kld += opt.kld;
         for (const auto& t : groups[i].tensors) plan.options.per_tensor[t] = opt.settings;
     }
     plan.predicted_bytes = total + fixed;
     return plan;
 }
 
-std::string mixed_report_json(const MixedPlan& plan, const SensitivitySweep& sweep,
-                              const MixedTarget& target) {
-    nlohmann::json choices = nlohmann::json::array();
+MixedPlanReport mixed_plan_report(const MixedPlan& plan, const SensitivitySweep& sweep,
+                                  const MixedTarget& target) {
+    MixedPlanReport r;
     for (const auto& c : plan.choices)
-        choices.push_back({{"group", c.group},
-                           {"scheme", std::string(scheme_traits(c.settings.scheme).name)},
-                           {"group_size", c.settings.group_size},
-                           {"bytes", c.bytes},
-                           {"predicted_delta_loss", c.delta_loss}});
-    nlohmann::json t = nlohmann::json::object();
-    if (target.bytes) t["bytes"] = *target.bytes;
-    if (target.bits_per_weight) t["bits_per_weight"] = *target.bits_per_weight;
-    return nlohmann::json{
-        {"plan", choices},
-        {"target", t},
-        {"predicted_bytes", plan.predicted_bytes},
-        {"predicted_delta_loss", plan.predicted_delta_loss},
-        {"predicted_delta_ppl_pct", 100.0 * std::expm1(plan.predicted_delta_loss)},
-        {"calibration",
-         {{"data", sweep.data},
-          {"split", "train"},
-          {"tokens", sweep.tokens},
-          {"source_loss", sweep.source_loss}}}}
-        .dump();
+        r.plan.push_back({c.group, std::string(scheme_traits(c.settings.scheme).name),
+                          c.settings.group_size, c.bytes, c.delta_loss, c.kld});
+    r.target_bytes = target.bytes;
+    r.target_bits_per_weight = target.bits_per_weight;
+    r.target_kld = target.kld;
+    r.predicted_bytes = plan.predicted_bytes;
+    r.predicted_kld = plan.predicted_kld;
+    r.noise_floor = sweep.noise_floor;
+    r.above_noise = sweep.above_noise;
+    r.predicted_delta_loss = plan.predicted_delta_loss;
+    r.predicted_delta_ppl_pct = 100.0 * std::expm1(plan.predicted_delta_loss);
+    r.calibration_data = sweep.data;
+    r.calibration_split = "train";
+    r.calibration_tokens = sweep.tokens;
+    r.calibration_source_loss = sweep.source_loss;
+    return r;
 }
 
 MixedPlan plan_mixed_for_file(const SensitivitySweep& sweep, const std::filesystem::path& source,
-                              const MixedTarget& target) {
+                              const MixedTarget& target, double kld_scale) {
     const auto config = InferenceModel::load(source)->config();
     const auto source_bytes = static_cast<std::int64_t>(std::filesystem::file_size(source));
     const auto tmp = std::filesystem::temp_directory_path() /
@@ -330,7 +366,7 @@ MixedPlan plan_mixed_for_file(const SensitivitySweep& sweep, const std::filesyst
     MixedPlan plan;
     bool fits = false;
     for (int attempt = 0; attempt < 20 && !fits; ++attempt) {
-        plan = plan_mixed(sweep, config, source_bytes, target, reserve);
+        plan = plan_mixed(sweep, config, source_bytes, target, reserve, kld_scale);
         plan.file_bytes =
             static_cast<std::int64_t>(compress_checkpoint(source, plan.options, tmp).bytes);
         fits = !target.bytes || plan.file_bytes <= *target.bytes;
@@ -345,19 +381,6 @@ MixedPlan plan_mixed_for_file(const SensitivitySweep& sweep, const std::filesyst
                     std::to_string(*target.bytes) + " bytes (the closest was " +
                     std::to_string(plan.file_bytes) + "); try a slightly larger target");
     return plan;
-}
-
-MeasuredCompression compress_mixed_and_measure(const std::filesystem::path& source,
-                                               const MixedTarget& target,
-                                               const SweepOptions& sweep_options,
-                                               const std::filesystem::path& out,
-                                               const MeasureOptions& measure) {
-    const auto sweep = sweep_sensitivity(source, sweep_options);
-    if (measure.progress) measure.progress("planning", -1);
-    const auto plan = plan_mixed_for_file(sweep, source, target);
-    auto m = measure;
-    m.extra_report = mixed_report_json(plan, sweep, target);
-    return compress_and_measure(source, plan.options, out, m);
 }
 
 std::int64_t parse_size(const std::string& text) {

@@ -7,7 +7,8 @@
 // so the held-out text stays unseen). The planner then picks a scheme per
 // group for a target size, greedily taking the cheapest loss increase per
 // byte saved, and the chosen plan is built and measured like any other
-// compression.
+// compression. Pure: the calibration text comes in; keeping sweeps in the run
+// store for reuse is workflows/mixed_run.h's business.
 
 #include <atomic>
 #include <cstdint>
@@ -19,7 +20,9 @@
 #include <vector>
 
 #include "compress/compress.h"
-#include "compress/measure.h"
+#include "compress/compression_report.h"
+#include "data/token_cache.h"
+#include "infer/inference_model.h"
 #include "model/config.h"
 
 namespace itera {
@@ -41,7 +44,8 @@ struct Sensitivity {
     std::int64_t bytes = 0;         ///< the group's stored bytes in this scheme (scales included)
     std::int64_t source_bytes = 0;  ///< ... in FP32
     double delta_loss = 0;          ///< calibration loss minus the FP32 model's (nats/token)
-    double kld = 0;                 ///< mean KL(FP32 ‖ this), nats/token
+    double kld = 0;                 ///< mean KL(FP32 ‖ this), nats/token: the planner's cost
+    double kld_unc = 0;             ///< its standard error (0 in sweeps stored before it)
 };
 
 struct SensitivitySweep {
@@ -50,22 +54,45 @@ struct SensitivitySweep {
     std::int64_t tokens = 0;
     double source_loss = 0;
     std::vector<Sensitivity> entries;
+    /// The median standard error of the entries' KLD, and the share of
+    /// entries whose KLD is at least twice its standard error: how far the
+    /// measured effects stand above their noise.
+    double noise_floor = 0;
+    double above_noise = 0;
 };
 
-struct SweepOptions {
+struct SweepSettings {
     std::vector<QuantSettings> candidates = {{Scheme::Int8, 64, false}, {Scheme::Int4, 64, false}};
+    /// Calibration tokens to start from; doubled (up to max_calibration_tokens)
+    /// while fewer than 90 % of the measured effects stand twice above their noise.
     std::int64_t calibration_tokens = 8192;
-    std::optional<std::string> data;  ///< corpus; default: the source run's
+    std::int64_t max_calibration_tokens = 32768;
     int threads = 0;
-    std::filesystem::path db;  ///< run store (the source run's corpus; sweeps are kept there)
     std::function<void(const std::string& phase, double fraction)> progress;
     const std::atomic<bool>* cancel = nullptr;
 };
 
-/// Measures every group at every candidate (or reuses the stored sweep of the
-/// same file, candidates and calibration settings) and stores it.
-SensitivitySweep sweep_sensitivity(const std::filesystem::path& source,
-                                   const SweepOptions& options);
+/// Throws itera::Error when the settings cannot make a sweep (no candidate,
+/// f32 as a candidate, fewer than 256 calibration tokens).
+void check_sweep_settings(const SweepSettings& settings);
+
+/// What makes two sweeps of the same file interchangeable (a JSON object:
+/// candidates, calibration tokens, corpus, split): the key a stored sweep is
+/// found by.
+std::string sweep_key(const SweepSettings& settings, const std::string& data);
+
+std::string sweep_to_json(const SensitivitySweep& sweep);
+/// Throws itera::Error when `text` is not a sweep to_json wrote.
+SensitivitySweep sweep_from_json(const std::string& text);
+
+/// Measures every group of `source` (the FP32 model at `source_path`, whose
+/// SHA-256 is `source_sha256`) at every candidate on `calibration` (tokens in
+/// its tokenizer, from the corpus called `data`).
+SensitivitySweep measure_sensitivity(const std::filesystem::path& source_path,
+                                     const InferenceModel& source, const std::string& source_sha256,
+                                     const TokenStream& calibration,
+                                     std::uint64_t calibration_bytes, const std::string& data,
+                                     const SweepSettings& settings);
 
 struct MixedPlan {
     CompressOptions options;  ///< per_tensor filled
@@ -74,47 +101,44 @@ struct MixedPlan {
         QuantSettings settings;  ///< F32 when kept
         std::int64_t bytes = 0;
         double delta_loss = 0;
+        double kld = 0;
     };
     std::vector<Choice> choices;
     std::int64_t predicted_bytes = 0;  ///< the file, as the planner predicted it
     std::int64_t file_bytes = 0;       ///< the file as written (plan_mixed_for_file)
     double predicted_delta_loss = 0;   ///< sum over groups (assumes their effects add)
+    double predicted_kld = 0;          ///< the same for the mean KLD, which the planner minimises
 };
 
-/// A target: the file's size in bytes, or bits per quantizable weight.
+/// A target: the file's size in bytes, bits per quantizable weight, or a
+/// bound on the mean KL divergence from the source (the most compression
+/// that stays under it).
 struct MixedTarget {
     std::optional<std::int64_t> bytes;
     std::optional<double> bits_per_weight;
+    std::optional<double> kld;
 };
 
-/// The plan meeting `target` with the least predicted loss increase. Throws
-/// naming the smallest reachable size when the target is below it. `reserve`
-/// bytes are kept free (the file's header grows with each quantized tensor).
+/// The plan meeting `target` with the least predicted KL divergence (a size
+/// target), or the smallest plan whose predicted KLD stays under
+/// `target.kld · kld_scale`. Throws naming the smallest reachable size when a
+/// size target is below it. `reserve` bytes are kept free (the file's header
+/// grows with each quantized tensor).
 MixedPlan plan_mixed(const SensitivitySweep& sweep, const ModelConfig& config,
                      std::int64_t source_file_bytes, const MixedTarget& target,
-                     std::int64_t reserve = 0);
+                     std::int64_t reserve = 0, double kld_scale = 1.0);
 
 /// plan_mixed, checked against the real file: the plan is written to a
 /// temporary file and, while that file is larger than a size target, planned
 /// again with the overshoot reserved (at least 64 bytes more each time, up
 /// to 20 plans); throws when none fits.
 MixedPlan plan_mixed_for_file(const SensitivitySweep& sweep, const std::filesystem::path& source,
-                              const MixedTarget& target);
+                              const MixedTarget& target, double kld_scale = 1.0);
 
-/// The plan for a compression report (a JSON object): "plan" (group, scheme,
-/// group_size, bytes, predicted_delta_loss), "target", "predicted_bytes",
-/// "predicted_delta_loss", "predicted_delta_ppl_pct" and "calibration".
-std::string mixed_report_json(const MixedPlan& plan, const SensitivitySweep& sweep,
-                              const MixedTarget& target);
-
-/// Sweeps (or reuses the stored sweep), plans for `target`, then compresses
-/// and measures the plan like any other method (the report carries the plan
-/// and the predicted figures). `sweep`'s progress and cancel are used for the
-/// sweep, `measure`'s for the rest. Shared by the CLI and the workbench.
-MeasuredCompression compress_mixed_and_measure(const std::filesystem::path& source,
-                                               const MixedTarget& target, const SweepOptions& sweep,
-                                               const std::filesystem::path& out,
-                                               const MeasureOptions& measure);
+/// The plan as a compression report shows it: each group's scheme, the
+/// target, the predicted size and loss change, and the calibration.
+MixedPlanReport mixed_plan_report(const MixedPlan& plan, const SensitivitySweep& sweep,
+                                  const MixedTarget& target);
 
 /// "2MB", "512KB", "1500000" → bytes; itera::Error naming the text otherwise.
 std::int64_t parse_size(const std::string& text);

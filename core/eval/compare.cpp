@@ -95,7 +95,8 @@ EvalResult evaluate_decoder(const InferenceModel& model, const TokenStream& stre
 
 CompareResult compare_models(const InferenceModel& reference, const InferenceModel& candidate,
                              const TokenStream& stream, const Tokenizer& tokenizer,
-                             std::uint64_t stream_bytes, const EvalOptions& o, int threads) {
+                             std::uint64_t stream_bytes, const EvalOptions& o, int threads,
+                             bool per_token) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::int64_t V = reference.config().vocab_size;
     if (candidate.config().vocab_size != V)
@@ -104,16 +105,29 @@ CompareResult compare_models(const InferenceModel& reference, const InferenceMod
     const auto et = eval_tokens(stream, tokenizer, stream_bytes, o.max_tokens);
     double nats_a = 0, nats_b = 0, kl = 0;
     std::int64_t agree = 0;
+    TokenComparison tc;
     const std::int64_t n = run_windows(
         {&reference, &candidate}, et, o, threads,
         [&](std::size_t row, std::int32_t target, const auto& logits) {
             const float* a = logits[0] + static_cast<std::int64_t>(row) * V;
             const float* b = logits[1] + static_cast<std::int64_t>(row) * V;
             const float lse_a = decode::log_sum_exp(a, V), lse_b = decode::log_sum_exp(b, V);
-            nats_a += static_cast<double>(lse_a) - a[target];
-            nats_b += static_cast<double>(lse_b) - b[target];
-            kl += decode::kl_divergence(a, lse_a, b, lse_b, V);
-            agree += decode::argmax(a, V) == decode::argmax(b, V);
+            const double nll_a = static_cast<double>(lse_a) - a[target];
+            const double nll_b = static_cast<double>(lse_b) - b[target];
+            const double k = decode::kl_divergence(a, lse_a, b, lse_b, V);
+            const bool same = decode::argmax(a, V) == decode::argmax(b, V);
+            nats_a += nll_a;
+            nats_b += nll_b;
+            kl += k;
+            agree += same;
+            if (per_token) {
+                tc.nll_reference.push_back(static_cast<float>(nll_a));
+                tc.nll_candidate.push_back(static_cast<float>(nll_b));
+                tc.kld.push_back(static_cast<float>(k));
+                tc.p_reference.push_back(static_cast<float>(std::exp(-nll_a)));
+                tc.p_candidate.push_back(static_cast<float>(std::exp(-nll_b)));
+                tc.same_top.push_back(same ? 1 : 0);
+            }
         });
     const double s = since(t0);
     CompareResult r;
@@ -121,6 +135,7 @@ CompareResult compare_models(const InferenceModel& reference, const InferenceMod
     r.candidate = finish(nats_b, n, et.bytes, s);
     r.kld = kl / static_cast<double>(n);
     r.top1_agreement = static_cast<double>(agree) / static_cast<double>(n);
+    r.per_token = std::move(tc);
     return r;
 }
 

@@ -12,11 +12,21 @@
 
 namespace itera {
 
+/// Both models at every predicted position, for statistics beyond the means
+/// (eval/quality_stats.h).
+struct TokenComparison {
+    std::vector<float> nll_reference, nll_candidate;  ///< −log p(correct token)
+    std::vector<float> kld;                           ///< KL(reference ‖ candidate)
+    std::vector<float> p_reference, p_candidate;      ///< p(correct token)
+    std::vector<std::uint8_t> same_top;               ///< 1 when the argmaxes agree
+};
+
 struct CompareResult {
     EvalResult reference;       ///< loss, perplexity, bits/byte of the first model
     EvalResult candidate;       ///< ... and of the second
     double kld = 0;             ///< mean KL(reference ‖ candidate), nats per token
     double top1_agreement = 0;  ///< fraction of positions with the same argmax
+    TokenComparison per_token;  ///< filled when asked for
 };
 
 /// One model alone. `threads` splits the decoder's products.
@@ -24,9 +34,11 @@ EvalResult evaluate_decoder(const InferenceModel& model, const TokenStream& stre
                             const Tokenizer& tokenizer, std::uint64_t stream_bytes,
                             const EvalOptions& options, int threads);
 
-/// Two models with the same vocabulary on the same positions.
+/// Two models with the same vocabulary on the same positions; with
+/// `per_token`, every position's figures are kept too.
 CompareResult compare_models(const InferenceModel& reference, const InferenceModel& candidate,
                              const TokenStream& stream, const Tokenizer& tokenizer,
-                             std::uint64_t stream_bytes, const EvalOptions& options, int threads);
+                             std::uint64_t stream_bytes, const EvalOptions& options, int threads,
+                             bool per_token = false);
 
 }  // namespace itera
