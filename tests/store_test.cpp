@@ -53,7 +53,7 @@ NewRun sample_run(const std::string& name) {
 TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
     testing::TempDir dir;
     RunStore store(dir.path() / "runs.sqlite");
-    EXPECT_EQ(store.schema_version(), 4);
+    EXPECT_EQ(store.schema_version(), static_cast<int>(schema::migrations().size()));
     EXPECT_EQ(store.integrity_check(), "ok");
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir.path() / "runs.sqlite").c_str(), &db), SQLITE_OK);
@@ -65,7 +65,7 @@ TEST(RunStore, CreatesSchemaInWalModeWithForeignKeys) {
     sqlite3_close(db);
     // Reopening does not migrate again.
     RunStore again(dir.path() / "runs.sqlite");
-    EXPECT_EQ(again.schema_version(), 4);
+    EXPECT_EQ(again.schema_version(), static_cast<int>(schema::migrations().size()));
 }
 
 TEST(RunStore, KeepsRunsTagsNotesAndStatus) {
@@ -180,7 +180,7 @@ TEST(RunStore, CompressionsAreKeptPerFileAndGoWithTheirRun) {
     c.run_id = id;
     c.source_path = "/src.safetensors";
     c.method = "int8";
-    c.settings = R"({"ratio": 3.6})";
+    c.report = CompressionReport::from_json(R"({"ratio": 3.6})");
     c.path = "/out/int8.safetensors";
     c.bytes = 100;
     c.sha256 = "ab";
@@ -197,7 +197,7 @@ TEST(RunStore, CompressionsAreKeptPerFileAndGoWithTheirRun) {
     EXPECT_EQ(all[0].method, "nf4");
     EXPECT_EQ(all[1].method, "int4");
     EXPECT_EQ(all[1].path, "/out/int8.safetensors");
-    EXPECT_EQ(all[1].settings, R"({"ratio": 3.6})");
+    EXPECT_EQ(all[1].report.ratio, 3.6);
     c.run_id.reset();  // a checkpoint from no stored run
     c.path = "/loose.safetensors";
     store.add_compression(c);

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <chrono>
 
-#include "data/builtin.h"
 #include "store/schema.h"
 #include "store/statement.h"
 #include "util/error.h"
@@ -15,9 +14,6 @@
 
 namespace itera {
 namespace {
-
-constexpr const char* kStatusNames[] = {"queued", "running", "paused",     "finished",
-                                        "failed", "stopped", "interrupted"};
 
 std::string now_iso() {
     return utc_now();
@@ -75,20 +71,6 @@ constexpr const char* kRunColumns =
 
 }  // namespace
 
-std::string run_status_name(RunStatus s) {
-    return kStatusNames[static_cast<int>(s)];
-}
-
-RunStatus parse_run_status(const std::string& name) {
-    for (int i = 0; i < 7; ++i)
-        if (name == kStatusNames[i]) return static_cast<RunStatus>(i);
-    throw Error("unknown run status \"" + name + "\"");
-}
-
-std::filesystem::path RunStore::default_path() {
-    return user_data_dir() / "runs.sqlite";
-}
-
 RunStore::RunStore(const std::filesystem::path& path) : path_(path) {
     std::error_code ec;
     if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
@@ -107,7 +89,14 @@ RunStore::RunStore(const std::filesystem::path& path) : path_(path) {
                 throw Error("run store " + path.string() + ": cannot switch to WAL mode");
         }
         exec("PRAGMA synchronous = NORMAL");  // with WAL: durable at checkpoints, never corrupt
+        const int before = schema_version();
         migrate();
+        {
+            sql::Statement id(db_, "SELECT value FROM store_info WHERE key = 'store_id'");
+            if (!id.step()) throw Error("run store " + path.string() + " has no store id");
+            store_id_ = id.text(0);
+        }
+        if (before < 7) adopt_legacy_run_dirs();
         mark_dead_runs_interrupted();
     } catch (const Error& e) {
         sqlite3_close(db_);
@@ -175,10 +164,6 @@ void RunStore::mark_dead_runs_interrupted() {
     for (auto id : dead) u.bind(1, id).bind(2, now_iso()).run();
 }
 
-std::filesystem::path RunStore::run_dir(std::int64_t id) const {
-    return path_.parent_path() / "runs" / std::to_string(id);
-}
-
 std::int64_t RunStore::create_run(const NewRun& r) {
     sql::Statement s(db_,
                      "INSERT INTO runs (name, status, created_at, config_json, preset, dataset, "
@@ -198,7 +183,22 @@ std::int64_t RunStore::create_run(const NewRun& r) {
         .bind(11, r.parent_checkpoint)
         .bind(12, r.parent_relation)
         .run();
-    return sqlite3_last_insert_rowid(db_);
+    const std::int64_t id = sqlite3_last_insert_rowid(db_);
+    // A new run owns nothing yet: a folder of its name that holds files is
+    // someone else's (a deleted run whose id SQLite reuses and whose folder
+    // was left in place, another store's), so the run takes the next free name.
+    const auto base = "runs/" + store_id_.substr(0, 8) + "/" + std::to_string(id);
+    std::string name = base;
+    for (int n = 2; n <= 1000; ++n) {
+        std::error_code ec;
+        const auto at = path_.parent_path() / name;
+        if (!std::filesystem::exists(at, ec) || std::filesystem::is_empty(at, ec)) break;
+        name = base + "-" + std::to_string(n);
+    }
+    sql::Statement dir(db_, "UPDATE runs SET dir = ?2 WHERE id = ?1");
+    dir.bind(1, id).bind(2, name).run();
+    claim_run_dir(id);
+    return id;
 }
 
 void RunStore::start_run(std::int64_t id) {
@@ -239,9 +239,12 @@ void RunStore::set_config(std::int64_t id, const std::string& config_json) {
 void RunStore::append_metrics(std::int64_t id, const std::vector<MetricPoint>& points) {
     exec("BEGIN IMMEDIATE");
     try {
+        // A step recomputed after a resume replaces its earlier value.
         sql::Statement ins(db_,
                            "INSERT INTO metrics (run_id, step, tokens, wall_s, name, value) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (run_id, name, step) DO "
+                           "UPDATE SET tokens = excluded.tokens, wall_s = excluded.wall_s, "
+                           "value = excluded.value");
         sql::Statement latest(
             db_,
             "INSERT INTO latest_metrics (run_id, name, step, tokens, wall_s, value) "
@@ -295,14 +298,13 @@ std::int64_t RunStore::add_compression(const CompressionRecord& c) {
 }
 
 std::int64_t RunStore::insert_compression(const CompressionRecord& c) {
-    sql::Statement s(
-        db_,
-        "INSERT INTO compressions (run_id, source_path, method, settings, path, bytes, "
-        "sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    sql::Statement s(db_,
+                     "INSERT INTO compressions (run_id, source_path, method, report, path, bytes, "
+                     "sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     s.bind(1, c.run_id)
         .bind(2, c.source_path)
         .bind(3, c.method)
-        .bind(4, c.settings)
+        .bind(4, c.report.to_json())
         .bind(5, c.path)
         .bind(6, c.bytes)
         .bind(7, c.sha256)
@@ -313,7 +315,7 @@ std::int64_t RunStore::insert_compression(const CompressionRecord& c) {
 
 std::vector<CompressionRecord> RunStore::compressions(std::optional<std::int64_t> run_id) {
     sql::Statement s(db_,
-                     "SELECT id, run_id, source_path, method, settings, path, bytes, sha256, "
+                     "SELECT id, run_id, source_path, method, report, path, bytes, sha256, "
                      "created_at FROM compressions WHERE ?1 IS NULL OR run_id = ?1 ORDER BY id");
     s.bind(1, run_id);
     std::vector<CompressionRecord> out;
@@ -323,7 +325,12 @@ std::vector<CompressionRecord> RunStore::compressions(std::optional<std::int64_t
         if (!s.null(1)) c.run_id = s.integer(1);
         c.source_path = s.text(2);
         c.method = s.text(3);
-        c.settings = s.text(4);
+        try {
+            c.report = CompressionReport::from_json(s.text(4));
+        } catch (const Error& e) {
+            c.report.method = c.method;
+            c.report_error = e.what();
+        }
         c.path = s.text(5);
         c.bytes = s.integer(6);
         c.sha256 = s.text(7);
@@ -506,20 +513,6 @@ std::vector<CheckpointRecord> RunStore::checkpoints(std::int64_t id) {
         out.push_back(c);
     }
     return out;
-}
-
-void RunStore::delete_run(std::int64_t id) {
-    const auto r = run(id);
-    if (r.status == RunStatus::Running || r.status == RunStatus::Paused)
-        throw Error("run " + std::to_string(id) + " is " + run_status_name(r.status) +
-                    "; stop it before deleting it");
-    sql::Statement s(db_, "DELETE FROM runs WHERE id = ?1");
-    s.bind(1, id).run();
-    std::error_code ec;
-    std::filesystem::remove_all(run_dir(id), ec);
-    if (ec)
-        throw Error("run " + std::to_string(id) + " deleted, but its folder " +
-                    run_dir(id).string() + " could not be removed: " + ec.message());
 }
 
 void RunStore::add_tag(std::int64_t id, const std::string& tag) {

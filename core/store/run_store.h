@@ -14,13 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "compress/compression_report.h"
+#include "train/recorder.h"
+
 struct sqlite3;
 
 namespace itera {
-
-enum class RunStatus { Queued, Running, Paused, Finished, Failed, Stopped, Interrupted };
-std::string run_status_name(RunStatus s);
-RunStatus parse_run_status(const std::string& name);
 
 struct NewRun {
     std::string name;
@@ -49,21 +48,14 @@ struct RunRecord {
     std::string parent_checkpoint, parent_relation;  ///< see NewRun
 };
 
-struct MetricPoint {
-    std::int64_t step = 0;
-    std::int64_t tokens = 0;
-    double wall_s = 0;
-    std::string name;
-    double value = 0;
-};
-
-/// A compressed model made from a checkpoint, with its measured report (JSON).
+/// A compressed model made from a checkpoint, with its measured report.
 struct CompressionRecord {
     std::int64_t id = 0;
     std::optional<std::int64_t> run_id;  ///< the source checkpoint's run, when it has one
     std::string source_path;
-    std::string method;    ///< a scheme name ("int8", ...)
-    std::string settings;  ///< JSON: the options and the full measured report
+    std::string method;  ///< a scheme name ("int8", ...), "mixed", "prune", ...
+    CompressionReport report;
+    std::string report_error;  ///< why a stored report could not be read (it is then empty)
     std::string path;
     std::int64_t bytes = 0;
     std::string sha256;
@@ -118,21 +110,8 @@ struct SweepRecord {
     std::string created_at;
 };
 
-struct CheckpointRecord {
-    std::int64_t run_id = 0;
-    std::int64_t step = 0;
-    std::string kind;  ///< "latest" or "best"
-    std::string path;
-    std::int64_t bytes = 0;
-    std::string sha256;
-    std::optional<double> val_loss;
-};
-
 class RunStore {
 public:
-    /// <user data dir>/runs.sqlite.
-    static std::filesystem::path default_path();
-
     /// Opens (creating if needed) and migrates the database at `path`.
     explicit RunStore(const std::filesystem::path& path);
     ~RunStore();
@@ -140,8 +119,16 @@ public:
     RunStore& operator=(const RunStore&) = delete;
 
     const std::filesystem::path& path() const { return path_; }
-    /// Where run `id` keeps its files: <db folder>/runs/<id>.
+    /// This store's identity (a random hex id made when it was created).
+    const std::string& store_id() const { return store_id_; }
+    /// Where run `id` keeps its files: <db folder>/runs/<first 8 of the store
+    /// id>/<id> (runs made before store ids: <db folder>/runs/<id>).
     std::filesystem::path run_dir(std::int64_t id) const;
+    /// Makes sure run `id`'s folder is this run's: creates it with its marker
+    /// (run.json: the store id and the run id) when missing; throws
+    /// itera::Error saying whose it is when the folder belongs to another
+    /// store or run, or holds files without a marker. Returns the folder.
+    std::filesystem::path claim_run_dir(std::int64_t id);
     int schema_version() const;
 
     std::int64_t create_run(const NewRun& run);
@@ -190,8 +177,10 @@ public:
     std::map<std::string, MetricPoint> latest_metrics(std::int64_t id);
     std::vector<CheckpointRecord> checkpoints(std::int64_t id);
 
-    /// Deletes the run's rows and its folder of files.
-    void delete_run(std::int64_t id);
+    /// Deletes the run's rows and its folder of files; a folder that is not
+    /// this run's (another store's, or unmarked) is left, and the returned
+    /// note says so (empty when everything went).
+    std::string delete_run(std::int64_t id);
     void add_tag(std::int64_t id, const std::string& tag);
     void remove_tag(std::int64_t id, const std::string& tag);
     void set_notes(std::int64_t id, const std::string& notes);
@@ -203,9 +192,11 @@ private:
     std::int64_t insert_compression(const CompressionRecord& c);
     void exec(const std::string& sql);
     void migrate();
+    void adopt_legacy_run_dirs();
     void mark_dead_runs_interrupted();
     sqlite3* db_ = nullptr;
     std::filesystem::path path_;
+    std::string store_id_;
 };
 
 }  // namespace itera

@@ -147,6 +147,31 @@ CREATE TABLE feedback (
 );
 CREATE INDEX feedback_by_served ON feedback(served_id);
 )sql",
+        // 5: a compression's column holds its measured report (CompressionReport).
+        R"sql(
+ALTER TABLE compressions RENAME COLUMN settings TO report;
+)sql",
+        // 6: each (run, metric, step) is stored once: earlier attempts' duplicates
+        // (a run resumed before its first checkpoint kept them) go, the last kept.
+        R"sql(
+DELETE FROM metrics WHERE rowid NOT IN
+    (SELECT MAX(rowid) FROM metrics GROUP BY run_id, name, step);
+DROP INDEX metrics_by_name;
+CREATE UNIQUE INDEX metrics_by_name ON metrics(run_id, name, step);
+DELETE FROM latest_metrics;
+INSERT INTO latest_metrics (run_id, name, step, tokens, wall_s, value)
+    SELECT run_id, name, step, tokens, wall_s, value FROM metrics m
+    WHERE step = (SELECT MAX(step) FROM metrics WHERE run_id = m.run_id AND name = m.name);
+)sql",
+        // 7: the store's identity, and each run's folder (relative to the
+        // database's folder) named in its row: a folder is marked with the store
+        // and run it belongs to, so two stores in one folder never share one.
+        R"sql(
+CREATE TABLE store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO store_info (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+ALTER TABLE runs ADD COLUMN dir TEXT NOT NULL DEFAULT '';
+UPDATE runs SET dir = 'runs/' || id;
+)sql",
     };
     return m;
 }
