@@ -17,6 +17,8 @@ PACKAGES=(
   libgl-dev
   # tests
   googletest libgtest-dev libgmock-dev
+  # fuzzing
+  clang libclang-rt-14-dev
   # the .deb and its checks
   desktop-file-utils appstream
   # headless GUI runs and screenshots
@@ -58,4 +60,25 @@ if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ]; then
   sudo -u "$SUDO_USER" bash "$(dirname "$0")/fetch-corpora.sh" || echo "setup: built-in corpora not fetched (see above)"
 else
   bash "$(dirname "$0")/fetch-corpora.sh" || echo "setup: built-in corpora not fetched (see above)"
+fi
+
+# The OpenAI client acceptance test (tests/openai, CTest serve.openai_client) uses
+# the official `openai` npm package, pinned in its package-lock.json. Without it
+# the test skips and says why; set-up carries on. Installed as the invoking user.
+openai_test_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/openai"
+install_openai_client() {
+  local cmd="cd '$openai_test_dir' && npm ci --no-audit --no-fund --loglevel=error"
+  if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ]; then
+    sudo -u "$SUDO_USER" bash -c "$cmd"
+  else
+    bash -c "$cmd"
+  fi
+}
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: npm not found; the OpenAI client test (serve.openai_client) will be skipped"
+elif install_openai_client; then
+  echo "setup: OpenAI client test packages installed (tests/openai/node_modules)"
+else
+  echo "setup: the OpenAI client test's npm packages were not installed (see above);" \
+       "serve.openai_client will be skipped"
 fi

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <functional>
 
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/safetensors.h"
+#include "format/safetensors.h"
+#include "model/checkpoint.h"
 #include "model/tensor_names.h"
 #include "temp_dir.h"
 #include "util/error.h"

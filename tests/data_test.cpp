@@ -165,17 +165,19 @@ TEST(Split, DeterministicAndProportional) {
 TEST(Builtin, MissingCorpusSaysHowToGetIt) {
     testing::TempDir dir;
     ::setenv("ITERA_DATA_DIR", dir.path().c_str(), 1);
-    EXPECT_EQ(user_data_dir(), dir.path());
-    auto msg = error_of([] { builtin_corpus_path("moby-dick"); });
+    EXPECT_EQ(standard_data_dir(), dir.path());
+    EXPECT_EQ(Workspace::standard().db_path, dir.path() / "runs.sqlite");
+    ::unsetenv("ITERA_DATA_DIR");
+    const auto ws = Workspace::at(dir.path());
+    auto msg = error_of([&] { builtin_corpus_path(ws, "moby-dick"); });
     EXPECT_NE(msg.find("fetch-corpora.sh"), std::string::npos) << msg;
     EXPECT_NE(msg.find("npm"), std::string::npos);
-    EXPECT_NE(error_of([] { builtin_corpus_path("tinystories"); }).find("not a built-in"),
+    EXPECT_NE(error_of([&] { builtin_corpus_path(ws, "tinystories"); }).find("not a built-in"),
               std::string::npos);
     fs::create_directories(dir.path() / "corpora/sotu");
     write(dir.path() / "corpora/sotu/1790_george_washington_n.txt", "Fellow-Citizens.\n");
-    EXPECT_EQ(resolve_corpus("sotu"), dir.path() / "corpora/sotu");
-    EXPECT_EQ(resolve_corpus("/some/file.txt"), fs::path("/some/file.txt"));
-    ::unsetenv("ITERA_DATA_DIR");
+    EXPECT_EQ(resolve_corpus(ws, "sotu"), dir.path() / "corpora/sotu");
+    EXPECT_EQ(resolve_corpus(ws, "/some/file.txt"), fs::path("/some/file.txt"));
 }
 
 }  // namespace

@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "checkpoint/checkpoint.h"
 #include "infer/decoder.h"
 #include "infer/inference_model.h"
 #include "infer/score.h"
+#include "model/checkpoint.h"
 #include "reference_model.h"
 #include "temp_dir.h"
 #include "tokenizer/tokenizer.h"

@@ -26,14 +26,14 @@ TEST(EvalData, TokenisesTheSplitWithTheGivenTokenizerAndReusesIt) {
     auto tok = make_byte_tokenizer();
     CacheBuildOptions o;
     const auto cache = dir.path() / "cache";
-    auto first = prepare_eval_data(dir.path().string(), CorpusFormat::Auto, *tok, Split::Validation,
-                                   o, cache);
+    auto first = prepare_eval_data(Workspace::at(dir.path()), dir.path().string(),
+                                   CorpusFormat::Auto, *tok, Split::Validation, o, cache);
     EXPECT_EQ(first.documents, 2u);
     EXPECT_FALSE(first.cache.reused);
     // Byte tokens: one per UTF-8 byte, plus an EOS after each document.
     EXPECT_EQ(first.stream->size(), first.bytes + first.documents);
-    auto again = prepare_eval_data(dir.path().string(), CorpusFormat::Auto, *tok, Split::Validation,
-                                   o, cache);
+    auto again = prepare_eval_data(Workspace::at(dir.path()), dir.path().string(),
+                                   CorpusFormat::Auto, *tok, Split::Validation, o, cache);
     EXPECT_TRUE(again.cache.reused);
     EXPECT_EQ(again.stream->size(), first.stream->size());
 }
@@ -45,8 +45,8 @@ TEST(EvalData, AnEmptySplitIsNamed) {
     CacheBuildOptions o;
     o.split.validation_fraction = 0;
     try {
-        prepare_eval_data((dir.path() / "one.txt").string(), CorpusFormat::Text, *tok,
-                          Split::Validation, o, dir.path() / "cache");
+        prepare_eval_data(Workspace::at(dir.path()), (dir.path() / "one.txt").string(),
+                          CorpusFormat::Text, *tok, Split::Validation, o, dir.path() / "cache");
         FAIL() << "an empty validation split was accepted";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("validation split is empty"), std::string::npos)
@@ -62,8 +62,9 @@ TEST(Evaluate, ReportsProgressAndCanBeCancelled) {
     write(dir.path() / "wiki.train.raw", " = A = \n" + text);
     write(dir.path() / "wiki.valid.raw", " = B = \n" + text);
     auto tok = make_byte_tokenizer();
-    auto data = prepare_eval_data(dir.path().string(), CorpusFormat::Auto, *tok, Split::Validation,
-                                  CacheBuildOptions{}, dir.path() / "cache");
+    auto data =
+        prepare_eval_data(Workspace::at(dir.path()), dir.path().string(), CorpusFormat::Auto, *tok,
+                          Split::Validation, CacheBuildOptions{}, dir.path() / "cache");
     IteraModel model(ModelConfig::preset("micro", 259));
     model->initialize(1);
     EvalOptions eo;

@@ -10,12 +10,12 @@
 #include <random>
 #include <set>
 
-#include "checkpoint/checkpoint.h"
 #include "data/utf8.h"
 #include "infer/generate.h"
 #include "infer/sampler.h"
 #include "infer/stop_matcher.h"
 #include "infer/text_stream.h"
+#include "model/checkpoint.h"
 #include "temp_dir.h"
 #include "util/error.h"
 

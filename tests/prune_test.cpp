@@ -120,7 +120,8 @@ struct Corpus {
         std::ofstream out(text / "a.txt");
         for (int w = 0; w < 3000; ++w) out << words[rng() % 8] << (w % 10 == 9 ? ".\n" : " ");
         out.close();
-        auto prepared = prepare_dataset({text.string(), CorpusFormat::Text, TokenizerKind::Byte, 0},
+        auto prepared = prepare_dataset(Workspace::at(dir.path()),
+                                        {text.string(), CorpusFormat::Text, TokenizerKind::Byte, 0},
                                         dir.path() / "dataset", {});
         vocab = prepared.tokenizer->vocab_size();
         train = TokenStream::open(dir.path() / "dataset", Split::Train);

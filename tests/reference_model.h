@@ -1,5 +1,5 @@
 #pragma once
-// The spec's forward pass written as literally as possible in double
+// The spec's forward pass (docs/spec/model.md) written as literally as possible in double
 // precision: a per-time-step loop for the scan and a per-token loop for the
 // MoE. Slow and obvious on purpose; the fast model is checked against it.
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "checkpoint/safetensors.h"
+#include "format/safetensors.h"
 #include "temp_dir.h"
 #include "util/error.h"
 

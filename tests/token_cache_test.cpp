@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "data/dataset.h"
 #include "data/token_cache.h"
 #include "temp_dir.h"
 #include "util/error.h"
@@ -117,6 +118,35 @@ TEST(TokenCache, CancelLeavesNoCache) {
         Error);
     EXPECT_FALSE(fs::exists(out.path() / "manifest.json"));
     EXPECT_FALSE(fs::exists(out.path() / "train.bin.tmp"));
+}
+
+TEST(TokenCache, TwoFirstPreparationsOfOneDatasetBothSucceed) {
+    // Two programs (here threads) preparing the same new dataset at once take
+    // turns: one trains the tokenizer and builds the cache, the other waits
+    // and reuses them. Neither dies on the other's temporary files.
+    Corpus c;
+    std::string text;
+    for (int i = 0; i < 400; ++i) text += "article number " + std::to_string(i) + " of many .\n";
+    write(c.dir.path() / "wiki.train.raw", " = One = \n" + text);
+    const auto dir = c.dir.path() / "dataset";
+    const DatasetRequest request{c.dir.path().string(), CorpusFormat::Auto, TokenizerKind::Bpe,
+                                 300};
+    std::vector<std::string> fingerprints(2), errors(2);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t)
+        threads.emplace_back([&, t] {
+            try {
+                fingerprints[t] = prepare_dataset(Workspace::at(c.dir.path()), request, dir, {})
+                                      .tokenizer->fingerprint();
+            } catch (const std::exception& e) {
+                errors[t] = e.what();
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(errors[0], "");
+    EXPECT_EQ(errors[1], "");
+    EXPECT_EQ(fingerprints[0], fingerprints[1]);
+    EXPECT_GT(TokenStream::open(dir, Split::Train)->size(), 0u);
 }
 
 }  // namespace

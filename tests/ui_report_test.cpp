@@ -60,7 +60,8 @@ struct Reports {
         c.method = "int8";
         c.path = (dir.path() / "a-int8.safetensors").string();
         c.bytes = 1000;
-        c.settings = R"({"ratio": 3.6, "bpw": 8.2, "delta_ppl_pct": 0.2, "perplexity": 5.0})";
+        c.report = CompressionReport::from_json(
+            R"({"ratio": 3.6, "bpw": 8.2, "delta_ppl_pct": 0.2, "perplexity": 5.0})");
         store.add_compression(c);
     }
 };
@@ -108,7 +109,7 @@ TEST(ReportDialog, PreviewsEachKindWithItsChartsAndExportsThem) {
 
 TEST(ReportDialog, OpensFromTheMainWindowForTheSelectedRun) {
     Reports r;
-    MainWindow w(QString::fromStdString(r.db.string()));
+    MainWindow w(Workspace::standard().with_db(r.db));
     w.setAskBeforeClosing(false);
     w.runsDock()->selectRun(r.b);
     auto* dialog = w.showReport();

@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 TEST(Welcome, ShownOnAnEmptyStoreAndReplacedByTheChartsOnceARunExists) {
     itera::testing::TempDir dir;
     const auto db = dir.path() / "runs.sqlite";
-    MainWindow w(QString::fromStdString(db.string()));
+    MainWindow w(Workspace::standard().with_db(db));
     w.setAskBeforeClosing(false);
     EXPECT_TRUE(w.showsWelcome());
     {
@@ -39,11 +39,11 @@ TEST(Welcome, ShownOnAnEmptyStoreAndReplacedByTheChartsOnceARunExists) {
 
 TEST(Welcome, OneClickAsksForTheDefaultRunOnMobyDick) {
     // A stand-in for the fetched book in this test's data directory.
-    const auto corpus = user_data_dir() / "corpora" / "moby-dick";
+    const auto corpus = standard_data_dir() / "corpora" / "moby-dick";
     fs::create_directories(corpus);
     std::ofstream(corpus / "chapter_1.txt")
         << "Call me Ishmael. Some years ago, never mind how long.\n";
-    WelcomePage page;
+    WelcomePage page(Workspace::standard());
     QSignalSpy started(&page, &WelcomePage::startRequested);
     page.trainOnMobyDick();
     ASSERT_EQ(started.count(), 1);
@@ -59,9 +59,9 @@ TEST(Welcome, OneClickAsksForTheDefaultRunOnMobyDick) {
 // Fetches the real corpus with npm: opt in with ITERA_TEST_NETWORK=1.
 TEST(Welcome, FetchesAMissingCorpusThenAsksForTheRun) {
     if (qgetenv("ITERA_TEST_NETWORK") != "1") GTEST_SKIP() << "set ITERA_TEST_NETWORK=1 (uses npm)";
-    const auto corpus = user_data_dir() / "corpora" / "moby-dick";
+    const auto corpus = standard_data_dir() / "corpora" / "moby-dick";
     fs::remove_all(corpus);
-    WelcomePage page;
+    WelcomePage page(Workspace::standard());
     QSignalSpy started(&page, &WelcomePage::startRequested);
     page.trainOnMobyDick();
     EXPECT_TRUE(page.fetching());
@@ -73,9 +73,10 @@ TEST(Welcome, FetchesAMissingCorpusThenAsksForTheRun) {
 TEST(Diagnostics, NameTheVersionsTheStoreAndTheSystem) {
     itera::testing::TempDir dir;
     RunStore store(dir.path() / "runs.sqlite");
-    const auto text = diagnosticsText(&store);
+    const auto text = diagnosticsText(&store, Workspace::standard());
     for (const char* part : {"Qt", "LibTorch", "SQLite", "cpu:", "blas:", "run store:", "0 runs"})
         EXPECT_TRUE(text.contains(QLatin1String(part))) << part << " missing in\n"
                                                         << text.toStdString();
-    EXPECT_TRUE(diagnosticsText(nullptr).contains(QStringLiteral("not open")));
+    EXPECT_TRUE(
+        diagnosticsText(nullptr, Workspace::standard()).contains(QStringLiteral("not open")));
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -75,7 +77,7 @@ struct Workbench {
 
     /// Trains a micro run of `steps` from the dialog's request; its id, 0 if it did not end.
     qint64 trainMicroRun(MainWindow& w, int steps) {
-        NewRunDialog d(&w);
+        NewRunDialog d(Workspace::standard(), &w);
         QSignalSpy ended(w.training(), &TrainingController::runEnded);
         w.startRun(request(d, steps));
         if (!ended.wait(120'000)) return 0;
@@ -87,7 +89,7 @@ struct Workbench {
 
 TEST(NewRunDialog, ShowsTheModelSizeAndNamesTheFirstProblem) {
     Workbench wb;
-    NewRunDialog d;
+    NewRunDialog d(Workspace::standard());
     auto* ok = d.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
     auto* info = d.findChild<QLabel*>(QStringLiteral("modelInfo"));
     d.findChild<QComboBox*>(QStringLiteral("preset"))->setCurrentText(QStringLiteral("quality"));
@@ -124,10 +126,10 @@ TEST(NewRunDialog, ShowsTheModelSizeAndNamesTheFirstProblem) {
 
 TEST(Workbench, ADialogRunTrainsShowsItsCurvesAndEndsFinished) {
     Workbench wb;
-    MainWindow w(QString::fromStdString(wb.db.string()));
+    MainWindow w(Workspace::standard().with_db(wb.db));
     w.setAskBeforeClosing(false);
     w.show();
-    NewRunDialog d(&w);
+    NewRunDialog d(Workspace::standard(), &w);
     const auto request = wb.request(d, 30);
 
     QSignalSpy started(w.training(), &TrainingController::runStarted);
@@ -179,9 +181,9 @@ TEST(Workbench, ADialogRunTrainsShowsItsCurvesAndEndsFinished) {
 TEST(Workbench, PausesContinuesStopsAndStopsOnClose) {
     Workbench wb;
     RunStore store(wb.db);  // this thread's own connection, to watch the status
-    MainWindow w(QString::fromStdString(wb.db.string()));
+    MainWindow w(Workspace::standard().with_db(wb.db));
     w.setAskBeforeClosing(false);
-    NewRunDialog d(&w);
+    NewRunDialog d(Workspace::standard(), &w);
     auto request = wb.request(d, 100'000);
     request.settings.eval_every = 1'000;
     QSignalSpy started(w.training(), &TrainingController::runStarted);
@@ -198,10 +200,8 @@ TEST(Workbench, PausesContinuesStopsAndStopsOnClose) {
 
     w.training()->pause();
     ASSERT_TRUE(QTest::qWaitFor([&] { return store.run(id).status == RunStatus::Paused; }, 30'000));
-    QTest::qWait(2500);  // longer than the trainer's 2 s flush
-    const auto paused_at = step();
-    QTest::qWait(600);
-    EXPECT_EQ(step(), paused_at);
+    const auto paused_at = step();  // the trainer flushed every step before it paused
+    EXPECT_FALSE(QTest::qWaitFor([&] { return step() != paused_at; }, 600));
 
     w.training()->resume();
     ASSERT_TRUE(QTest::qWaitFor([&] { return step() > paused_at; }, 30'000));
@@ -233,10 +233,10 @@ TEST(Workbench, NamesABadCorpusAndOffersInterruptedRuns) {
         const auto id = store.create_run(r);
         store.set_status(id, RunStatus::Interrupted);
     }
-    MainWindow w(QString::fromStdString(wb.db.string()));
+    MainWindow w(Workspace::standard().with_db(wb.db));
     EXPECT_TRUE(w.message().contains(QStringLiteral("interrupted"))) << w.message().toStdString();
 
-    NewRunDialog d(&w);
+    NewRunDialog d(Workspace::standard(), &w);
     auto request = wb.request(d, 10);
     request.data.request.corpus = "/nonexistent/corpus.txt";
     QSignalSpy failed(w.training(), &TrainingController::jobFailed);
@@ -250,7 +250,7 @@ TEST(Workbench, NamesABadCorpusAndOffersInterruptedRuns) {
 
 TEST(Workbench, PlaygroundComparesARunsModelWithItsCompressedVersion) {
     Workbench wb;
-    MainWindow w(QString::fromStdString(wb.db.string()));
+    MainWindow w(Workspace::standard().with_db(wb.db));
     w.setAskBeforeClosing(false);
     const auto id = wb.trainMicroRun(w, 10);
     ASSERT_GT(id, 0);
@@ -363,10 +363,10 @@ TEST(CompressionPage, ListsMeasuredResultsDrawsTheParetoFrontAndShowsTensors) {
                                                {"bytes", 512},
                                                {"rel_rms", 0.0},
                                                {"sqnr_db", 0.0}}});
-        r.settings = j.dump();
+        r.report = CompressionReport::from_json(j.dump());
         return r;
     };
-    CompressionPage page;
+    CompressionPage page(Workspace::standard());
     page.show();
     // f16 and nf4 are on the front; int4 is dominated by nf4 (smaller and better).
     page.showRun(3, {record("f16", 1.95, 0.001, 1e-5), record("int4", 6.08, 2.33, 0.028),
@@ -386,7 +386,7 @@ TEST(CompressionPage, ListsMeasuredResultsDrawsTheParetoFrontAndShowsTensors) {
 
 TEST(Workbench, CompressesTheOpenRunsModelFromTheInspector) {
     Workbench wb;
-    MainWindow w(QString::fromStdString(wb.db.string()));
+    MainWindow w(Workspace::standard().with_db(wb.db));
     w.setAskBeforeClosing(false);
     const auto id = wb.trainMicroRun(w, 10);
     ASSERT_GT(id, 0);
@@ -407,7 +407,8 @@ TEST(Workbench, CompressesTheOpenRunsModelFromTheInspector) {
     ASSERT_EQ(records.size(), 2u);
     for (const auto& r : records) {
         EXPECT_TRUE(fs::exists(r.path)) << r.path;
-        EXPECT_NE(r.settings.find("delta_ppl_pct"), std::string::npos);
+        ASSERT_TRUE(r.report.quality.has_value()) << r.report_error;
+        EXPECT_TRUE(std::isfinite(r.report.quality->delta_ppl_pct));
     }
 
     // Mixed precision to the offered target (a third of the way from int4 to FP32).
@@ -422,9 +423,12 @@ TEST(Workbench, CompressesTheOpenRunsModelFromTheInspector) {
     EXPECT_EQ(page->rowCount(), 3);
     const auto all = store.compressions(id);
     ASSERT_EQ(all.size(), 3u);
-    EXPECT_EQ(all.back().method, "mixed");
     EXPECT_LE(all.back().bytes, static_cast<std::int64_t>(target * 1e6));
-    const auto report = nlohmann::json::parse(all.back().settings);
-    EXPECT_TRUE(report.contains("plan"));
-    EXPECT_TRUE(report.contains("predicted_delta_ppl_pct"));
+    const auto& report = all.back().report;
+    ASSERT_TRUE(report.mixed);
+    EXPECT_FALSE(report.mixed->plan.empty());
+    // The plan, or the uniform scheme that beat it on the calibration text.
+    EXPECT_EQ(all.back().method, report.mixed->chosen == "plan" ? "mixed" : report.mixed->chosen);
+    EXPECT_GE(report.mixed->candidates.size(), 2u);
+    EXPECT_GT(report.mixed->predicted_bytes, 0);
 }

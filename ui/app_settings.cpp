@@ -1,14 +1,12 @@
 #include "app_settings.h"
 
-#include "store/run_store.h"
-
 namespace itera::ui {
 
-QString applyStorageSettings() {
+Workspace workspaceFromSettings(const QString& databaseOverride) {
     const auto dir = settings::dataDir.value();
-    if (!dir.isEmpty()) qputenv("ITERA_DATA_DIR", dir.toLocal8Bit());
-    const auto db = settings::databasePath.value();
-    return db.isEmpty() ? QString::fromStdString(RunStore::default_path().string()) : db;
+    auto ws = dir.isEmpty() ? Workspace::standard() : Workspace::at(dir.toStdString());
+    const auto db = databaseOverride.isEmpty() ? settings::databasePath.value() : databaseOverride;
+    return ws.with_db(db.toStdString());
 }
 
 }  // namespace itera::ui

@@ -7,6 +7,8 @@
 #include <QString>
 #include <QVariant>
 
+#include "util/workspace.h"
+
 namespace itera::ui {
 
 template <class T>
@@ -22,8 +24,8 @@ struct Setting {
 };
 
 namespace settings {
-/// Data directory (corpora, datasets, runs); empty = $ITERA_DATA_DIR or
-/// ~/.local/share/itera-workbench.
+/// Data directory (corpora, datasets, runs); empty = the standard one
+/// ($ITERA_DATA_DIR, else ~/.local/share/itera-workbench).
 inline const Setting<QString> dataDir{"storage/dataDir", {}};
 /// Run store database; empty = <data directory>/runs.sqlite.
 inline const Setting<QString> databasePath{"storage/databasePath", {}};
@@ -37,8 +39,9 @@ inline const Setting<QByteArray> windowGeometry{"window/geometry", {}};
 inline const Setting<QByteArray> windowState{"window/state", {}};
 }  // namespace settings
 
-/// Applies the data directory setting to the core (which reads $ITERA_DATA_DIR)
-/// and returns the database path in effect.
-QString applyStorageSettings();
+/// The workspace the settings name: their data directory (else the standard
+/// one) and their database (else <data directory>/runs.sqlite); a non-empty
+/// `databaseOverride` (the --database option) wins over the setting.
+Workspace workspaceFromSettings(const QString& databaseOverride = {});
 
 }  // namespace itera::ui

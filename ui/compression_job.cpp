@@ -1,6 +1,5 @@
-// The Compression tab's worker: compresses (and for mixed precision sweeps
-// and plans) the checked methods one after another on a QThread, and the
-// page's polling of its progress.
+// The Compression tab's jobs: each checked method (and a mixed-precision
+// plan) is one job of the page's JobRunner, run one after another.
 
 #include <QCheckBox>
 #include <QDoubleSpinBox>
@@ -8,29 +7,25 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QThread>
-#include <QTimer>
 
 #include <filesystem>
 #include <optional>
 
-#include "compress/measure.h"
-#include "compress/mixed.h"
-#include "compress/scheme.h"
-#include "compression_job.h"
 #include "compression_page.h"
+#include "format/scheme.h"
+#include "workflows/compression.h"
 
 namespace itera::ui {
 
 void CompressionPage::compressChecked() {
-    if (m_worker || m_source.isEmpty()) return;
+    if (compressing() || m_source.isEmpty()) return;
     struct Task {
         CompressOptions options;
         std::filesystem::path out;
         std::optional<MixedTarget> mixed;
         QString method;
     };
-    std::vector<Task> jobs;
+    std::vector<Task> tasks;
     for (auto* box : m_methods) {
         if (!box->isChecked()) continue;
         CompressOptions o;
@@ -39,121 +34,79 @@ void CompressionPage::compressChecked() {
         auto name = "best-" + box->text().toStdString();
         if (o.scheme == Scheme::Int4 || o.scheme == Scheme::Nf4)
             name += "-g" + std::to_string(o.group_size);
-        jobs.push_back({o, std::filesystem::path(m_outDir.toStdString()) / (name + ".safetensors"),
-                        std::nullopt, box->text()});
+        tasks.push_back({o, std::filesystem::path(m_outDir.toStdString()) / (name + ".safetensors"),
+                         std::nullopt, box->text()});
     }
     if (m_mixed->isChecked()) {
         CompressOptions o;
         o.group_size = m_groupSize->value();
         const auto bytes = static_cast<std::int64_t>(m_mixedTarget->value() * 1e6);
-        jobs.push_back({o,
-                        std::filesystem::path(m_outDir.toStdString()) /
-                            ("best-mixed-" + std::to_string(bytes / 1000) + "k.safetensors"),
-                        MixedTarget{bytes, std::nullopt}, QStringLiteral("mixed")});
+        tasks.push_back({o,
+                         std::filesystem::path(m_outDir.toStdString()) /
+                             ("best-mixed-" + std::to_string(bytes / 1000) + "k.safetensors"),
+                         MixedTarget{bytes, std::nullopt}, QStringLiteral("mixed")});
     }
     m_jobError.clear();
-    if (jobs.empty() || m_groupSize->value() % 16) {
-        m_jobError = jobs.empty() ? tr("check at least one method")
-                                  : tr("the group size must be a multiple of 16");
+    if (tasks.empty() || m_groupSize->value() % 16) {
+        m_jobError = tasks.empty() ? tr("check at least one method")
+                                   : tr("the group size must be a multiple of 16");
         m_phase->setText(m_jobError);
         Q_EMIT compressed();
         return;
     }
-    m_job = std::make_shared<Job>();
-    auto job = m_job;
     const auto source = std::filesystem::path(m_source.toStdString());
-    MeasureOptions measure;
+    MeasureRequest measure;
     measure.evaluate = m_evaluate->isChecked();
-    measure.db = m_database.toStdString();
     measure.threads = 1;  // training may be using the other cores
-    measure.cancel = &job->cancel;
-    m_worker = QThread::create([job, jobs, source, measure]() mutable {
-        try {
-            std::filesystem::create_directories(jobs.front().out.parent_path());
-            for (std::size_t i = 0; i < jobs.size(); ++i) {
-                const auto& method = jobs[i].method;
+    m_total = static_cast<int>(tasks.size());
+    m_done = 0;
+    m_pending = m_total;
+    for (int i = 0; i < m_total; ++i) {
+        const auto& task = tasks[static_cast<std::size_t>(i)];
+        const auto label = tr("%1 (%2 of %3)").arg(task.method).arg(i + 1).arg(m_total);
+        m_runner.submit(
+            label, [task, source, measure, label, ws = m_workspace](JobContext& context) mutable {
+                std::filesystem::create_directories(task.out.parent_path());
+                measure.cancel = context.cancelFlag();
                 measure.progress = [&](const std::string& phase, double fraction) {
-                    std::lock_guard lock(job->mutex);
-                    job->phase = QStringLiteral("%1 (%2 of %3): %4")
-                                     .arg(method)
-                                     .arg(i + 1)
-                                     .arg(jobs.size())
-                                     .arg(QString::fromStdString(phase));
-                    job->fraction = fraction;
+                    context.progress(label + QStringLiteral(": ") + QString::fromStdString(phase),
+                                     fraction);
                 };
                 MeasuredCompression r;
-                if (jobs[i].mixed) {
-                    SweepOptions sweep;
-                    sweep.candidates = {{Scheme::Int8, jobs[i].options.group_size, false},
-                                        {Scheme::Int4, jobs[i].options.group_size, false}};
+                if (task.mixed) {
+                    SweepSettings sweep;
+                    sweep.candidates = {{Scheme::Int8, task.options.group_size, false},
+                                        {Scheme::Int4, task.options.group_size, false}};
                     sweep.threads = measure.threads;
-                    sweep.db = measure.db;
                     sweep.cancel = measure.cancel;
                     sweep.progress = measure.progress;
-                    r = compress_mixed_and_measure(source, *jobs[i].mixed, sweep, jobs[i].out,
-                                                   measure);
+                    r = compress_mixed_and_measure(ws, source, *task.mixed, sweep, std::nullopt,
+                                                   task.out, measure);
                 } else {
-                    r = compress_and_measure(source, jobs[i].options, jobs[i].out, measure);
+                    r = compress_and_measure(ws, source, task.options, task.out, measure);
                 }
-                std::lock_guard lock(job->mutex);
-                if (!r.store_error.empty())
-                    job->error = QString::fromStdString("not stored: " + r.store_error);
-                ++job->done;
-            }
-        } catch (const std::exception& e) {
-            std::lock_guard lock(job->mutex);
-            job->error = QString::fromStdString(e.what());
-        }
-        std::lock_guard lock(job->mutex);
-        job->finished = true;
-    });
-    // The page owns the thread and deletes it once joined (in poll or the
-    // destructor); a deleteLater on `finished` could free it before poll()
-    // joins it.
+                // Measured but not kept: say so (the batch goes on).
+                return QVariant(r.store_error.empty()
+                                    ? QString()
+                                    : QString::fromStdString("not stored: " + r.store_error));
+            });
+    }
     m_compress->setEnabled(false);
     m_cancel->setEnabled(true);
     m_progress->show();
     m_progress->setRange(0, 0);
     m_phase->setText(tr("starting…"));
-    m_worker->start(QThread::LowPriority);
-    m_pollTimer->start();
 }
 
-void CompressionPage::poll() {
-    if (!m_job) return;
-    QString phase, error;
-    double fraction = -1;
-    int done = 0;
-    bool finished = false;
-    {
-        std::lock_guard lock(m_job->mutex);
-        phase = m_job->phase;
-        fraction = m_job->fraction;
-        error = m_job->error;
-        done = m_job->done;
-        finished = m_job->finished;
-    }
-    if (!finished) {
-        m_phase->setText(phase);
-        if (fraction >= 0) {
-            m_progress->setRange(0, 1000);
-            m_progress->setValue(static_cast<int>(fraction * 1000));
-        } else {
-            m_progress->setRange(0, 0);
-        }
-        return;
-    }
-    m_pollTimer->stop();
-    m_worker->wait();
-    delete m_worker;
-    m_worker = nullptr;
-    m_job.reset();
-    m_jobError = error;
+void CompressionPage::onJobEnded(const QString& error) {
+    if (!error.isEmpty() && m_jobError.isEmpty()) m_jobError = error;
+    if (--m_pending > 0) return;
     m_progress->hide();
     m_cancel->setEnabled(false);
     m_compress->setEnabled(!m_source.isEmpty());
-    m_phase->setText(error.isEmpty() ? tr("%n model(s) compressed and measured", nullptr, done)
-                                     : tr("%n done; stopped: %1", nullptr, done).arg(error));
+    m_phase->setText(m_jobError.isEmpty()
+                         ? tr("%n model(s) compressed and measured", nullptr, m_done)
+                         : tr("%n done; stopped: %1", nullptr, m_done).arg(m_jobError));
     Q_EMIT compressed();
 }
 

@@ -1,7 +1,5 @@
 #include "compression_page.h"
 
-#include "compression_job.h"
-
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -17,19 +15,20 @@
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QTableView>
-#include <QThread>
-#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
-#include <mutex>
 
-#include "compress/measure.h"
+#include "compress/compress.h"
 #include "compress/mixed.h"
-#include "compress/scheme.h"
+#include "eval/quality_stats.h"
+#include "format/safetensors.h"
+#include "format/scheme.h"
 #include "qcustomplot_include.h"
 #include "run_curves.h"
 
@@ -39,8 +38,20 @@ namespace {
 constexpr int kSortRole = Qt::UserRole;
 constexpr int kRowRole = Qt::UserRole + 1;
 
-double number(const nlohmann::json& j, const char* key, double fallback = std::nan("")) {
-    return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+
+/// A quality figure of a report, NaN when quality was not measured.
+double quality(const CompressionReport& r, double QualityReport::*field) {
+    return r.quality ? (*r.quality).*field : kNone;
+}
+
+/// A speed figure of a report, NaN when speed was not measured.
+double speed(const CompressionReport& r, double SpeedReport::*field) {
+    return r.speed ? (*r.speed).*field : kNone;
+}
+
+double ratioOf(const CompressionReport& r) {
+    return r.ratio > 0 ? r.ratio : kNone;
 }
 
 QStandardItem* item(const QString& text, const QVariant& sort, bool right = false) {
@@ -57,7 +68,8 @@ QStandardItem* numeric(double v, int decimals, const QString& suffix = {}) {
 
 }  // namespace
 
-CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
+CompressionPage::CompressionPage(const Workspace& workspace, QWidget* parent)
+    : QWidget(parent), m_workspace(workspace), m_runner(QStringLiteral("compression")) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     m_summary = new QLabel(this);
@@ -112,14 +124,27 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
     m_phase->setObjectName(QStringLiteral("compressPhase"));
     actions->addWidget(m_phase, 1);
     layout->addLayout(actions);
-    m_pollTimer = new QTimer(this);
-    m_pollTimer->setInterval(100);
-    connect(m_pollTimer, &QTimer::timeout, this, &CompressionPage::poll);
     connect(m_compress, &QPushButton::clicked, this, &CompressionPage::compressChecked);
-    connect(m_cancel, &QPushButton::clicked, this, [this] {
-        if (m_job) m_job->cancel = true;
+    connect(m_cancel, &QPushButton::clicked, this, [this] { m_pending -= m_runner.cancelAll(); });
+    connect(&m_runner, &JobRunner::progressed, this, [this](JobId, const JobProgress& p) {
+        if (p.phase.isEmpty()) return;
+        m_phase->setText(p.phase);
+        if (p.fraction >= 0) {
+            m_progress->setRange(0, 1000);
+            m_progress->setValue(static_cast<int>(p.fraction * 1000));
+        } else {
+            m_progress->setRange(0, 0);
+        }
     });
-    setSource({}, {}, {});
+    connect(&m_runner, &JobRunner::finished, this, [this](JobId, const QVariant& result) {
+        ++m_done;
+        onJobEnded(result.toString());
+    });
+    connect(&m_runner, &JobRunner::failed, this, [this](JobId, const QString& message) {
+        m_pending -= m_runner.cancelAll();  // the rest of the batch is not started
+        onJobEnded(message);
+    });
+    setSource({}, {});
 
     auto* split = new QSplitter(Qt::Vertical, this);
     m_results = new QStandardItemModel(0, 13, this);
@@ -146,8 +171,12 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
     auto* yRow = new QHBoxLayout;
     yRow->addWidget(new QLabel(tr("Quality cost:"), plotBox));
     m_yMetric = new QComboBox(plotBox);
-    m_yMetric->addItems(
-        {tr("ΔPPL (%)"), tr("KL divergence (nats/token)"), tr("1 − top-1 agreement")});
+    m_yMetric->addItems({tr("ΔPPL (%)"), tr("KL divergence (nats/token)"),
+                         tr("1 − top-1 agreement"), tr("KL divergence, p99"), tr("Δp RMS (%)"),
+                         tr("ln(PPL / PPL of FP32)")});
+    m_yMetric->setToolTip(
+        tr("The quality figure plotted against the compression ratio; the "
+           "statistics are llama.cpp's, over the held-out tokens"));
     yRow->addWidget(m_yMetric);
     yRow->addStretch();
     plotLayout->addLayout(yRow);
@@ -199,24 +228,29 @@ CompressionPage::CompressionPage(QWidget* parent) : QWidget(parent) {
     showRun(0, {});
 }
 
-CompressionPage::~CompressionPage() {
-    if (m_job) m_job->cancel = true;
-    if (m_worker) {
-        m_worker->wait();
-        delete m_worker;
-    }
-}
+CompressionPage::~CompressionPage() = default;  // the runner cancels and waits
 
-void CompressionPage::setSource(const QString& model, const QString& outDir,
-                                const QString& database) {
+void CompressionPage::setSource(const QString& model, const QString& outDir) {
     m_source = model;
     m_outDir = outDir;
-    m_database = database;
-    m_compress->setEnabled(!m_source.isEmpty() && !m_worker);
+    m_compress->setEnabled(!m_source.isEmpty() && !compressing());
     std::error_code ec;
     const auto size =
         m_source.isEmpty() ? 0 : std::filesystem::file_size(m_source.toStdString(), ec);
-    if (!ec && size > 0) m_mixedTarget->setValue(0.35 * static_cast<double>(size) / 1e6);
+    // The default target lies between uniform int8 and int4, where a plan can
+    // beat both; at or above int8's size, int8 itself would win.
+    if (!ec && size > 0) {
+        try {
+            const auto config = ModelConfig::from_json(
+                SafetensorsFile::read(m_source.toStdString()).meta("config"));
+            const auto int8 = estimated_file_bytes(config, {Scheme::Int8, 64, false});
+            const auto int4 =
+                estimated_file_bytes(config, {Scheme::Int4, m_groupSize->value(), false});
+            m_mixedTarget->setValue(0.5 * static_cast<double>(int8 + int4) / 1e6);
+        } catch (const std::exception&) {
+            m_mixedTarget->setValue(0.22 * static_cast<double>(size) / 1e6);
+        }
+    }
     m_compress->setToolTip(m_source.isEmpty() ? tr("Select one run that has a best checkpoint")
                                               : m_source);
 }
@@ -226,11 +260,6 @@ void CompressionPage::showRun(qint64 runId, const std::vector<CompressionRecord>
     for (const auto& r : records) {
         CompressionRow row;
         row.record = r;
-        try {
-            row.report = nlohmann::json::parse(r.settings);
-        } catch (const std::exception&) {
-            row.report = nullptr;
-        }
         row.fileExists = std::filesystem::exists(r.path);
         m_rows.push_back(std::move(row));
     }
@@ -267,7 +296,7 @@ void CompressionPage::fillTable() {
     m_results->removeRows(0, m_results->rowCount());
     for (std::size_t i = 0; i < m_rows.size(); ++i) {
         const auto& r = m_rows[i];
-        const auto& j = r.report;
+        const auto& j = r.record.report;
         const auto file = QFileInfo(QString::fromStdString(r.record.path)).fileName();
         QList<QStandardItem*> items;
         items << item(QString::fromStdString(r.record.method),
@@ -277,17 +306,61 @@ void CompressionPage::fillTable() {
         if (!r.fileExists) f->setForeground(QColor(0x99, 0x99, 0x99));
         items << f;
         items << numeric(r.record.bytes / 1e6, 2, QStringLiteral(" MB"));
-        items << numeric(number(j, "ratio"), 2, QStringLiteral("×"));
-        items << numeric(number(j, "bpw"), 2);
-        items << numeric(number(j, "perplexity"), 2);
-        items << numeric(number(j, "delta_ppl_pct"), 3, QStringLiteral(" %"));
-        items << numeric(number(j, "bits_per_byte"), 4);
-        items << numeric(number(j, "kld"), 5);
-        items << numeric(number(j, "top1_agreement") * 100, 2, QStringLiteral(" %"));
-        items << numeric(number(j, "decode_tokens_per_s"), 0);
-        items << numeric(number(j, "decode_tokens_per_s") / number(j, "source_decode_tokens_per_s"),
-                         2, QStringLiteral("×"));
-        items << numeric(number(j, "prefill_tokens_per_s"), 0);
+        items << numeric(ratioOf(j), 2, QStringLiteral("×"));
+        items << numeric(j.bpw.value_or(kNone), 2);
+        items << numeric(quality(j, &QualityReport::perplexity), 2);
+        auto* dppl = numeric(quality(j, &QualityReport::delta_ppl_pct), 3, QStringLiteral(" %"));
+        if (const auto& st = j.statistics) {
+            // A change whose 95 % interval holds 0 is not shown as a fact.
+            if (st->delta_ppl_within_noise()) dppl->setText(tr("within noise"));
+            dppl->setToolTip(tr("ΔPPL %1 (95 % interval %2 % … %3 %), ln(PPL ratio) %4 ± %5")
+                                 .arg(QString::fromStdString(delta_ppl_text(*st)))
+                                 .arg(st->delta_ppl_pct_low(), 0, 'f', 3)
+                                 .arg(st->delta_ppl_pct_high(), 0, 'f', 3)
+                                 .arg(st->ln_ppl_ratio, 0, 'g', 4)
+                                 .arg(st->ln_ppl_ratio_unc, 0, 'g', 3));
+        }
+        items << dppl;
+        items << numeric(quality(j, &QualityReport::bits_per_byte), 4);
+        auto* kld = numeric(quality(j, &QualityReport::kld), 5);
+        if (const auto& st = j.statistics)
+            kld->setToolTip(tr("mean %1 ± %2; median %3, p90 %4, p99 %5, p99.9 %6, max %7")
+                                .arg(st->kld_mean, 0, 'g', 4)
+                                .arg(st->kld_unc, 0, 'g', 3)
+                                .arg(st->kld.median, 0, 'g', 4)
+                                .arg(st->kld.p90, 0, 'g', 4)
+                                .arg(st->kld.p99, 0, 'g', 4)
+                                .arg(st->kld.p999, 0, 'g', 4)
+                                .arg(st->kld.max, 0, 'g', 4));
+        items << kld;
+        auto* top1 =
+            numeric(quality(j, &QualityReport::top1_agreement) * 100, 2, QStringLiteral(" %"));
+        if (const auto& st = j.statistics)
+            top1->setToolTip(tr("%1 % ± %2 (binomial standard error)")
+                                 .arg(100 * st->same_top, 0, 'f', 2)
+                                 .arg(100 * st->same_top_unc, 0, 'f', 2));
+        items << top1;
+        items << numeric(speed(j, &SpeedReport::decode_tokens_per_s), 0);
+        // The ratio to FP32 from the same interleaved measurement, never two
+        // timings taken minutes apart.
+        if (j.paired && !j.paired->decode.b.empty()) {
+            const auto& d = j.paired->decode;
+            auto* ratio = numeric(d.ratio_median, 2, QStringLiteral("×"));
+            ratio->setToolTip(tr("median of %1 interleaved pairs: %2× (min %3×, max %4×); this "
+                                 "model %5 tok/s, FP32 %6 tok/s in the same runs")
+                                  .arg(d.a.size())
+                                  .arg(d.ratio_median, 0, 'f', 3)
+                                  .arg(d.ratio_min, 0, 'f', 3)
+                                  .arg(d.ratio_max, 0, 'f', 3)
+                                  .arg(d.b_median, 0, 'f', 0)
+                                  .arg(d.a_median, 0, 'f', 0));
+            items << ratio;
+        } else {
+            items << numeric(speed(j, &SpeedReport::decode_tokens_per_s) /
+                                 speed(j, &SpeedReport::source_decode_tokens_per_s),
+                             2, QStringLiteral("×"));
+        }
+        items << numeric(speed(j, &SpeedReport::prefill_tokens_per_s), 0);
         for (auto* it : items) it->setData(static_cast<int>(i), kRowRole);
         m_results->appendRow(items);
     }
@@ -301,21 +374,28 @@ void CompressionPage::plot() {
     m_pareto = 0;
     const int metric = m_yMetric->currentIndex();
     m_scatter->yAxis->setLabel(m_yMetric->currentText());
-    auto cost = [&](const nlohmann::json& j) {
+    auto cost = [&](const CompressionReport& j) {
+        const auto& st = j.statistics;
         switch (metric) {
             case 1:
-                return number(j, "kld");
+                return quality(j, &QualityReport::kld);
             case 2:
-                return 1.0 - number(j, "top1_agreement");
+                return 1.0 - quality(j, &QualityReport::top1_agreement);
+            case 3:
+                return st ? st->kld.p99 : kNone;
+            case 4:
+                return st ? 100 * st->dp_rms : kNone;
+            case 5:
+                return st ? st->ln_ppl_ratio : kNone;
             default:
-                return number(j, "delta_ppl_pct");
+                return quality(j, &QualityReport::delta_ppl_pct);
         }
     };
     // One graph per method, in a fixed colour order.
     std::map<std::string, std::vector<int>> byMethod;
     std::vector<std::pair<double, double>> points;
     for (std::size_t i = 0; i < m_rows.size(); ++i) {
-        const double x = number(m_rows[i].report, "ratio"), y = cost(m_rows[i].report);
+        const double x = ratioOf(m_rows[i].record.report), y = cost(m_rows[i].record.report);
         if (std::isnan(x) || std::isnan(y)) continue;  // compressed without a measurement
         byMethod[m_rows[i].record.method].push_back(static_cast<int>(i));
         points.emplace_back(x, y);
@@ -331,11 +411,11 @@ void CompressionPage::plot() {
         // QCustomPlot keeps a graph's points sorted by x: sort the rows the same way.
         auto sorted = rows;
         std::sort(sorted.begin(), sorted.end(), [&](int a, int b) {
-            return number(m_rows[a].report, "ratio") < number(m_rows[b].report, "ratio");
+            return ratioOf(m_rows[a].record.report) < ratioOf(m_rows[b].record.report);
         });
         for (int r : sorted) {
-            xs << number(m_rows[r].report, "ratio");
-            ys << cost(m_rows[r].report);
+            xs << ratioOf(m_rows[r].record.report);
+            ys << cost(m_rows[r].record.report);
         }
         g->setData(xs, ys, true);
         m_pointRows.push_back(sorted);
@@ -377,21 +457,21 @@ void CompressionPage::selectRow(int row) {
         }
 }
 
-void CompressionPage::plotLayers(const nlohmann::json& tensors) {
+void CompressionPage::plotLayers(const std::vector<TensorReport>& tensors) {
     m_layers->clearPlottables();
     m_layers->legend->setVisible(false);
     m_layerGroups = 0;
     // Bytes before and after per group: the embedding, each layer, the rest.
     std::map<int, std::pair<double, double>> groups;  // -1 embedding, layer index, 1<<20 rest
     for (const auto& t : tensors) {
-        const auto name = t.value("name", std::string());
+        const auto& name = t.name;
         int group = 1 << 20;
         if (name.rfind("embed", 0) == 0)
             group = -1;
         else if (name.rfind("layers.", 0) == 0)
             group = std::atoi(name.c_str() + 7);
-        groups[group].first += number(t, "source_bytes", 0) / 1e6;
-        groups[group].second += number(t, "bytes", 0) / 1e6;
+        groups[group].first += static_cast<double>(t.source_bytes) / 1e6;
+        groups[group].second += static_cast<double>(t.bytes) / 1e6;
     }
     if (groups.empty()) {
         m_layers->replot(QCustomPlot::rpQueuedReplot);
@@ -432,26 +512,26 @@ void CompressionPage::plotLayers(const nlohmann::json& tensors) {
 void CompressionPage::showTensors(int row) {
     m_tensors->removeRows(0, m_tensors->rowCount());
     const bool valid = row >= 0 && row < static_cast<int>(m_rows.size());
-    const auto& j = valid ? m_rows[static_cast<std::size_t>(row)].report : nlohmann::json();
-    const bool has = j.is_object() && j.contains("tensors") && j["tensors"].is_array();
-    plotLayers(has ? j["tensors"] : nlohmann::json::array());
-    if (!has) return;
-    for (const auto& t : j["tensors"]) {
+    static const std::vector<TensorReport> none;
+    const auto& tensors =
+        valid ? m_rows[static_cast<std::size_t>(row)].record.report.tensors : none;
+    plotLayers(tensors);
+    for (const auto& t : tensors) {
         QStringList dims;
-        for (const auto& d : t.value("shape", nlohmann::json::array()))
-            dims << QString::number(d.get<long long>());
-        const double before = number(t, "source_bytes", 0), after = number(t, "bytes", 0);
+        for (const auto d : t.shape) dims << QString::number(d);
+        const auto before = static_cast<double>(t.source_bytes);
+        const auto after = static_cast<double>(t.bytes);
         QList<QStandardItem*> items;
-        const auto name = QString::fromStdString(t.value("name", std::string()));
+        const auto name = QString::fromStdString(t.name);
         items << item(name, name);
         items << item(dims.join(QStringLiteral("×")), before);
-        const auto scheme = QString::fromStdString(t.value("scheme", std::string()));
+        const auto scheme = QString::fromStdString(t.scheme);
         items << item(scheme, scheme);
         items << numeric(before, 0);
         items << numeric(after, 0);
-        items << numeric(after > 0 ? before / after : std::nan(""), 2, QStringLiteral("×"));
-        items << numeric(number(t, "rel_rms"), 5);
-        items << numeric(number(t, "sqnr_db"), 1);
+        items << numeric(after > 0 ? before / after : kNone, 2, QStringLiteral("×"));
+        items << numeric(t.rel_rms, 5);
+        items << numeric(t.sqnr_db.value_or(kNone), 1);
         m_tensors->appendRow(items);
     }
     m_tensorsView->resizeColumnsToContents();

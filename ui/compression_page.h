@@ -7,12 +7,12 @@
 
 #include <QWidget>
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
 #include <vector>
 
+#include "jobs/job_runner.h"
 #include "store/run_store.h"
+#include "util/workspace.h"
 
 class QCheckBox;
 class QComboBox;
@@ -29,28 +29,28 @@ class QTimer;
 
 namespace itera::ui {
 
-/// A stored compression and its measured report.
+/// A stored compression (with its measured report) and whether its file is still there.
 struct CompressionRow {
     CompressionRecord record;
-    nlohmann::json report;  ///< null when the stored settings are not a report
     bool fileExists = false;
 };
 
 class CompressionPage : public QWidget {
     Q_OBJECT
 public:
-    explicit CompressionPage(QWidget* parent = nullptr);
+    /// Compressions are measured and recorded in `workspace`.
+    explicit CompressionPage(const Workspace& workspace, QWidget* parent = nullptr);
 
     ~CompressionPage() override;
 
     /// Shows the compressions of run `runId` (0: none open).
     void showRun(qint64 runId, const std::vector<CompressionRecord>& records);
     /// What *Compress* works on: the open run's FP32 model, where compressed files
-    /// go, and the run store that keeps their reports. An empty source disables it.
-    void setSource(const QString& model, const QString& outDir, const QString& database);
+    /// go. An empty source disables it.
+    void setSource(const QString& model, const QString& outDir);
     /// Compresses the source with each checked method on a worker, one after another.
     void compressChecked();
-    bool compressing() const { return m_worker != nullptr; }
+    bool compressing() const { return m_pending > 0; }
     /// The last compression job's error, empty when it succeeded.
     QString jobError() const { return m_jobError; }
     int rowCount() const;
@@ -67,11 +67,11 @@ Q_SIGNALS:
     void compressed();
 
 private:
-    void poll();
+    void onJobEnded(const QString& error);
     void fillTable();
     void plot();
     void showTensors(int row);
-    void plotLayers(const nlohmann::json& tensors);
+    void plotLayers(const std::vector<TensorReport>& tensors);
 
     std::vector<CompressionRow> m_rows;
     QLabel* m_summary;
@@ -86,8 +86,8 @@ private:
     int m_pareto = 0;
     int m_layerGroups = 0;
 
-    struct Job;
-    QString m_source, m_outDir, m_database;
+    QString m_source, m_outDir;
+    Workspace m_workspace;
     std::vector<QCheckBox*> m_methods;  ///< f16, bf16, int8, int4, nf4
     QSpinBox* m_groupSize;
     QCheckBox* m_mixed;
@@ -97,9 +97,9 @@ private:
     QPushButton* m_cancel;
     QProgressBar* m_progress;
     QLabel* m_phase;
-    QThread* m_worker = nullptr;
-    std::shared_ptr<Job> m_job;
-    QTimer* m_pollTimer;
+    JobRunner m_runner;
+    int m_pending = 0;  ///< jobs of the current batch not yet ended
+    int m_total = 0, m_done = 0;
     QString m_jobError;
 };
 

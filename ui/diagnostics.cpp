@@ -13,7 +13,7 @@
 
 namespace itera::ui {
 
-QString diagnosticsText(RunStore* store) {
+QString diagnosticsText(RunStore* store, const Workspace& workspace) {
     QStringList lines;
     auto add = [&](const QString& key, const QString& value) {
         lines << QStringLiteral("%1: %2").arg(key, value);
@@ -29,7 +29,7 @@ QString diagnosticsText(RunStore* store) {
     const int threads = settings::threads.value();
     add(QStringLiteral("training threads"),
         threads > 0 ? QString::number(threads) : QStringLiteral("all cores"));
-    add(QStringLiteral("data directory"), QString::fromStdString(user_data_dir().string()));
+    add(QStringLiteral("data directory"), QString::fromStdString(workspace.data_dir.string()));
     if (store) {
         try {
             add(QStringLiteral("run store"),

@@ -5,6 +5,8 @@
 
 #include <QString>
 
+#include "util/workspace.h"
+
 namespace itera {
 class RunStore;
 }
@@ -12,6 +14,6 @@ class RunStore;
 namespace itera::ui {
 
 /// `store` may be null (a store that could not be opened).
-QString diagnosticsText(RunStore* store);
+QString diagnosticsText(RunStore* store, const Workspace& workspace);
 
 }  // namespace itera::ui

@@ -15,27 +15,22 @@ std::shared_ptr<const InferenceModel> ModelCache::get(const std::filesystem::pat
     return m_models.emplace(path, std::move(model)).first->second;
 }
 
-void runGeneration(ModelCache& cache, const std::filesystem::path& model, const std::string& prompt,
-                   const GenerateSettings& settings, GenerationMailbox& box) {
+GenerateResult runGeneration(ModelCache& cache, const std::filesystem::path& model,
+                             const std::string& prompt, const GenerateSettings& settings,
+                             JobMailbox<GenerationUpdates>& box, const JobContext& context) {
     const auto start = std::chrono::steady_clock::now();
-    try {
-        const auto m = cache.get(model);
-        auto result = generate(*m, prompt, settings, [&](const TokenEvent& e) {
-            std::lock_guard lock(box.mutex);
-            if (box.firstTokenSeconds < 0)
-                box.firstTokenSeconds =
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            box.events.push_back(e);
-            return !box.cancel.load();
+    bool first = true;
+    const auto m = cache.get(model);
+    return generate(*m, prompt, settings, [&](const TokenEvent& e) {
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        box.post([&](GenerationUpdates& u) {
+            if (first) u.firstTokenSeconds = seconds;
+            u.events.push_back(e);
         });
-        std::lock_guard lock(box.mutex);
-        box.result = std::move(result);
-    } catch (const std::exception& e) {
-        std::lock_guard lock(box.mutex);
-        box.error = QString::fromStdString(e.what());
-    }
-    std::lock_guard lock(box.mutex);
-    box.done = true;
+        first = false;
+        return !context.cancelled();
+    });
 }
 
 }  // namespace itera::ui

@@ -1,7 +1,8 @@
 #pragma once
-// One generation of the playground on its own thread: loads the model (shared
-// through a cache, loaded once), generates, and leaves its tokens in a
-// mailbox the pane drains on a timer. Cancelled through an atomic flag.
+// One generation of the playground, run as a job (jobs/job_runner.h): loads
+// the model (shared through a cache, loaded once), generates, and leaves its
+// tokens in a mailbox the pane drains on each delivery. Cancelled through the
+// job's token.
 
 #include <QString>
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "infer/generate.h"
+#include "jobs/job_runner.h"
 
 namespace itera::ui {
 
@@ -29,18 +31,18 @@ private:
     std::map<std::filesystem::path, std::shared_ptr<const InferenceModel>> m_models;
 };
 
-struct GenerationMailbox {
-    std::atomic<bool> cancel{false};
-    std::mutex mutex;  ///< guards what follows
+/// What a generation reports between two deliveries.
+struct GenerationUpdates {
     std::vector<TokenEvent> events;
     double firstTokenSeconds = -1;  ///< from the start (load included) to the first token
-    std::optional<GenerateResult> result;
-    QString error;
-    bool done = false;
 };
 
-/// Runs on the calling thread: load, generate, report into `box`.
-void runGeneration(ModelCache& cache, const std::filesystem::path& model, const std::string& prompt,
-                   const GenerateSettings& settings, GenerationMailbox& box);
+/// Runs on the calling thread (a job): load, generate, report tokens into
+/// `box`; stops early when the job is cancelled. Errors are thrown.
+GenerateResult runGeneration(ModelCache& cache, const std::filesystem::path& model,
+                             const std::string& prompt, const GenerateSettings& settings,
+                             JobMailbox<GenerationUpdates>& box, const JobContext& context);
 
 }  // namespace itera::ui
+
+Q_DECLARE_METATYPE(itera::GenerateResult)

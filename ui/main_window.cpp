@@ -60,12 +60,12 @@ QString runTitle(const RunRecord& r) {
 
 }  // namespace
 
-MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(const Workspace& workspace, QWidget* parent)
+    : QMainWindow(parent), m_workspace(workspace) {
     setWindowTitle(tr("Itera-Lite Workbench"));
     resize(1280, 800);
-    const auto path = databasePath.isEmpty() ? applyStorageSettings() : databasePath;
-    m_store = std::make_unique<RunStore>(path.toStdString());
-    m_training = new TrainingController(path, this);
+    m_store = std::make_unique<RunStore>(m_workspace.db_path);
+    m_training = new TrainingController(m_workspace, this);
     m_model = new RunTableModel(this);
 
     // Centre: the message bar above the dashboard.
@@ -96,14 +96,14 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
     m_pages->setObjectName(QStringLiteral("pages"));
     // The Training tab shows the welcome page while the store has no run.
     m_trainingStack = new QStackedWidget(m_pages);
-    m_welcome = new WelcomePage(m_trainingStack);
+    m_welcome = new WelcomePage(m_workspace, m_trainingStack);
     m_charts = new ChartPanel(m_trainingStack);
     m_trainingStack->addWidget(m_charts);
     m_trainingStack->addWidget(m_welcome);
     connect(m_welcome, &WelcomePage::startRequested, this, &MainWindow::startRun);
     connect(m_welcome, &WelcomePage::newRunRequested, this, [this] { newRun(nullptr); });
     m_pages->addTab(m_trainingStack, tr("Training"));
-    m_compression = new CompressionPage(m_pages);
+    m_compression = new CompressionPage(m_workspace, m_pages);
     connect(m_compression, &CompressionPage::compressed, this, [this] {
         showCompressions();
         refreshRuns();
@@ -198,7 +198,9 @@ MainWindow::MainWindow(const QString& databasePath, QWidget* parent) : QMainWind
     m_runsDock->view()->resizeColumnsToContents();
     restoreGeometry(settings::windowGeometry.value());
     restoreState(settings::windowState.value());
-    m_statusText->setText(tr("Idle · %1 runs in %2").arg(m_model->rowCount()).arg(path));
+    m_statusText->setText(tr("Idle · %1 runs in %2")
+                              .arg(m_model->rowCount())
+                              .arg(QString::fromStdString(m_workspace.db_path.string())));
     offerInterruptedRuns();
     updateActions();
 }
@@ -293,7 +295,7 @@ void MainWindow::showCompressions() {
             source = QString::fromStdString((dir / "best.safetensors").string());
         outDir = QString::fromStdString((dir / "compressed").string());
     }
-    m_compression->setSource(source, outDir, QString::fromStdString(m_store->path().string()));
+    m_compression->setSource(source, outDir);
 }
 
 void MainWindow::showCompressionPage() {
@@ -352,7 +354,7 @@ void MainWindow::resumeRun(qint64 id) {
 }
 
 void MainWindow::newRun(const RunRecord* from) {
-    NewRunDialog dialog(this);
+    NewRunDialog dialog(m_workspace, this);
     if (from) {
         try {
             dialog.setFromRun(*from);
@@ -482,7 +484,10 @@ void MainWindow::deleteSelected() {
         return;
     for (auto id : ids) {
         try {
-            m_store->delete_run(id);
+            const auto note = m_store->delete_run(id);
+            if (!note.empty())
+                showMessage(tr("Run %1 deleted; %2").arg(id).arg(QString::fromStdString(note)),
+                            true);
         } catch (const std::exception& e) {
             showMessage(QString::fromStdString(e.what()), true);
         }

@@ -37,8 +37,8 @@ class TrainingController;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    /// Opens the run store at `databasePath` (the settings' path when empty).
-    explicit MainWindow(const QString& databasePath = {}, QWidget* parent = nullptr);
+    /// Opens the workspace's run store (throws itera::Error when it cannot).
+    explicit MainWindow(const Workspace& workspace, QWidget* parent = nullptr);
     ~MainWindow() override;
 
     /// Queues a new run (what the dialog's Start does).
@@ -91,6 +91,7 @@ private:
     void deleteSelected();
     void showDetails(qint64 id);
 
+    Workspace m_workspace;
     std::unique_ptr<RunStore> m_store;
     TrainingController* m_training = nullptr;
     RunTableModel* m_model = nullptr;

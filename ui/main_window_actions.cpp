@@ -104,7 +104,7 @@ void MainWindow::buildActions() {
     diagnostics->setToolTip(
         tr("Versions, system, settings and the newest log lines, for a bug report"));
     connect(diagnostics, &QAction::triggered, this, [this] {
-        QGuiApplication::clipboard()->setText(diagnosticsText(m_store.get()));
+        QGuiApplication::clipboard()->setText(diagnosticsText(m_store.get(), m_workspace));
         showMessage(tr("Diagnostics copied to the clipboard (versions, system, settings, the "
                        "newest log lines)."),
                     false);

@@ -31,6 +31,7 @@
 #include "util/error.h"
 #include "util/kernel_path.h"
 #include "util/threads.h"
+#include "workflows/model_source.h"
 
 namespace itera::ui {
 namespace {
@@ -50,7 +51,8 @@ QSpinBox* NewRunDialog::intField(int min, int max, int value) {
     return s;
 }
 
-NewRunDialog::NewRunDialog(QWidget* parent) : QDialog(parent) {
+NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
+    : QDialog(parent), m_workspace(workspace) {
     setWindowTitle(tr("New training run"));
     auto* layout = new QVBoxLayout(this);
 
@@ -269,7 +271,7 @@ void NewRunDialog::describeCorpus() {
         return;
     }
     try {
-        const auto src = open_corpus(resolve_corpus(name),
+        const auto src = open_corpus(resolve_corpus(m_workspace, name),
                                      static_cast<CorpusFormat>(m_format->currentData().toInt()));
         const auto files = src.train_files.size() + src.validation_files.size();
         m_corpusInfo->setText(tr("%1 · %2 · %n file(s)%3", nullptr, static_cast<int>(files))

@@ -27,7 +27,8 @@ namespace itera::ui {
 class NewRunDialog : public QDialog {
     Q_OBJECT
 public:
-    explicit NewRunDialog(QWidget* parent = nullptr);
+    /// Built-in corpora are looked up in `workspace`.
+    explicit NewRunDialog(const Workspace& workspace, QWidget* parent = nullptr);
 
     /// Fills the form from a stored run ("clone this run with edits").
     void setFromRun(const RunRecord& run);
@@ -81,6 +82,7 @@ private:
     /// A cloned run's own model config (kept when its preset is unchanged).
     std::optional<ModelConfig> m_clonedModel;
     QString m_clonedPreset;
+    Workspace m_workspace;
 };
 
 }  // namespace itera::ui

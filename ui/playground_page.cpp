@@ -43,7 +43,10 @@ QSpinBox* integer(QWidget* parent, int min, int max, int value) {
 
 }  // namespace
 
-PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent) : QWidget(parent), m_store(store) {
+PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent)
+    : QWidget(parent), m_store(store), m_klRunner(QStringLiteral("teacher-forcing")) {
+    connect(&m_klRunner, &JobRunner::finished, this, &PlaygroundPage::onTeacherForced);
+    connect(&m_klRunner, &JobRunner::failed, this, &PlaygroundPage::onTeacherForcingFailed);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     m_prompt = new QPlainTextEdit(this);
@@ -142,9 +145,7 @@ PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent) : QWidget(paren
     }
 }
 
-PlaygroundPage::~PlaygroundPage() {
-    if (m_klThread) m_klThread->wait();
-}
+PlaygroundPage::~PlaygroundPage() = default;  // the runners cancel and wait
 
 void PlaygroundPage::setChoices(const QList<ModelChoice>& choices, const QString& left,
                                 const QString& right) {
@@ -188,7 +189,8 @@ void PlaygroundPage::generate() {
         return;
     }
     m_lastSettings = s;
-    ++m_generation;
+    if (m_klJob) m_klRunner.cancel(m_klJob);
+    m_klJob = 0;  // a comparison of the previous outputs is no longer shown
     m_kl->setValues({}, {});
     m_klLabel->clear();
     m_running = 2;
@@ -290,11 +292,6 @@ QString PlaygroundPage::teacherForcingText() const {
 void PlaygroundPage::startTeacherForcing() {
     const auto& a = m_left->result();
     if (!a || !m_right->result() || a->ids.empty()) return;
-    struct Job {
-        std::vector<double> kl;
-        QString error;
-    };
-    auto job = std::make_shared<Job>();
     auto* cache = &m_cache;
     const auto pathA = std::filesystem::path(m_left->modelPath().toStdString());
     const auto pathB = std::filesystem::path(m_right->modelPath().toStdString());
@@ -302,56 +299,52 @@ void PlaygroundPage::startTeacherForcing() {
     const auto generated = a->ids;
     const bool eos = m_lastSettings.document_start;
     m_klLabel->setText(tr("Teacher forcing: model B reads A's text…"));
-    if (m_klThread) m_klThread->wait();
-    m_klThread = QThread::create([=] {
-        try {
-            const auto ma = cache->get(pathA);
-            const auto mb = cache->get(pathB);
-            std::vector<std::int32_t> ids;
-            if (eos) ids.push_back(ma->require_tokenizer().eos_id());
-            ids.insert(ids.end(), prompt.begin(), prompt.end());
-            const std::size_t from =
-                ids.size() - 1;  // the row predicting the first generated token
-            ids.insert(ids.end(), generated.begin(), generated.end());
-            job->kl = teacher_forced_kl(*ma, *mb, ids, from);
-        } catch (const std::exception& e) {
-            job->error = QString::fromStdString(e.what());
-        }
+    // A newer request replaces an older one, which ends on its own and is ignored.
+    if (m_klJob) m_klRunner.cancel(m_klJob);
+    m_klJob = m_klRunner.submit(tr("teacher forcing"), [=](JobContext&) {
+        const auto ma = cache->get(pathA);
+        const auto mb = cache->get(pathB);
+        std::vector<std::int32_t> ids;
+        if (eos) ids.push_back(ma->require_tokenizer().eos_id());
+        ids.insert(ids.end(), prompt.begin(), prompt.end());
+        const std::size_t from = ids.size() - 1;  // the row predicting the first generated token
+        ids.insert(ids.end(), generated.begin(), generated.end());
+        return QVariant::fromValue(teacher_forced_kl(*ma, *mb, ids, from));
     });
-    const int generation = m_generation;
-    connect(m_klThread, &QThread::finished, this, [this, job, generation] {
-        m_klThread->deleteLater();
-        m_klThread = nullptr;
-        if (generation != m_generation) return;  // a newer generation started meanwhile
-        if (!job->error.isEmpty()) {
-            m_klLabel->setText(tr("Teacher forcing failed: %1").arg(job->error));
-            Q_EMIT teacherForced();
-            return;
-        }
-        QStringList pieces;
-        for (const auto& t : m_left->tokens()) pieces << QString::fromStdString(t.piece);
-        double mean = 0;
-        std::size_t worst = 0;
-        for (std::size_t i = 0; i < job->kl.size(); ++i) {
-            mean += job->kl[i] / job->kl.size();
-            if (job->kl[i] > job->kl[worst]) worst = i;
-        }
-        if (!job->kl.empty()) {
-            auto piece =
-                worst < static_cast<std::size_t>(pieces.size()) ? pieces[worst] : QString();
-            piece.replace(QLatin1Char('\n'), QStringLiteral("⏎"));
-            m_klLabel->setText(
-                tr("Teacher forcing (model B reads A's text): KL(A ‖ B) per token, mean %1 nats, "
-                   "largest %2 at token %3 “%4”.")
-                    .arg(mean, 0, 'g', 3)
-                    .arg(job->kl[worst], 0, 'g', 3)
-                    .arg(worst)
-                    .arg(piece));
-        }
-        m_kl->setValues(std::move(job->kl), pieces);
-        Q_EMIT teacherForced();
-    });
-    m_klThread->start();
+}
+
+void PlaygroundPage::onTeacherForcingFailed(JobId id, const QString& message) {
+    if (id != m_klJob) return;  // replaced by a newer request
+    m_klJob = 0;
+    m_klLabel->setText(tr("Teacher forcing failed: %1").arg(message));
+    Q_EMIT teacherForced();
+}
+
+void PlaygroundPage::onTeacherForced(JobId id, const QVariant& result) {
+    if (id != m_klJob) return;  // replaced by a newer request or generation
+    m_klJob = 0;
+    auto kl = result.value<std::vector<double>>();
+    QStringList pieces;
+    for (const auto& t : m_left->tokens()) pieces << QString::fromStdString(t.piece);
+    double mean = 0;
+    std::size_t worst = 0;
+    for (std::size_t i = 0; i < kl.size(); ++i) {
+        mean += kl[i] / kl.size();
+        if (kl[i] > kl[worst]) worst = i;
+    }
+    if (!kl.empty()) {
+        auto piece = worst < static_cast<std::size_t>(pieces.size()) ? pieces[worst] : QString();
+        piece.replace(QLatin1Char('\n'), QStringLiteral("⏎"));
+        m_klLabel->setText(
+            tr("Teacher forcing (model B reads A's text): KL(A ‖ B) per token, mean %1 nats, "
+               "largest %2 at token %3 “%4”.")
+                .arg(mean, 0, 'g', 3)
+                .arg(kl[worst], 0, 'g', 3)
+                .arg(worst)
+                .arg(piece));
+    }
+    m_kl->setValues(std::move(kl), pieces);
+    Q_EMIT teacherForced();
 }
 
 void PlaygroundPage::onPaneFinished() {

@@ -18,7 +18,6 @@ class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
-class QThread;
 
 namespace itera::ui {
 
@@ -57,6 +56,8 @@ Q_SIGNALS:
 private:
     void compare();
     void onPaneFinished();
+    void onTeacherForced(JobId id, const QVariant& result);
+    void onTeacherForcingFailed(JobId id, const QString& message);
     void startTeacherForcing();
     void refreshHistory();
     /// Restores prompt, settings and pane A's model of stored generation `index` of the list.
@@ -83,8 +84,8 @@ private:
     QComboBox* m_history;
     std::vector<GenerationRecord> m_records;
     KlStrip* m_kl;
-    QThread* m_klThread = nullptr;
-    int m_generation = 0;  ///< numbers generations, so a late result of an old one is dropped
+    JobRunner m_klRunner;
+    JobId m_klJob = 0;  ///< the teacher-forcing job whose result will be shown
     int m_running = 0;
     GenerateSettings m_lastSettings;
 };

@@ -8,7 +8,6 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QTextBrowser>
-#include <QThread>
 #include <QToolTip>
 #include <QVBoxLayout>
 
@@ -44,7 +43,7 @@ QString alternatives(const std::vector<Alternative>& top) {
 }  // namespace
 
 PlaygroundPane::PlaygroundPane(const QString& title, ModelCache* cache, QWidget* parent)
-    : QWidget(parent), m_cache(cache) {
+    : QWidget(parent), m_cache(cache), m_runner(QStringLiteral("generation")) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* row = new QHBoxLayout;
@@ -66,14 +65,17 @@ PlaygroundPane::PlaygroundPane(const QString& title, ModelCache* cache, QWidget*
     m_status->setWordWrap(true);
     layout->addWidget(m_status);
     connect(browse, &QPushButton::clicked, this, &PlaygroundPane::browse);
-    m_pollTimer.setInterval(30);
-    connect(&m_pollTimer, &QTimer::timeout, this, &PlaygroundPane::poll);
+    connect(&m_runner, &JobRunner::progressed, this, [this](JobId id, const JobProgress&) {
+        if (id == m_job) drain();
+    });
+    connect(&m_runner, &JobRunner::finished, this, [this](JobId id, const QVariant& result) {
+        ended(id, result.value<GenerateResult>(), {});
+    });
+    connect(&m_runner, &JobRunner::failed, this,
+            [this](JobId id, const QString& message) { ended(id, std::nullopt, message); });
 }
 
-PlaygroundPane::~PlaygroundPane() {
-    if (m_box) m_box->cancel = true;
-    if (m_thread) m_thread->wait();
-}
+PlaygroundPane::~PlaygroundPane() = default;  // the runner cancels and waits
 
 void PlaygroundPane::setChoices(const QList<ModelChoice>& choices) {
     const auto keep = modelPath();
@@ -111,8 +113,8 @@ void PlaygroundPane::browse() {
 }
 
 void PlaygroundPane::start(const QString& prompt, const GenerateSettings& settings) {
-    stop();
-    if (m_thread) m_thread->wait();
+    stop();  // an older generation ends on its own; its results are not shown
+    m_job = 0;
     m_prompt = prompt;
     m_tokens.clear();
     m_result.reset();
@@ -126,49 +128,41 @@ void PlaygroundPane::start(const QString& prompt, const GenerateSettings& settin
         Q_EMIT finished();
         return;
     }
-    auto box = std::make_shared<GenerationMailbox>();
+    auto box = std::make_shared<JobMailbox<GenerationUpdates>>();
     m_box = box;
     auto* cache = m_cache;
     const auto model = std::filesystem::path(path.toStdString());
     const auto text = prompt.toStdString();
-    m_thread = QThread::create([cache, model, text, settings, box] {
-        runGeneration(*cache, model, text, settings, *box);
-    });
-    connect(m_thread, &QThread::finished, m_thread, &QObject::deleteLater);
-    connect(m_thread, &QObject::destroyed, this, [this, t = m_thread] {
-        if (m_thread == t) m_thread = nullptr;
-    });
     m_clock.start();
-    m_thread->start();
-    m_pollTimer.start();
+    m_job = m_runner.submit(path, [cache, model, text, settings, box](JobContext& context) {
+        return QVariant::fromValue(runGeneration(*cache, model, text, settings, *box, context));
+    });
     render();
 }
 
 void PlaygroundPane::stop() {
-    if (m_box) m_box->cancel = true;
+    if (m_job) m_runner.cancel(m_job);
 }
 
-void PlaygroundPane::poll() {
+void PlaygroundPane::drain() {
     if (!m_box) return;
-    bool done = false;
-    {
-        std::lock_guard lock(m_box->mutex);
-        for (auto& e : m_box->events) m_tokens.push_back(std::move(e));
-        m_box->events.clear();
-        m_firstToken = m_box->firstTokenSeconds;
-        if (m_box->done) {
-            done = true;
-            m_result = std::move(m_box->result);
-            m_error = m_box->error;
-        }
-    }
-    if (done) {
-        m_box.reset();
-        m_pollTimer.stop();
-    }
+    auto fresh = m_box->take();
+    for (auto& e : fresh.events) m_tokens.push_back(std::move(e));
+    if (fresh.firstTokenSeconds >= 0) m_firstToken = fresh.firstTokenSeconds;
     render();
     Q_EMIT updated();
-    if (done) Q_EMIT finished();
+}
+
+void PlaygroundPane::ended(JobId id, std::optional<GenerateResult> result, const QString& error) {
+    if (id != m_job) return;  // an older generation, replaced by a newer one
+    drain();
+    m_job = 0;
+    m_box.reset();
+    m_result = std::move(result);
+    m_error = error;
+    render();
+    Q_EMIT updated();
+    Q_EMIT finished();
 }
 
 QString PlaygroundPane::statusText() const {
@@ -181,7 +175,7 @@ QString PlaygroundPane::statusText() const {
                      .arg(m_result->prefill_tokens())
                      .arg(m_result->prefill_seconds * 1000, 0, 'f', 1);
         parts << tr("ended: %1").arg(QString::fromStdString(m_result->stop_reason));
-    } else if (m_box) {
+    } else if (m_job) {
         parts << tr("generating…");
     }
     if (m_firstToken >= 0)

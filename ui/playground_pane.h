@@ -5,7 +5,6 @@
 // (before the outputs diverge, where the contexts are the same) of the other.
 
 #include <QElapsedTimer>
-#include <QTimer>
 #include <QWidget>
 
 #include <memory>
@@ -17,7 +16,6 @@
 class QComboBox;
 class QLabel;
 class QTextBrowser;
-class QThread;
 
 namespace itera::ui {
 
@@ -42,7 +40,7 @@ public:
 
     void start(const QString& prompt, const GenerateSettings& settings);
     void stop();
-    bool running() const { return m_box != nullptr; }
+    bool running() const { return m_job != 0; }
 
     const std::vector<TokenEvent>& tokens() const { return m_tokens; }
     const std::optional<GenerateResult>& result() const { return m_result; }
@@ -60,7 +58,8 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
-    void poll();
+    void drain();
+    void ended(JobId id, std::optional<GenerateResult> result, const QString& error);
     void render();
     void browse();
 
@@ -68,10 +67,10 @@ private:
     QComboBox* m_model;
     QTextBrowser* m_view;
     QLabel* m_status;
-    QTimer m_pollTimer;
     QElapsedTimer m_clock;
-    std::shared_ptr<GenerationMailbox> m_box;
-    QThread* m_thread = nullptr;
+    JobRunner m_runner;
+    JobId m_job = 0;  ///< the generation shown, 0 when none runs
+    std::shared_ptr<JobMailbox<GenerationUpdates>> m_box;
 
     QString m_prompt;
     std::vector<TokenEvent> m_tokens;

@@ -18,7 +18,7 @@ void editSettings(QWidget* parent) {
     dialog.setWindowTitle(QDialog::tr("Settings"));
     auto* form = new QFormLayout(&dialog);
     auto* dataDir = new QLineEdit(settings::dataDir.value(), &dialog);
-    dataDir->setPlaceholderText(QString::fromStdString(user_data_dir().string()));
+    dataDir->setPlaceholderText(QString::fromStdString(standard_data_dir().string()));
     auto* database = new QLineEdit(settings::databasePath.value(), &dialog);
     database->setPlaceholderText(QDialog::tr("<data directory>/runs.sqlite"));
     auto* threads = new QSpinBox(&dialog);

@@ -1,122 +1,202 @@
 #include "training_controller.h"
 
-#include <QCoreApplication>
-#include <QEventLoop>
-
+#include <exception>
+#include <optional>
 #include <utility>
 
-#include "training_worker.h"
+#include "store/run_store.h"
+#include "workflows/store_recorder.h"
 
 namespace itera::ui {
 
-TrainingController::TrainingController(const QString& databasePath, QObject* parent)
-    : QObject(parent), m_box(std::make_shared<TrainingMailbox>()) {
+QString TrainingJob::label() const {
+    if (create)
+        return create->name.isEmpty() ? QString::fromStdString(create->settings.preset + " on " +
+                                                               create->data.request.corpus)
+                                      : create->name;
+    return QObject::tr("resume run %1").arg(resumeRunId);
+}
+
+/// What a training job reports between two deliveries.
+struct TrainingUpdates {
+    qint64 runId = 0;  ///< set once the run record exists
+    std::vector<MetricPoint> points;
+    std::optional<TrainProgress> latest;  ///< without its points
+    std::optional<QString> phase;
+    std::optional<double> prepareFraction;
+};
+
+/// How a job ended: its run (0 when it had none) and the run's status, or -1
+/// when it failed before it had a run.
+struct TrainingOutcome {
+    qint64 runId = 0;
+    int status = -1;
+    QString message;
+};
+
+struct TrainingController::State {
+    TrainControl control;
+    JobMailbox<TrainingUpdates> box;
+};
+
+}  // namespace itera::ui
+
+Q_DECLARE_METATYPE(itera::ui::TrainingOutcome)
+
+namespace itera::ui {
+namespace {
+
+TrainingOutcome runTrainingJob(const Workspace& ws, const TrainingJob& job,
+                               TrainingController::State& state, JobContext& context) {
+    auto& box = state.box;
+    box.post([](TrainingUpdates& u) { u.phase = QObject::tr("preparing data"); });
+    qint64 runId = job.create ? 0 : job.resumeRunId;
+    try {
+        RunStore store(ws.db_path);
+        CacheBuildOptions prep;
+        prep.cancel = context.cancelFlag();
+        prep.progress = [&box](std::uint64_t done, std::uint64_t total) {
+            box.post([&](TrainingUpdates& u) {
+                u.prepareFraction = total ? static_cast<double>(done) / total : -1;
+            });
+        };
+        LaunchedRun run;
+        if (job.create) {
+            const auto& c = *job.create;
+            prep.threads = c.settings.threads;
+            run = launch_new_run(ws, store, c.name.toStdString(), c.settings, c.modelGiven, c.data,
+                                 prep);
+        } else {
+            run = launch_resumed_run(ws, store, job.resumeRunId, std::nullopt, prep);
+        }
+        runId = run.id;
+        box.post([&](TrainingUpdates& u) {
+            u.runId = runId;
+            u.phase = QObject::tr("training");
+            u.prepareFraction = -1;
+        });
+        const auto result = train_stored_run(
+            store, runId, run.settings, run.ready.data, &state.control,
+            [&box](const TrainProgress& p) {
+                box.post([&](TrainingUpdates& u) {
+                    u.points.insert(u.points.end(), p.points.begin(), p.points.end());
+                    u.latest = p;
+                    u.latest->points.clear();
+                    if (p.kind == TrainProgress::Kind::Paused) u.phase = QObject::tr("paused");
+                    if (p.kind == TrainProgress::Kind::Resumed) u.phase = QObject::tr("training");
+                });
+            });
+        return {runId, static_cast<int>(result.status), QString::fromStdString(result.message)};
+    } catch (const std::exception& e) {
+        // The trainer marks its run failed itself; before that there may be no run.
+        return {runId, runId ? static_cast<int>(RunStatus::Failed) : -1,
+                QString::fromStdString(e.what())};
+    }
+}
+
+}  // namespace
+
+TrainingController::TrainingController(const Workspace& workspace, QObject* parent)
+    : QObject(parent), m_workspace(workspace), m_runner(QStringLiteral("training")) {
     qRegisterMetaType<itera::ui::ProgressBatch>();
-    m_worker = new TrainingWorker(databasePath, m_box);
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    connect(m_worker, &TrainingWorker::runCreated, this, &TrainingController::onRunCreated);
-    connect(m_worker, &TrainingWorker::jobEnded, this, &TrainingController::onJobEnded);
-    m_thread.setObjectName(QStringLiteral("training"));
-    m_thread.start(QThread::LowPriority);  // the GUI thread wins the cores when it needs them
-    m_deliveryTimer.setInterval(100);
-    connect(&m_deliveryTimer, &QTimer::timeout, this, &TrainingController::deliver);
+    qRegisterMetaType<itera::ui::TrainingOutcome>();
+    connect(&m_runner, &JobRunner::progressed, this,
+            [this](JobId id, const JobProgress&) { deliver(id); });
+    connect(&m_runner, &JobRunner::finished, this, &TrainingController::onFinished);
+    connect(&m_runner, &JobRunner::failed, this, [this](JobId id, const QString& message) {
+        onFinished(id, QVariant::fromValue(TrainingOutcome{0, -1, message}));
+    });
+    connect(&m_runner, &JobRunner::started, this, [this](JobId) {
+        m_batch = {};
+        m_runId = 0;
+    });
+    connect(&m_runner, &JobRunner::busyChanged, this, &TrainingController::busyChanged);
+    connect(&m_runner, &JobRunner::queueChanged, this,
+            [this] { Q_EMIT queueChanged(queuedCount()); });
 }
 
 TrainingController::~TrainingController() {
-    m_queue.clear();
-    m_box->control.resume();
-    m_box->control.stop();
-    m_box->cancelPreparation = true;
-    m_thread.quit();
-    m_thread.wait();
+    m_runner.cancelAll();
+    for (auto& [id, state] : m_states) {
+        state->control.resume();
+        state->control.stop();
+    }
 }
 
 void TrainingController::enqueue(TrainingJob job) {
-    m_queue.push_back(std::move(job));
-    Q_EMIT queueChanged(queuedCount());
-    if (!m_busy) startNext();
+    auto state = std::make_shared<State>();
+    const auto label = job.label();
+    const auto id = m_runner.submit(
+        label, [ws = m_workspace, job = std::move(job), state](JobContext& context) {
+            return QVariant::fromValue(runTrainingJob(ws, job, *state, context));
+        });
+    m_states[id] = state;
 }
 
 bool TrainingController::paused() const {
-    return m_box->control.paused();
+    const auto it = m_states.find(m_runner.currentJob());
+    return it != m_states.end() && it->second->control.paused();
 }
 
 void TrainingController::pause() {
-    if (m_busy) m_box->control.pause();
+    const auto it = m_states.find(m_runner.currentJob());
+    if (it != m_states.end()) it->second->control.pause();
 }
 
 void TrainingController::resume() {
-    m_box->control.resume();
+    const auto it = m_states.find(m_runner.currentJob());
+    if (it != m_states.end()) it->second->control.resume();
 }
 
 void TrainingController::stop() {
-    if (!m_busy) return;
-    m_box->cancelPreparation = true;
-    m_box->control.resume();  // a paused run must wake up to stop
-    m_box->control.stop();
+    const auto id = m_runner.currentJob();
+    const auto it = m_states.find(id);
+    if (it == m_states.end()) return;
+    it->second->control.resume();  // a paused run must wake up to stop
+    it->second->control.stop();
+    m_runner.cancel(id);  // and data preparation stops at its next check
+}
+
+bool TrainingController::dropQueued(JobId id) {
+    if (id == m_runner.currentJob() || !m_runner.cancel(id)) return false;
+    m_states.erase(id);
+    return true;
 }
 
 void TrainingController::clearQueue() {
-    m_queue.clear();
-    Q_EMIT queueChanged(0);
+    for (const auto& [id, label] : m_runner.queued()) dropQueued(id);
 }
 
 void TrainingController::stopAndWait() {
     clearQueue();
     stop();
-    while (m_busy) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+    m_runner.waitForIdle();
 }
 
-void TrainingController::startNext() {
-    if (m_queue.empty()) return;
-    {
-        std::lock_guard lock(m_box->mutex);
-        m_box->job = std::move(m_queue.front());
+void TrainingController::deliver(JobId id) {
+    const auto it = m_states.find(id);
+    if (it == m_states.end()) return;
+    auto fresh = it->second->box.take();
+    if (fresh.phase) m_batch.phase = *fresh.phase;
+    if (fresh.prepareFraction) m_batch.prepareFraction = *fresh.prepareFraction;
+    if (fresh.latest) m_batch.latest = std::move(fresh.latest);
+    m_batch.points = std::move(fresh.points);
+    if (fresh.runId && fresh.runId != m_runId) {
+        m_runId = fresh.runId;
+        m_batch.runId = fresh.runId;
+        Q_EMIT runStarted(m_runId);
     }
-    m_queue.pop_front();
-    m_box->control.reset();
-    m_box->cancelPreparation = false;
-    m_busy = true;
+    Q_EMIT progressed(m_batch);
+}
+
+void TrainingController::onFinished(JobId id, const QVariant& result) {
+    m_states.erase(id);
+    const auto outcome = result.value<TrainingOutcome>();
     m_runId = 0;
-    QMetaObject::invokeMethod(m_worker, &TrainingWorker::runJob, Qt::QueuedConnection);
-    m_deliveryTimer.start();
-    Q_EMIT queueChanged(queuedCount());
-    Q_EMIT busyChanged(true);
-}
-
-void TrainingController::deliver() {
-    ProgressBatch batch;
-    {
-        // The state (run, phase, newest report) is delivered every time; the
-        // points once.
-        std::lock_guard lock(m_box->mutex);
-        const auto& p = m_box->pending;
-        batch.runId = p.runId;
-        batch.phase = p.phase;
-        batch.prepareFraction = p.prepareFraction;
-        batch.latest = p.latest;
-        batch.points = std::exchange(m_box->pending.points, {});
-    }
-    Q_EMIT progressed(batch);
-}
-
-void TrainingController::onRunCreated(qint64 runId) {
-    m_runId = runId;
-    Q_EMIT runStarted(runId);
-}
-
-void TrainingController::onJobEnded(qint64 runId, int status, const QString& message) {
-    deliver();  // the last points before the end
-    m_deliveryTimer.stop();
-    m_busy = false;
-    m_runId = 0;
-    if (status < 0)
-        Q_EMIT jobFailed(message);
+    if (outcome.status < 0)
+        Q_EMIT jobFailed(outcome.message);
     else
-        Q_EMIT runEnded(runId, status, message);
-    Q_EMIT busyChanged(false);
-    startNext();
+        Q_EMIT runEnded(outcome.runId, outcome.status, outcome.message);
 }
 
 }  // namespace itera::ui

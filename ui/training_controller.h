@@ -1,39 +1,38 @@
 #pragma once
-// Runs training jobs one at a time on a worker thread and reports their
-// progress to the GUI thread in batches (about every 100 ms), so the GUI never
-// waits for training, data preparation or SQLite writes.
+// Runs training jobs one at a time on a JobRunner and reports their progress
+// to the GUI thread in batches (about every 100 ms), so the GUI never waits
+// for training, data preparation or SQLite writes.
 //
 // Pause, resume and stop are atomic flags the controller sets directly (a
-// queued slot would not run while the worker is busy training).
+// queued slot would not run while the job is busy training).
 
 #include <QObject>
-#include <QThread>
-#include <QTimer>
 
-#include <deque>
+#include <map>
 #include <memory>
+#include <vector>
 
+#include "jobs/job_runner.h"
 #include "training_job.h"
 
 namespace itera::ui {
 
-struct TrainingMailbox;
-class TrainingWorker;
-
 class TrainingController : public QObject {
     Q_OBJECT
 public:
-    /// Jobs use the run store at `databasePath` through the worker's own connection.
-    explicit TrainingController(const QString& databasePath, QObject* parent = nullptr);
-    /// Stops a running job (which saves a checkpoint) and waits for the worker.
+    /// Jobs use the workspace's run store through their own connection.
+    explicit TrainingController(const Workspace& workspace, QObject* parent = nullptr);
+    /// Stops a running job (which saves a checkpoint) and waits for it.
     ~TrainingController() override;
 
     /// Queues a job; it starts at once when nothing else trains.
     void enqueue(TrainingJob job);
-    bool busy() const { return m_busy; }
+    bool busy() const { return m_runner.busy(); }
     /// The run being trained, 0 when none (or while its data is prepared).
     qint64 currentRunId() const { return m_runId; }
-    int queuedCount() const { return static_cast<int>(m_queue.size()); }
+    int queuedCount() const { return static_cast<int>(m_runner.queued().size()); }
+    /// The jobs waiting to start, in order: (id, label).
+    std::vector<std::pair<JobId, QString>> queuedJobs() const { return m_runner.queued(); }
     bool paused() const;
 
     void pause();
@@ -41,10 +40,15 @@ public:
     /// Stops the current job: cancels data preparation, or ends training
     /// after the current step with a checkpoint (status `stopped`).
     void stop();
+    /// Drops one job that has not started; false when it already started or is unknown.
+    bool dropQueued(JobId id);
     /// Drops the jobs that have not started.
     void clearQueue();
-    /// stop(), then waits (processing events) until the worker is idle.
+    /// stop(), then waits (processing events) until no job runs.
     void stopAndWait();
+
+    /// A job's shared state (its pause/stop flags and its mailbox).
+    struct State;
 
 Q_SIGNALS:
     void runStarted(qint64 runId);
@@ -57,17 +61,13 @@ Q_SIGNALS:
     void queueChanged(int queued);
 
 private:
-    void startNext();
-    void deliver();
-    void onRunCreated(qint64 runId);
-    void onJobEnded(qint64 runId, int status, const QString& message);
+    void deliver(JobId id);
+    void onFinished(JobId id, const QVariant& result);
 
-    std::shared_ptr<TrainingMailbox> m_box;
-    QThread m_thread;
-    TrainingWorker* m_worker = nullptr;
-    QTimer m_deliveryTimer;
-    std::deque<TrainingJob> m_queue;
-    bool m_busy = false;
+    Workspace m_workspace;
+    JobRunner m_runner;
+    std::map<JobId, std::shared_ptr<State>> m_states;  ///< queued and running jobs
+    ProgressBatch m_batch;  ///< the running job's state, repeated in each batch
     qint64 m_runId = 0;
 };
 

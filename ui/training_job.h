@@ -9,8 +9,8 @@
 #include <optional>
 #include <vector>
 
-#include "train/run_launch.h"
 #include "train/trainer.h"
+#include "workflows/run_launch.h"
 
 namespace itera::ui {
 

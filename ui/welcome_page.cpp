@@ -14,9 +14,9 @@
 namespace itera::ui {
 namespace {
 
-bool mobyDickInstalled() {
+bool mobyDickInstalled(const Workspace& ws) {
     try {
-        builtin_corpus_path("moby-dick");
+        builtin_corpus_path(ws, "moby-dick");
         return true;
     } catch (const std::exception&) {
         return false;
@@ -25,8 +25,8 @@ bool mobyDickInstalled() {
 
 /// The new-run dialog's defaults with a ten-minute budget: long enough for
 /// text that reads like the book, short enough to wait for.
-NewRunRequest defaultRun(QWidget* parent) {
-    auto r = NewRunDialog(parent).request();
+NewRunRequest defaultRun(const Workspace& ws, QWidget* parent) {
+    auto r = NewRunDialog(ws, parent).request();
     r.settings.steps = 0;
     r.settings.minutes = 10;
     return r;
@@ -34,7 +34,8 @@ NewRunRequest defaultRun(QWidget* parent) {
 
 }  // namespace
 
-WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent) {
+WelcomePage::WelcomePage(const Workspace& workspace, QWidget* parent)
+    : QWidget(parent), m_workspace(workspace) {
     setObjectName(QStringLiteral("welcome"));
     auto* outer = new QVBoxLayout(this);
     outer->addStretch(1);
@@ -102,8 +103,8 @@ WelcomePage::WelcomePage(QWidget* parent) : QWidget(parent) {
     outer->addLayout(row);
     outer->addStretch(2);
 
-    const auto defaults = defaultRun(this);
-    const bool present = mobyDickInstalled();
+    const auto defaults = defaultRun(m_workspace, this);
+    const bool present = mobyDickInstalled(m_workspace);
     m_corpusLine->setText(
         tr("The %1 preset for %2 minutes on %3 with a %4 tokenizer of %5 tokens; %6 % of the "
            "chapters held out for validation. %7")
@@ -138,7 +139,7 @@ bool WelcomePage::fetching() const {
 
 void WelcomePage::trainOnMobyDick() {
     if (fetching()) return;
-    if (mobyDickInstalled()) {
+    if (mobyDickInstalled(m_workspace)) {
         start();
         return;
     }
@@ -175,7 +176,7 @@ void WelcomePage::fetchFinished(int exitCode) {
     m_train->setEnabled(true);
     m_fetch->deleteLater();
     m_fetch = nullptr;
-    if (exitCode != 0 || !mobyDickInstalled()) {
+    if (exitCode != 0 || !mobyDickInstalled(m_workspace)) {
         const auto detail = m_fetchOutput.trimmed().split(QLatin1Char('\n')).value(-1);
         m_status->setText(
             tr("Moby-Dick could not be fetched%1. Check the network and npm, or use New run "
@@ -188,7 +189,7 @@ void WelcomePage::fetchFinished(int exitCode) {
 
 void WelcomePage::start() {
     m_status->setText(tr("Starting: the data is prepared first (tokenizer, token cache)."));
-    Q_EMIT startRequested(defaultRun(this));
+    Q_EMIT startRequested(defaultRun(m_workspace, this));
 }
 
 }  // namespace itera::ui

@@ -18,7 +18,7 @@ namespace itera::ui {
 class WelcomePage : public QWidget {
     Q_OBJECT
 public:
-    explicit WelcomePage(QWidget* parent = nullptr);
+    explicit WelcomePage(const Workspace& workspace, QWidget* parent = nullptr);
     ~WelcomePage() override;
 
     /// What the one-click button does: fetch Moby-Dick when missing (with
@@ -42,6 +42,7 @@ private:
     QLabel* m_status = nullptr;
     QProgressBar* m_progress = nullptr;
     QProcess* m_fetch = nullptr;
+    Workspace m_workspace;
     QString m_fetchOutput;
 };
 

@@ -62,7 +62,7 @@ int inspect(Args& a) {
     a.finish();
 
     const auto t0 = std::chrono::steady_clock::now();
-    auto source = open_corpus(resolve_corpus(spec), format);
+    auto source = open_corpus(resolve_corpus(Workspace::standard(), spec), format);
     auto counts = count_documents(source, options, split);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -101,7 +101,7 @@ int prepare(Args& a) {
 
     const auto t0 = std::chrono::steady_clock::now();
     o.progress = byte_progress("tokenising");
-    auto d = prepare_dataset({spec, format, kind, vocab}, out, o);
+    auto d = prepare_dataset(Workspace::standard(), {spec, format, kind, vocab}, out, o);
     clear_progress();
     const double total_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -129,7 +129,7 @@ int list_corpora() {
     for (const auto& c : builtin_corpora()) {
         std::string where;
         try {
-            where = builtin_corpus_path(c.name).string();
+            where = builtin_corpus_path(Workspace::standard(), c.name).string();
         } catch (const Error&) {
             where = "not installed (scripts/fetch-corpora.sh)";
         }

@@ -8,17 +8,17 @@
 #include <iostream>
 
 #include "args.h"
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/safetensors.h"
 #include "checkpoint_arg.h"
 #include "commands.h"
 #include "eval/compare.h"
 #include "eval/eval_data.h"
 #include "eval/evaluate.h"
+#include "format/safetensors.h"
+#include "model/checkpoint.h"
 #include "progress.h"
-#include "train/run_launch.h"
 #include "util/error.h"
 #include "util/threads.h"
+#include "workflows/run_launch.h"
 
 namespace itera::cli {
 namespace {
@@ -51,15 +51,14 @@ Examples:
 DataSpec default_spec(const std::map<std::string, std::string>& meta,
                       const std::optional<std::string>& db, std::string& origin) {
     origin = "default";
-    auto it = meta.find("run_id");
-    if (it == meta.end()) return DataSpec::from_json("{}");
+    if (!meta.count("run_id")) return DataSpec::from_json("{}");
     try {
-        RunStore store(db ? std::filesystem::path(*db) : RunStore::default_path());
-        if (auto run = store.find_run(std::stoll(it->second))) {
-            origin = "run " + it->second;
-            return stored_data_spec(*run);
+        RunStore store(workspace_of(db).db_path);
+        if (auto id = source_run_id(store, meta)) {
+            origin = "run " + std::to_string(*id);
+            return source_data_spec(store, meta);
         }
-    } catch (const std::exception&) {  // no store or no such run: the defaults
+    } catch (const Error&) {  // no usable store: the defaults
     }
     return DataSpec::from_json("{}");
 }
@@ -129,7 +128,8 @@ int eval_command(const std::vector<std::string>& args) {
     cache.read = spec.read;
     cache.threads = used_threads;
     if (!json_out) cache.progress = byte_progress("tokenising " + spec.request.corpus);
-    auto ed = prepare_eval_data(spec.request.corpus, spec.request.format, *tokenizer, split, cache);
+    auto ed = prepare_eval_data(workspace_of(db), spec.request.corpus, spec.request.format,
+                                *tokenizer, split, cache);
     if (!json_out) {
         clear_progress();
         eo.progress = [t0 = std::chrono::steady_clock::now()](std::int64_t done,

@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "args.h"
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/safetensors.h"
 #include "commands.h"
+#include "format/safetensors.h"
+#include "model/checkpoint.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
 #include "util/read_file.h"

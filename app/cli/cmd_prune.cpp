@@ -12,12 +12,12 @@
 #include "args.h"
 #include "checkpoint_arg.h"
 #include "commands.h"
-#include "compress/distill.h"
-#include "compress/prune_run.h"
 #include "progress.h"
 #include "train_progress.h"
 #include "util/error.h"
 #include "util/threads.h"
+#include "workflows/distill.h"
+#include "workflows/prune_run.h"
 
 namespace itera::cli {
 namespace {
@@ -102,12 +102,11 @@ public:
     }
 };
 
-MeasureOptions measure_options(Args& a, bool json_out) {
-    MeasureOptions m;
+MeasureRequest measure_options(Args& a, bool json_out) {
+    MeasureRequest m;
     m.eval_data = a.text("eval");
     m.max_tokens = a.integer_or("max-tokens", 65536, 1, INT64_MAX);
     m.threads = set_thread_count(static_cast<int>(a.integer_or("threads", 0, 0, 4096)));
-    if (auto db = a.text("db")) m.db = *db;
     if (!json_out) m.progress = phase_progress;
     return m;
 }
@@ -119,31 +118,35 @@ std::string mb(double bytes) {
 }
 
 // One row of the comparison table from a measured report.
-void print_row(const std::string& label, const nlohmann::json& j) {
+void print_row(const std::string& label, const CompressionReport& r) {
     char ppl[32] = "-", dppl[32] = "-", kld[32] = "-", top1[32] = "-", bpb[32] = "-";
-    if (j.contains("perplexity")) {
-        std::snprintf(ppl, sizeof ppl, "%.3f", j["perplexity"].get<double>());
-        std::snprintf(dppl, sizeof dppl, "%+.2f%%", j["delta_ppl_pct"].get<double>());
-        std::snprintf(kld, sizeof kld, "%.4f", j["kld"].get<double>());
-        std::snprintf(top1, sizeof top1, "%.2f%%", 100.0 * j["top1_agreement"].get<double>());
-        std::snprintf(bpb, sizeof bpb, "%.3f", j["bits_per_byte"].get<double>());
+    if (const auto& q = r.quality) {
+        std::snprintf(ppl, sizeof ppl, "%.3f", q->perplexity);
+        std::snprintf(dppl, sizeof dppl, "%+.2f%%", q->delta_ppl_pct);
+        std::snprintf(kld, sizeof kld, "%.4f", q->kld);
+        std::snprintf(top1, sizeof top1, "%.2f%%", 100.0 * q->top1_agreement);
+        std::snprintf(bpb, sizeof bpb, "%.3f", q->bits_per_byte);
     }
     std::printf("%-22s %10s %6.2fx %9s %9s %7s %9s %7s %9.0f\n", label.c_str(),
-                mb(j["bytes"].get<double>()).c_str(), j["ratio"].get<double>(), ppl, dppl, bpb, kld,
-                top1, j["decode_tokens_per_s"].get<double>());
+                mb(double(r.bytes)).c_str(), r.ratio, ppl, dppl, bpb, kld, top1,
+                r.speed ? r.speed->decode_tokens_per_s : 0.0);
 }
 
-void print_header(const nlohmann::json& any) {
+void print_header(const CompressionReport& any) {
     std::printf("%-22s %10s %7s %9s %9s %7s %9s %7s %9s\n", "model", "size", "ratio", "PPL", "dPPL",
                 "bpb", "KLD", "top-1", "tok/s");
     char ppl[32] = "-", bpb[32] = "-";
-    if (any.contains("source_perplexity")) {
-        std::snprintf(ppl, sizeof ppl, "%.3f", any["source_perplexity"].get<double>());
-        std::snprintf(bpb, sizeof bpb, "%.3f", any["source_bits_per_byte"].get<double>());
+    if (const auto& q = any.quality) {
+        std::snprintf(ppl, sizeof ppl, "%.3f", q->source_perplexity);
+        std::snprintf(bpb, sizeof bpb, "%.3f", q->source_bits_per_byte);
     }
     std::printf("%-22s %10s %6.2fx %9s %9s %7s %9s %7s %9.0f\n", "source (fp32)",
-                mb(any["source_bytes"].get<double>()).c_str(), 1.0, ppl, "-", bpb, "-", "-",
-                any["source_decode_tokens_per_s"].get<double>());
+                mb(double(any.source_bytes)).c_str(), 1.0, ppl, "-", bpb, "-", "-",
+                any.speed ? any.speed->source_decode_tokens_per_s : 0.0);
+}
+
+nlohmann::json report_json(const CompressionReport& r) {
+    return nlohmann::json::parse(r.to_json());
 }
 
 void warn_store(const MeasuredCompression& m) {
@@ -182,14 +185,14 @@ int prune_command(const std::vector<std::string>& args) {
     ft.control = &control;
     ProgressPrinter printer("fine-tune: ");
     if (!json_out) ft.progress = std::ref(printer);
-    auto r = prune_and_measure(source, o, ft, out, m);
+    auto r = prune_and_measure(workspace_of(db), source, o, ft, out, m);
     if (!json_out) std::fprintf(stderr, "\r\033[K");
     warn_store(r.pruned);
     if (r.tuned) warn_store(*r.tuned);
-    const auto cut = nlohmann::json::parse(r.pruned.report);
+    const auto& cut = r.pruned.report;
     if (json_out) {
-        nlohmann::json j = {{"pruned", cut}};
-        if (r.tuned) j["finetuned"] = nlohmann::json::parse(r.tuned->report);
+        nlohmann::json j = {{"pruned", report_json(cut)}};
+        if (r.tuned) j["finetuned"] = report_json(r.tuned->report);
         if (r.finetune_run) j["finetune_run_id"] = *r.finetune_run;
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -202,8 +205,8 @@ int prune_command(const std::vector<std::string>& args) {
         source.filename().string().c_str(), (long long)before.num_experts,
         (long long)after.num_experts, (long long)before.expert_size, (long long)after.expert_size,
         (long long)before.inner_size(), (long long)after.inner_size(),
-        with_commas(cut["source_params"].get<long long>()).c_str(),
-        with_commas(cut["params"].get<long long>()).c_str());
+        with_commas(cut.source_params.value_or(0)).c_str(),
+        with_commas(cut.params.value_or(0)).c_str());
     if (!r.plan.experts.empty()) {
         std::printf("\n%-6s %-7s %8s %12s %s\n", "layer", "expert", "load", "dloss", "kept");
         for (const auto& e : r.plan.experts)
@@ -216,12 +219,10 @@ int prune_command(const std::vector<std::string>& args) {
     print_header(cut);
     print_row(r.tuned ? "pruned (untuned)" : "pruned", cut);
     if (r.tuned)
-        print_row("pruned + " + std::to_string(r.finetune->steps) + " steps",
-                  nlohmann::json::parse(r.tuned->report));
-    if (cut.contains("eval"))
+        print_row("pruned + " + std::to_string(r.finetune->steps) + " steps", r.tuned->report);
+    if (cut.eval)
         std::printf("\nheld-out text: %s validation, %lld tokens; tok/s: single stream, 1 thread\n",
-                    cut["eval"]["data"].get<std::string>().c_str(),
-                    static_cast<long long>(cut["eval"]["tokens"].get<std::int64_t>()));
+                    cut.eval->data.c_str(), static_cast<long long>(cut.eval->tokens));
     if (r.finetune_run)
         std::printf("fine-tune: run %lld (itera runs show %lld)\n", (long long)*r.finetune_run,
                     (long long)*r.finetune_run);
@@ -274,7 +275,7 @@ int distill_command(const std::vector<std::string>& args) {
         o.progress = [&](const std::string& which, const TrainProgress& p) {
             (which == "student" ? student : baseline)(p);
         };
-    auto r = distill_and_measure(teacher, o, m);
+    auto r = distill_and_measure(workspace_of(db), teacher, o, m);
     if (!json_out) std::fprintf(stderr, "\r\033[K");
     auto summary = [](const DistilledModel& d) {
         nlohmann::json j = {{"run_id", d.run_id},
@@ -282,7 +283,7 @@ int distill_command(const std::vector<std::string>& args) {
                             {"steps", d.train.steps},
                             {"tokens", d.train.tokens},
                             {"model", d.model.string()}};
-        if (d.measured) j["report"] = nlohmann::json::parse(d.measured->report);
+        if (d.measured) j["report"] = report_json(d.measured->report);
         return j;
     };
     if (r.student.measured) warn_store(*r.student.measured);
@@ -305,16 +306,14 @@ int distill_command(const std::vector<std::string>& args) {
                     r.student.train.message.c_str());
         return 1;
     }
-    const auto sj = nlohmann::json::parse(r.student.measured->report);
+    const auto& sj = r.student.measured->report;
     print_header(sj);
     print_row(o.student_preset + " distilled", sj);
     if (r.baseline && r.baseline->measured)
-        print_row(o.student_preset + " without teacher",
-                  nlohmann::json::parse(r.baseline->measured->report));
-    if (sj.contains("eval"))
+        print_row(o.student_preset + " without teacher", r.baseline->measured->report);
+    if (sj.eval)
         std::printf("\nheld-out text: %s validation, %lld tokens; tok/s: single stream, 1 thread\n",
-                    sj["eval"]["data"].get<std::string>().c_str(),
-                    static_cast<long long>(sj["eval"]["tokens"].get<std::int64_t>()));
+                    sj.eval->data.c_str(), static_cast<long long>(sj.eval->tokens));
     std::printf("written %s\n", r.student.model.string().c_str());
     if (r.baseline && !r.baseline->model.empty())
         std::printf("written %s\n", r.baseline->model.string().c_str());

@@ -64,7 +64,7 @@ int report_command(const std::vector<std::string>& args) {
         throw Error(
             "itera report takes one run ID, --compare ID,ID or --compression CKPT "
             "(see itera report --help)");
-    const auto db = db_arg ? std::filesystem::path(*db_arg) : RunStore::default_path();
+    const auto db = workspace_of(db_arg).db_path;
     if (!std::filesystem::exists(db))
         throw Error("no run store at " + db.string() + " (train a model first, or pass --db)");
     RunStore store(db);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "args.h"
+#include "checkpoint_arg.h"
 #include "commands.h"
 #include "store/run_store.h"
 #include "util/error.h"
@@ -116,14 +117,11 @@ int show(RunStore& store, std::int64_t id) {
     const auto comps = store.compressions(id);
     if (!comps.empty()) std::printf("compressions:\n");
     for (const auto& c : comps) {
-        const auto report = nlohmann::json::parse(c.settings, nullptr, false);
         char quality[96] = "";
-        if (report.is_object() && report.contains("perplexity"))
+        if (const auto& q = c.report.quality)
             std::snprintf(quality, sizeof quality, "  ppl %.3f (%+.2f%%)  KLD %.5f  top-1 %.2f%%",
-                          report["perplexity"].get<double>(), report["delta_ppl_pct"].get<double>(),
-                          report["kld"].get<double>(),
-                          100.0 * report["top1_agreement"].get<double>());
-        const double ratio = report.is_object() ? report.value("ratio", 0.0) : 0.0;
+                          q->perplexity, q->delta_ppl_pct, q->kld, 100.0 * q->top1_agreement);
+        const double ratio = c.report.ratio;
         std::printf("  #%-4lld %-5s %s bytes (%.2fx)%s\n    %s\n", (long long)c.id,
                     c.method.c_str(), with_commas(c.bytes).c_str(), ratio, quality, c.path.c_str());
     }
@@ -159,7 +157,7 @@ int runs_command(const std::vector<std::string>& args) {
     const bool csv = sub == "metrics" && a.flag("csv");
     const auto name = sub == "metrics" ? a.text_or("name", "") : std::string();
     a.finish();
-    RunStore store(db ? std::filesystem::path(*db) : RunStore::default_path());
+    RunStore store(workspace_of(db).db_path);
     auto expect_args = [&](std::size_t n) {
         if (pos.size() != n)
             throw Error("itera runs " + sub + " takes " + std::to_string(n) +
@@ -170,8 +168,10 @@ int runs_command(const std::vector<std::string>& args) {
     if (sub == "metrics") return expect_args(1), metrics(store, run_id(pos, 0), name, csv);
     if (sub == "delete") {
         expect_args(1);
-        store.delete_run(run_id(pos, 0));
+        const auto note = store.delete_run(run_id(pos, 0));
         std::printf("deleted run %s\n", pos[0].c_str());
+        if (!note.empty())
+            std::fprintf(stderr, "itera: run %s: %s\n", pos[0].c_str(), note.c_str());
         return 0;
     }
     if (sub == "tag") return expect_args(2), store.add_tag(run_id(pos, 0), pos[1]), 0;

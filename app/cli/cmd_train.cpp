@@ -9,17 +9,19 @@
 #include <iostream>
 
 #include "args.h"
+#include "checkpoint_arg.h"
 #include "commands.h"
 #include "data/xz_baseline.h"
 #include "progress.h"
 #include "store/run_store.h"
-#include "train/run_launch.h"
 #include "train/train_settings.h"
 #include "train_progress.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
 #include "util/read_file.h"
+#include "workflows/run_launch.h"
+#include "workflows/store_recorder.h"
 
 namespace itera::cli {
 namespace {
@@ -180,7 +182,8 @@ int train_command(const std::vector<std::string>& args) {
     }
     const bool json = a.flag("json");
     const bool baseline = !a.flag("no-baseline");
-    RunStore store(a.text("db") ? std::filesystem::path(*a.text("db")) : RunStore::default_path());
+    const auto ws = workspace_of(a.text("db"));
+    RunStore store(ws.db_path);
 
     CacheBuildOptions prep;
     prep.progress = byte_progress("tokenising");
@@ -190,7 +193,7 @@ int train_command(const std::vector<std::string>& args) {
         if (auto v = a.integer("threads", 0, 4096)) threads = static_cast<int>(*v);
         a.finish();
         prep.threads = threads.value_or(0);
-        launched = launch_resumed_run(store, *resume, threads, prep);
+        launched = launch_resumed_run(ws, store, *resume, threads, prep);
     } else {
         nlohmann::json config = nlohmann::json::object();
         if (auto path = a.text("config")) {
@@ -208,7 +211,7 @@ int train_command(const std::vector<std::string>& args) {
         a.finish();
         prep.threads = settings.threads;
         std::fprintf(stderr, "preparing %s ...\n", spec.request.corpus.c_str());
-        launched = launch_new_run(store, name.value_or(""), settings, have_model, spec, prep);
+        launched = launch_new_run(ws, store, name.value_or(""), settings, have_model, spec, prep);
     }
     const auto run_id = launched.id;
     const auto& settings = launched.settings;
@@ -225,7 +228,7 @@ int train_command(const std::vector<std::string>& args) {
     ProgressPrinter printer;
     TrainResult r;
     try {
-        r = train_run(store, run_id, settings, ready->data, &control, std::ref(printer));
+        r = train_stored_run(store, run_id, settings, ready->data, &control, std::ref(printer));
     } catch (...) {
         catch_stop_signals(nullptr);
         throw;

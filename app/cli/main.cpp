@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/workspace.h"
 
 namespace {
 
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
     }
     const std::string command = args[0];
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    itera::open_log(itera::default_log_dir(), "itera");
+    itera::open_log(itera::Workspace::standard().log_dir(), "itera");
     std::string line = "itera";
     for (const auto& a : args) line += " " + a;
     itera::log_line("info", line);

@@ -98,7 +98,8 @@ void benchRepaint(int points, int rounds) {
 
 void benchLatency(double seconds, const QString& corpus, int threads) {
     QTemporaryDir dir;
-    MainWindow window(dir.filePath(QStringLiteral("bench.sqlite")));
+    MainWindow window(
+        Workspace::standard().with_db(dir.filePath(QStringLiteral("bench.sqlite")).toStdString()));
     window.setAskBeforeClosing(false);
     window.resize(1280, 800);
     window.show();

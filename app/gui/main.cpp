@@ -7,8 +7,10 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <clocale>
 #include <cstdio>
 
+#include "app_settings.h"
 #include "build_info.h"
 #include "feedback_dialog.h"
 #include "main_window.h"
@@ -87,10 +89,16 @@ int main(int argc, char** argv) {
     QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("itera-workbench")));
     QGuiApplication::setDesktopFileName(QStringLiteral("org.iteralite.workbench"));
 
+    // Qt set the C library's locale from the environment: numbers in files
+    // (training state, JSON, CSV) are written and read in the "C" locale, the
+    // same in the workbench as in the CLI.
+    std::setlocale(LC_NUMERIC, "C");
     itera::set_thread_count(0);
+    const auto workspace = itera::ui::workspaceFromSettings(parser.value(database));
+    itera::open_log(workspace.log_dir(), "itera-workbench");
     std::unique_ptr<itera::ui::MainWindow> window;
     try {
-        window = std::make_unique<itera::ui::MainWindow>(parser.value(database));
+        window = std::make_unique<itera::ui::MainWindow>(workspace);
     } catch (const std::exception& e) {
         QMessageBox::critical(nullptr, QStringLiteral("Itera-Lite Workbench"),
                               QStringLiteral("The run store cannot be opened: %1")
@@ -98,8 +106,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "itera-workbench: %s\n", e.what());
         return 1;
     }
-    // The data directory is known once the window applied the settings.
-    itera::open_log(itera::default_log_dir(), "itera-workbench");
     itera::log_line("info", "started: " + itera::ui::buildInfoLine().toStdString());
     qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& text) {
         if (type != QtDebugMsg && type != QtInfoMsg)
@@ -131,7 +137,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(report)) shown = window->showReport();
     if (parser.isSet(feedback)) shown = window->showFeedback();
     if (parser.isSet(newRun)) {  // modeless here, so --screenshot can grab it
-        auto* dialog = new itera::ui::NewRunDialog(window.get());
+        auto* dialog = new itera::ui::NewRunDialog(workspace, window.get());
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         dialog->show();
         shown = dialog;

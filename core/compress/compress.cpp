@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "checkpoint/safetensors.h"
-#include "compress/half.h"
+#include "format/half.h"
+#include "format/safetensors.h"
 #include "model/config.h"
 #include "model/tensor_names.h"
 #include "util/error.h"
@@ -53,7 +53,8 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
     r.path = out;
     r.source_bytes = std::filesystem::file_size(source);
     nlohmann::json quant = nlohmann::json::object();
-    std::size_t quantized_bytes = 0;
+    std::int64_t compressible_weights = 0;  // every Linear weight, compressed or kept
+    std::uint64_t compressible_bytes = 0;
     for (const auto& spec : spec_tensors(config)) {
         const auto& t = file.get(spec.name);
         if (t.dtype != DType::F32 || t.shape != spec.shape)
@@ -69,6 +70,10 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
         bool keep = !compressible(spec.name, spec.shape) || qs.scheme == Scheme::F32;
         for (const auto& pattern : o.keep_float)
             if (spec.name.find(pattern) != std::string::npos) keep = true;
+        if (compressible(spec.name, spec.shape)) {  // counted the same way in every scheme
+            compressible_weights += spec.shape[0] * spec.shape[1];
+            compressible_bytes += keep ? t.nbytes : 0;
+        }
         if (keep) {
             w.add(spec.name, DType::F32, spec.shape, values.data(), t.nbytes);
             info.scheme = "f32";
@@ -112,7 +117,7 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
             quant[spec.name] = {{"scheme", std::string(traits.name)}};
         }
         r.quantized_weights += rows * cols;
-        quantized_bytes += info.bytes;
+        compressible_bytes += info.bytes;
         r.tensors.push_back(std::move(info));
     }
     nlohmann::json summary{
@@ -125,10 +130,38 @@ CompressResult compress_checkpoint(const std::filesystem::path& source, const Co
     w.set_metadata("quantization", summary.dump());
     w.write(out);
     r.bytes = std::filesystem::file_size(out);
-    r.bits_per_weight = r.quantized_weights ? 8.0 * static_cast<double>(quantized_bytes) /
-                                                  static_cast<double>(r.quantized_weights)
-                                            : 0.0;
+    r.bits_per_weight = compressible_weights ? 8.0 * static_cast<double>(compressible_bytes) /
+                                                   static_cast<double>(compressible_weights)
+                                             : 0.0;
     return r;
+}
+
+std::int64_t estimated_file_bytes(const ModelConfig& config, const QuantSettings& s) {
+    std::int64_t total = 0;
+    for (const auto& spec : spec_tensors(config)) {
+        std::int64_t numel = 1;
+        for (auto d : spec.shape) numel *= d;
+        if (!compressible(spec.name, spec.shape) || s.scheme == Scheme::F32) {
+            total += 4 * numel;
+            continue;
+        }
+        const std::int64_t rows = spec.shape[0], cols = spec.shape[1];
+        switch (s.scheme) {
+            case Scheme::F16:
+            case Scheme::BF16:
+                total += 2 * numel;
+                break;
+            case Scheme::Int8:
+                total += numel + 4 * rows;  // codes and an F32 scale per row
+                break;
+            default: {  // int4 / nf4: packed codes, F16 scales (and zeros) per group
+                const std::int64_t groups = (cols + s.group_size - 1) / s.group_size;
+                const bool zeros = s.scheme == Scheme::Int4 && !s.symmetric;
+                total += rows * ((cols + 1) / 2) + rows * groups * 2 * (zeros ? 2 : 1);
+            }
+        }
+    }
+    return total;
 }
 
 }  // namespace itera

@@ -1,6 +1,7 @@
 #pragma once
-// Writing a compressed checkpoint from an FP32 one, per the spec: tensors left
-// in a float type keep their names (F32, or F16/BF16 for those schemes);
+// Writing a compressed checkpoint from an FP32 one, per the spec
+// (docs/spec/checkpoint.md): tensors left in a float type keep their names
+// (F32, or F16/BF16 for those schemes);
 // an int8 tensor X is stored as X.qweight (I8, the matrix's shape) and
 // X.scales (F32, one per row); an int4 / nf4 tensor as X.qweight (U8,
 // (rows, ceil(cols / 2)), two codes per byte, the even column in the low
@@ -13,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "compress/scheme.h"
+#include "format/scheme.h"
+#include "model/config.h"
 
 namespace itera {
 
@@ -53,8 +55,17 @@ struct CompressResult {
     std::uintmax_t source_bytes = 0;  ///< the source file on disk
     std::vector<CompressedTensor> tensors;
     std::int64_t quantized_weights = 0;
-    double bits_per_weight = 0;  ///< over the quantized tensors, scales included
+    /// Stored bits per weight over every compressible tensor (the Linear
+    /// weights), scales included and tensors kept in F32 counted at 32: the
+    /// same count for every scheme, so a plan that keeps tensors in F32 is not
+    /// flattered.
+    double bits_per_weight = 0;
 };
+
+/// The bytes the tensors of a model of `config` take when every compressible
+/// tensor is stored in `settings` (the others in F32), without the header: an
+/// estimate of a uniform scheme's file size that needs no file written.
+std::int64_t estimated_file_bytes(const ModelConfig& config, const QuantSettings& settings);
 
 /// Compresses the FP32 checkpoint `source` into `out` (temp file + rename).
 /// Throws naming the file if `source` is not an FP32 itera-lite checkpoint.

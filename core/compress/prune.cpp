@@ -430,4 +430,18 @@ std::string PrunePlan::to_json() const {
     return j.dump();
 }
 
+PruningReport pruning_report(const PrunePlan& plan) {
+    PruningReport r;
+    r.before = plan.before;
+    r.after = plan.after;
+    r.expert_criterion = plan.experts.empty() ? std::string() : plan.expert_criterion;
+    r.calibration_tokens = plan.calibration_tokens;
+    r.calibration_loss = plan.calibration_loss;
+    for (const auto& e : plan.experts)
+        r.experts.push_back({e.layer, e.expert, e.load, e.delta_loss, e.kept});
+    r.ffn_importance_kept = plan.ffn_importance_kept;
+    r.channel_importance_kept = plan.channel_importance_kept;
+    return r;
+}
+
 }  // namespace itera

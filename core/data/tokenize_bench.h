@@ -10,12 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "util/workspace.h"
+
 namespace itera {
 
 struct TokenizeBenchOptions {
     std::filesystem::path work_dir;  ///< gets corpus.txt and one cache per run
     std::uint64_t corpus_bytes = 1ull << 30;
     std::string source = "moby-dick";  ///< paragraphs are drawn from this corpus
+    Workspace workspace;               ///< where built-in corpora are installed
     std::int32_t vocab_size = 4096;
     std::vector<int> thread_counts = {1, 2};
     std::uint64_t seed = 0;

@@ -10,6 +10,7 @@
 #include "data/dataset.h"
 #include "data/token_cache.h"
 #include "tokenizer/tokenizer.h"
+#include "util/workspace.h"
 
 namespace itera {
 
@@ -20,14 +21,14 @@ struct EvalData {
     TokenCacheInfo cache;
 };
 
-/// <user data dir>/datasets/eval-<corpus>-<tokenizer fingerprint>-<hash>.
-std::filesystem::path default_eval_cache_dir(const std::string& corpus, const CorpusSource& source,
-                                             const Tokenizer& tokenizer,
+/// <workspace datasets dir>/eval-<corpus>-<tokenizer fingerprint>-<hash>.
+std::filesystem::path default_eval_cache_dir(const Workspace& ws, const std::string& corpus,
+                                             const CorpusSource& source, const Tokenizer& tokenizer,
                                              const CacheBuildOptions& options);
 
 /// Tokenises (or reuses) `corpus` with `tokenizer` in `dir` (empty = the
 /// default) and maps `split`. An empty split is an error naming it.
-EvalData prepare_eval_data(const std::string& corpus, CorpusFormat format,
+EvalData prepare_eval_data(const Workspace& ws, const std::string& corpus, CorpusFormat format,
                            const Tokenizer& tokenizer, Split split,
                            const CacheBuildOptions& options, std::filesystem::path dir = {});
 

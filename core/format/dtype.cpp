@@ -1,4 +1,4 @@
-#include "checkpoint/dtype.h"
+#include "format/dtype.h"
 
 #include <array>
 

@@ -1,12 +1,19 @@
-#include "checkpoint/safetensors.h"
+#include "format/safetensors.h"
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
+#include "format/half.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 
@@ -31,16 +38,20 @@ void write_le64(std::uint8_t* p, std::uint64_t v) {
     for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
-// numel · size, or nullopt on overflow.
+// numel · size into `out`; false when a dimension is negative or when any
+// prefix of the shape has more elements than an int64 holds (so numel() is
+// defined for every accepted tensor, a later zero dimension notwithstanding).
 bool checked_bytes(const std::vector<std::int64_t>& shape, std::size_t elem, std::uint64_t& out) {
-    std::uint64_t n = elem;
+    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    std::uint64_t count = 1;
     for (auto s : shape) {
         if (s < 0) return false;
-        if (s != 0 && n > std::numeric_limits<std::uint64_t>::max() / static_cast<std::uint64_t>(s))
-            return false;
-        n *= static_cast<std::uint64_t>(s);
+        const auto d = static_cast<std::uint64_t>(s);
+        if (d != 0 && count > kMax / d) return false;
+        count *= d;
     }
-    out = n;
+    if (elem != 0 && count > std::numeric_limits<std::uint64_t>::max() / elem) return false;
+    out = count * elem;
     return true;
 }
 
@@ -99,57 +110,93 @@ SafetensorsFile SafetensorsFile::read(const std::filesystem::path& path) {
     if (ec || !std::filesystem::exists(status)) throw Error(path.string() + ": no such file");
     if (!std::filesystem::is_regular_file(status))
         throw Error(path.string() + ": not a regular file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(path.string() + ": cannot open for reading");
-    auto size = std::filesystem::file_size(path);
-    std::vector<std::uint8_t> bytes(size);
-    if (size > 0 &&
-        !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
-        throw Error(path.string() + ": read failed");
-    return parse(std::move(bytes), path.string());
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(path.string() + ": cannot open for reading: " + std::strerror(errno));
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw Error(path.string() + ": cannot read its size");
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    SafetensorsFile f;
+    f.origin_ = path.string();
+    if (size < 8)
+        fail(f.origin_, "truncated: " + std::to_string(size) +
+                            " bytes, a safetensors file starts with an 8-byte header length");
+    std::uint8_t len[8];
+    if (::pread(fd, len, 8, 0) != 8) fail(f.origin_, "cannot read the header length");
+    const std::uint64_t header_len = read_le64(len);
+    if (header_len > kMaxHeader)
+        fail(f.origin_, "header length " + std::to_string(header_len) +
+                            " exceeds the 100 MiB limit (not a safetensors file?)");
+    if (header_len > size - 8)
+        fail(f.origin_, "truncated: header length " + std::to_string(header_len) + " but only " +
+                            std::to_string(size - 8) + " bytes follow");
+    std::string header(static_cast<std::size_t>(header_len), '\0');
+    if (header_len > 0 &&
+        ::pread(fd, header.data(), header.size(), 8) != static_cast<ssize_t>(header.size()))
+        fail(f.origin_, "cannot read the header");
+    f.parse_header(header.data(), header_len, size);
+    void* map = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        fail(f.origin_, std::string("cannot map the file: ") + std::strerror(errno));
+    f.storage_ = std::shared_ptr<const void>(map, [size](const void* p) {
+        ::munmap(const_cast<void*>(p), static_cast<std::size_t>(size));
+    });
+    f.attach(static_cast<const std::uint8_t*>(map), header_len);
+    return f;
 }
 
 SafetensorsFile SafetensorsFile::parse(std::vector<std::uint8_t> bytes, const std::string& origin) {
     SafetensorsFile f;
     f.origin_ = origin;
-    f.bytes_ = std::move(bytes);
-    const std::uint64_t size = f.bytes_.size();
+    const std::uint64_t size = bytes.size();
     if (size < 8)
         fail(origin, "truncated: " + std::to_string(size) +
                          " bytes, a safetensors file starts with an 8-byte header length");
-    const std::uint64_t header_len = read_le64(f.bytes_.data());
+    const std::uint64_t header_len = read_le64(bytes.data());
     if (header_len > kMaxHeader)
         fail(origin, "header length " + std::to_string(header_len) +
                          " exceeds the 100 MiB limit (not a safetensors file?)");
     if (header_len > size - 8)
         fail(origin, "truncated: header length " + std::to_string(header_len) + " but only " +
                          std::to_string(size - 8) + " bytes follow");
-    const char* hp = reinterpret_cast<const char*>(f.bytes_.data() + 8);
+    f.parse_header(reinterpret_cast<const char*>(bytes.data() + 8), header_len, size);
+    auto owned = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
+    f.storage_ = std::shared_ptr<const void>(owned, owned->data());
+    f.attach(owned->data(), header_len);
+    return f;
+}
+
+void SafetensorsFile::parse_header(const char* hp, std::uint64_t header_len, std::uint64_t size) {
+    const auto& origin = origin_;
     json header;
     try {
         header = json::parse(hp, hp + header_len);
     } catch (const json::parse_error& e) {
-        fail(origin, std::string("header is not valid JSON: ") + e.what());
+        fail(origin, "header is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception&) {  // e.g. a number beyond a double (1e400)
+        fail(origin, "header holds a number out of range");
     }
     if (!header.is_object()) fail(origin, "header is not a JSON object");
-    const std::uint64_t data_start = 8 + header_len;
-    const std::uint64_t data_size = size - data_start;
+    const std::uint64_t data_size = size - 8 - header_len;
     for (auto it = header.begin(); it != header.end(); ++it) {
         if (it.key() == "__metadata__") {
             if (!it->is_object()) fail(origin, "__metadata__ is not an object");
             for (auto m = it->begin(); m != it->end(); ++m) {
                 if (!m->is_string())
                     fail(origin, "__metadata__ value \"" + m.key() + "\" is not a string");
-                f.metadata_[m.key()] = m->get<std::string>();
+                metadata_[m.key()] = m->get<std::string>();
             }
             continue;
         }
-        f.tensors_.push_back(parse_entry(origin, it.key(), *it));
+        tensors_.push_back(parse_entry(origin, it.key(), *it));
     }
-    std::sort(f.tensors_.begin(), f.tensors_.end(),
+    std::sort(tensors_.begin(), tensors_.end(),
               [](const SafeTensor& a, const SafeTensor& b) { return a.offset < b.offset; });
     std::uint64_t expected_begin = 0;
-    for (auto& t : f.tensors_) {
+    for (auto& t : tensors_) {
         const std::uint64_t begin = t.offset;
         if (begin != expected_begin)
             fail(origin, "tensor \"" + t.name + "\": data_offsets start at " +
@@ -161,13 +208,47 @@ SafetensorsFile SafetensorsFile::parse(std::vector<std::uint8_t> bytes, const st
             fail(origin, "truncated: tensor \"" + t.name + "\" ends at byte " +
                              std::to_string(begin + t.nbytes) + " of the data section, which has " +
                              std::to_string(data_size));
-        t.data = f.bytes_.data() + data_start + begin;
         expected_begin = begin + t.nbytes;
     }
     if (expected_begin != data_size)
         fail(origin, std::to_string(data_size - expected_begin) +
                          " bytes after the last tensor are not described by the header");
-    return f;
+}
+
+void SafetensorsFile::attach(const std::uint8_t* base, std::uint64_t header_len) {
+    for (auto& t : tensors_) t.data = base + 8 + header_len + t.offset;
+}
+
+std::int64_t first_non_finite(const SafeTensor& t) {
+    const auto n = static_cast<std::size_t>(t.numel());
+    auto scan = [&](auto value_of) -> std::int64_t {
+        for (std::size_t i = 0; i < n; ++i)
+            if (!std::isfinite(value_of(i))) return static_cast<std::int64_t>(i);
+        return -1;
+    };
+    switch (t.dtype) {
+        case DType::F32:
+            return scan([&](std::size_t i) {
+                float v;
+                std::memcpy(&v, t.data + 4 * i, 4);
+                return v;
+            });
+        case DType::F64:
+            return scan([&](std::size_t i) {
+                double v;
+                std::memcpy(&v, t.data + 8 * i, 8);
+                return v;
+            });
+        case DType::F16:
+        case DType::BF16:
+            return scan([&](std::size_t i) {
+                std::uint16_t h;
+                std::memcpy(&h, t.data + 2 * i, 2);
+                return t.dtype == DType::F16 ? half_to_float(h) : bf16_to_float(h);
+            });
+        default:
+            return -1;
+    }
 }
 
 const SafeTensor* SafetensorsFile::find(const std::string& name) const {

@@ -7,10 +7,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "checkpoint/dtype.h"
+#include "format/dtype.h"
 
 namespace itera {
 
@@ -27,7 +28,9 @@ struct SafeTensor {
 
 /// A parsed, fully validated file. Every offset is checked against the file
 /// size before any byte is touched; any defect throws itera::Error naming the
-/// file and the tensor or field.
+/// file and the tensor or field. `read` reads the header only and maps the
+/// tensor data (pages are read when a tensor is used), so opening a file of
+/// any size costs its header, not its size.
 class SafetensorsFile {
 public:
     static SafetensorsFile read(const std::filesystem::path& path);
@@ -44,11 +47,21 @@ public:
     const std::string& origin() const { return origin_; }
 
 private:
+    /// Parses and checks the header (`header_len` bytes at `header`) of a
+    /// file of `file_size` bytes; tensors get offsets, not yet data.
+    void parse_header(const char* header, std::uint64_t header_len, std::uint64_t file_size);
+    /// Points every tensor into the file's bytes, which start at `base`.
+    void attach(const std::uint8_t* base, std::uint64_t header_len);
+
     std::string origin_;
-    std::vector<std::uint8_t> bytes_;
+    std::shared_ptr<const void> storage_;  ///< the bytes or the mapping tensors point into
     std::map<std::string, std::string> metadata_;
     std::vector<SafeTensor> tensors_;
 };
+
+/// The index of the first NaN or infinite element of a float tensor (F32,
+/// F16, BF16, F64), or -1 when every element is finite (and for integer types).
+std::int64_t first_non_finite(const SafeTensor& t);
 
 /// Collects tensors and metadata, then writes one file atomically.
 class SafetensorsWriter {

@@ -1,9 +1,10 @@
-#include "compress/scheme.h"
+#include "format/scheme.h"
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
-#include "compress/half.h"
+#include "format/half.h"
 #include "util/error.h"
 
 namespace itera {
@@ -20,7 +21,16 @@ Scheme parse_scheme(std::string_view name) {
         if (t.name == name) return t.scheme;
         names += (names.empty() ? "" : ", ") + std::string(t.name);
     }
-    throw Error("unknown scheme \"" + std::string(name) + "\" (expected one of " + names + ")");
+    // The names users of other tools type for the same formats.
+    static constexpr std::pair<std::string_view, Scheme> kAliases[] = {
+        {"fp32", Scheme::F32},    {"float32", Scheme::F32}, {"fp16", Scheme::F16},
+        {"float16", Scheme::F16}, {"half", Scheme::F16},    {"bfloat16", Scheme::BF16},
+        {"q8", Scheme::Int8},     {"q8_0", Scheme::Int8},   {"int8_t", Scheme::Int8},
+        {"q4", Scheme::Int4},     {"q4_0", Scheme::Int4}};
+    for (const auto& [alias, scheme] : kAliases)
+        if (alias == name) return scheme;
+    throw Error("unknown scheme \"" + std::string(name) + "\" (expected one of " + names +
+                "; fp32, fp16, q8 and q4 are accepted for f32, f16, int8 and int4)");
 }
 
 std::size_t QuantizedMatrix::stored_bytes() const {

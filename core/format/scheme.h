@@ -53,7 +53,8 @@ inline constexpr std::array<float, 16> kNf4 = {-1.0f,
                                                1.0f};
 
 const SchemeTraits& scheme_traits(Scheme s);
-/// Inverse of scheme_traits(s).name; throws itera::Error listing the names.
+/// Inverse of scheme_traits(s).name, also accepting the names other tools use
+/// (fp32, fp16, q8, q4, ...); throws itera::Error listing the names.
 Scheme parse_scheme(std::string_view name);
 
 /// How a matrix is to be stored.

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compress/half.h"
-#include "compress/scheme.h"
+#include "format/half.h"
+#include "format/scheme.h"
 #include "util/error.h"
 
 namespace itera {
@@ -17,6 +17,30 @@ std::string shape_text(const std::vector<std::int64_t>& s) {
     std::string out = "(";
     for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
     return out + ")";
+}
+
+// A float tensor (weights, scales, zeros) must hold finite values only.
+void check_finite(const SafeTensor& t, const std::string& origin) {
+    if (const auto bad = first_non_finite(t); bad >= 0)
+        throw Error(origin + ": tensor \"" + t.name +
+                    "\" holds a non-finite value (NaN or "
+                    "infinity) at element " +
+                    std::to_string(bad));
+}
+
+// quantization["tensors"][name][key] as a string / integer, naming the field when it is not one.
+std::string entry_text(const nlohmann::json& entry, const char* key, const std::string& where) {
+    if (!entry.is_object() || !entry.contains(key)) return {};
+    if (!entry[key].is_string())
+        throw Error(where + ": quantization entry's \"" + key + "\" is not a string");
+    return entry[key].get<std::string>();
+}
+
+std::int64_t entry_int(const nlohmann::json& entry, const char* key, const std::string& where) {
+    if (!entry.is_object() || !entry.contains(key)) return 0;
+    if (!entry[key].is_number_integer())
+        throw Error(where + ": quantization entry's \"" + key + "\" is not an integer");
+    return entry[key].get<std::int64_t>();
 }
 
 template <class T>
@@ -39,6 +63,7 @@ std::shared_ptr<const DecodeModel> decode_model_from_file(const SafetensorsFile&
         if (t->shape != shape)
             throw Error(origin + ": tensor \"" + name + "\" has shape " + shape_text(t->shape) +
                         ", the config needs " + shape_text(shape));
+        check_finite(*t, origin);
         used.insert(name);
         return *t;
     };
@@ -50,17 +75,20 @@ std::shared_ptr<const DecodeModel> decode_model_from_file(const SafetensorsFile&
                      std::int64_t cols) -> std::unique_ptr<Matrix> {
         const auto& entry =
             quant["tensors"].contains(name) ? quant["tensors"][name] : nlohmann::json();
-        const std::string scheme = entry.is_object() ? entry.value("scheme", "") : "";
+        const auto where = origin + ": \"" + name + "\"";
+        const std::string scheme = entry_text(entry, "scheme", where);
         if (scheme == "int4" || scheme == "nf4") {
             QuantizedMatrix q;
             q.scheme = parse_scheme(scheme);
             q.rows = rows;
             q.cols = cols;
-            q.group_size = entry.value("group_size", std::int64_t{0});
-            if (q.group_size < 16 || q.group_size % 16)
-                throw Error(origin + ": \"" + name + "\" has group size " +
-                            std::to_string(q.group_size) + ", expected a multiple of 16");
-            q.symmetric = q.scheme == Scheme::Int4 && entry.value("symmetric", false);
+            q.group_size = entry_int(entry, "group_size", where);
+            if (q.group_size < 16 || q.group_size % 16 || q.group_size > 4096)
+                throw Error(where + " has group size " + std::to_string(q.group_size) +
+                            ", expected a multiple of 16 up to 4096");
+            const bool symmetric = entry.contains("symmetric") && entry["symmetric"].is_boolean() &&
+                                   entry["symmetric"].get<bool>();
+            q.symmetric = q.scheme == Scheme::Int4 && symmetric;
             const std::int64_t G = q.groups();
             const auto& qw = get(name + ".qweight", {rows, (cols + 1) / 2});
             const auto& sc = get(name + ".scales", {rows, G});
@@ -106,6 +134,7 @@ std::shared_ptr<const DecodeModel> decode_model_from_file(const SafetensorsFile&
         if (t->numel() != n)
             throw Error(origin + ": tensor \"" + name + "\" has " + std::to_string(t->numel()) +
                         " values, the config needs " + std::to_string(n));
+        check_finite(*t, origin);
         used.insert(name);
         std::vector<float> out(static_cast<std::size_t>(n));
         if (t->dtype == DType::F32) {

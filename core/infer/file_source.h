@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "checkpoint/safetensors.h"
+#include "format/safetensors.h"
 #include "infer/decode_model.h"
 
 namespace itera {

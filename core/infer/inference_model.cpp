@@ -5,11 +5,12 @@
 #include <algorithm>
 #include <cstring>
 
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/safetensors.h"
+#include "format/safetensors.h"
 #include "infer/decode_kernels.h"
 #include "infer/file_source.h"
+#include "model/checkpoint.h"
 #include "model/itera_model.h"
+#include "tokenizer/stored_tokenizer.h"
 #include "util/error.h"
 
 namespace itera {
@@ -100,9 +101,7 @@ std::shared_ptr<const InferenceModel> InferenceModel::load_compressed(
     }
     impl->metadata = file.metadata();
     impl->path = path;
-    LoadedCheckpoint meta_only;
-    meta_only.tokenizer = file.meta("tokenizer");
-    impl->tokenizer = checkpoint_tokenizer(meta_only, path);
+    impl->tokenizer = stored_tokenizer(file.meta("tokenizer"), path);
     if (impl->tokenizer && impl->tokenizer->vocab_size() > impl->config.vocab_size)
         throw Error(origin + ": the tokenizer has " +
                     std::to_string(impl->tokenizer->vocab_size()) + " ids but the model only " +

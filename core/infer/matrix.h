@@ -57,7 +57,7 @@ std::unique_ptr<Matrix> make_int8_matrix(const std::int8_t* q, const float* scal
                                          std::int64_t rows, std::int64_t cols);
 
 struct QuantizedMatrix;
-/// An int4 or nf4 matrix (see compress/scheme.h), re-packed for its kernel.
+/// An int4 or nf4 matrix (see format/scheme.h), re-packed for its kernel.
 std::unique_ptr<Matrix> make_four_bit_matrix(const QuantizedMatrix& q);
 
 }  // namespace itera

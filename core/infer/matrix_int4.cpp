@@ -24,7 +24,7 @@
 #include <cmath>
 #include <vector>
 
-#include "compress/scheme.h"
+#include "format/scheme.h"
 #include "infer/input_quant.h"
 #include "infer/matrix.h"
 #include "infer/simd_sum.h"

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <vector>
 
-#include "compress/half.h"
+#include "format/half.h"
 #include "infer/blocked_layout.h"
 #include "infer/matrix.h"
 #include "infer/simd_sum.h"

@@ -1,14 +1,16 @@
-#include "checkpoint/checkpoint.h"
+#include "model/checkpoint.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <set>
 
-#include "checkpoint/safetensors.h"
+#include "format/safetensors.h"
 #include "model/tensor_names.h"
+#include "tokenizer/stored_tokenizer.h"
 #include "util/error.h"
 #include "util/read_file.h"
+#include "util/system_info.h"
 
 namespace itera {
 namespace {
@@ -85,43 +87,44 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& path) {
     } catch (const Error& e) {
         throw Error(origin + ": " + e.what());
     }
-    LoadedCheckpoint out;
-    out.model = IteraModel(config);
-    out.tokenizer = file.meta("tokenizer");
-    out.metadata = file.metadata();
-
+    // Everything the header says is checked before the model is built: a
+    // small file whose config claims a huge model is refused, not allocated.
     std::set<std::string> expected;
-    torch::NoGradGuard no_grad;
-    auto params = out.model->named_parameters(true);
-    for (const auto& spec : spec_tensors(config)) {
+    const auto specs = spec_tensors(config);
+    for (const auto& spec : specs) {
         expected.insert(spec.name);
         const auto& st = file.get(spec.name);
         if (st.shape != spec.shape)
             throw Error(origin + ": tensor \"" + spec.name + "\" has shape " +
                         shape_text(st.shape) + ", the config needs " + shape_text(spec.shape));
-        params[spec.name].copy_(to_float_tensor(st, origin));
     }
     for (const auto& t : file.tensors())
         if (!expected.count(t.name))
             throw Error(origin + ": unexpected tensor \"" + t.name +
                         "\" (not in the spec for this config)");
+    for (const auto& spec : specs)
+        if (const auto bad = first_non_finite(file.get(spec.name)); bad >= 0)
+            throw Error(origin + ": tensor \"" + spec.name +
+                        "\" holds a non-finite value (NaN or "
+                        "infinity) at element " +
+                        std::to_string(bad) + "; a model with one cannot give meaningful outputs");
+    require_memory(
+        static_cast<std::uint64_t>(parameter_count(config)) * 4 * 2,
+        origin + " (" + std::to_string(parameter_count(config)) + " parameters, read into FP32)");
+    LoadedCheckpoint out;
+    out.model = IteraModel(config);
+    out.tokenizer = file.meta("tokenizer");
+    out.metadata = file.metadata();
+    torch::NoGradGuard no_grad;
+    auto params = out.model->named_parameters(true);
+    for (const auto& spec : specs)
+        params[spec.name].copy_(to_float_tensor(file.get(spec.name), origin));
     return out;
 }
 
 std::shared_ptr<const Tokenizer> checkpoint_tokenizer(const LoadedCheckpoint& checkpoint,
                                                       const std::filesystem::path& path) {
-    const std::string& value = checkpoint.tokenizer;
-    const auto first = value.find_first_not_of(" \t\r\n");
-    try {
-        if (first != std::string::npos && value[first] == '{') {
-            if (nlohmann::json::parse(value, nullptr, false).value("type", "") == "none")
-                return nullptr;
-            return Tokenizer::deserialize(value);
-        }
-        return Tokenizer::deserialize(read_file(path.parent_path() / value));
-    } catch (const Error& e) {
-        throw Error(path.string() + ": tokenizer: " + e.what());
-    }
+    return stored_tokenizer(checkpoint.tokenizer, path);
 }
 
 }  // namespace itera

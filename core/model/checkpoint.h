@@ -1,8 +1,8 @@
 #pragma once
-// FP32 checkpoints of the spec: one .safetensors file whose __metadata__ holds
-// format, format_version, config, tokenizer and quantization. Loading demands
-// exactly the spec's tensor set with the spec's shapes — a missing, extra or
-// mis-shaped tensor is an error, never a silently skipped weight.
+// FP32 checkpoints of the spec (docs/spec/checkpoint.md): one .safetensors file whose __metadata__
+// holds format, format_version, config, tokenizer and quantization. Loading demands exactly the
+// spec's tensor set with the spec's shapes — a missing, extra or mis-shaped tensor is an error,
+// never a silently skipped weight.
 
 #include <filesystem>
 #include <map>

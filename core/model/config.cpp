@@ -25,6 +25,8 @@ void require_positive(std::int64_t value, const char* key) {
 // Sizes beyond this are typos, not models: they would need terabytes.
 constexpr std::int64_t kMaxDim = 1 << 20;
 constexpr double kMaxParams = 20e9;
+constexpr std::int64_t kMaxLayers = 4096;
+constexpr std::int64_t kMaxExpertsInModel = 16384;  // over all MoE layers
 
 }  // namespace
 
@@ -35,10 +37,12 @@ bool ModelConfig::is_moe_layer(std::int64_t layer) const {
 
 ModelConfig ModelConfig::resolved() const {
     ModelConfig c = *this;
-    if (c.ssm_dt_rank <= 0 && c.hidden_size > 0) c.ssm_dt_rank = (c.hidden_size + 15) / 16;
+    if (c.ssm_dt_rank == 0 && c.hidden_size > 0) c.ssm_dt_rank = (c.hidden_size + 15) / 16;
     if (c.moe_layers_default) {
         c.moe_layers.clear();
-        for (std::int64_t i = 1; i < c.num_layers; i += 2) c.moe_layers.push_back(i);
+        // (bounded: an absurd num_layers is refused by validate(), not looped over)
+        for (std::int64_t i = 1; i < std::min(c.num_layers, kMaxLayers); i += 2)
+            c.moe_layers.push_back(i);
         c.moe_layers_default = false;
     }
     return c;
@@ -53,7 +57,7 @@ void ModelConfig::validate() const {
     require_positive(c.ssm_state_size, "ssm_state_size");
     require_positive(c.ssm_expand, "ssm_expand");
     require_positive(c.ssm_conv_kernel, "ssm_conv_kernel");
-    require_positive(c.ssm_dt_rank, "ssm_dt_rank");
+    require_positive(c.ssm_dt_rank, "ssm_dt_rank (0 = the default)");
     require_positive(c.expert_size, "expert_size");
     struct Dim {
         const char* key;
@@ -98,8 +102,13 @@ void ModelConfig::validate() const {
         2 * d + 2 * di * d + di * K + di + (R + 2 * N) * di + di * R + 2 * di + di * N + d * di;
     double params = c.vocab_size * d + 2 * d + c.num_layers * (mixer + 2 * d) + dense * 2 * F * d +
                     moe * (c.num_experts * d + c.num_experts * 2 * F * d);
-    require(c.num_layers <= 4096, "num_layers must be at most 4096");
+    require(c.num_layers <= kMaxLayers, "num_layers must be at most " + std::to_string(kMaxLayers));
     require(c.num_experts <= 4096, "num_experts must be at most 4096");
+    // Each expert is two tensors: bound the tensor table, not only the weights.
+    require(moe * static_cast<double>(c.num_experts) <= kMaxExpertsInModel,
+            "the configuration has " + std::to_string(c.moe_layers.size()) + " MoE layers of " +
+                std::to_string(c.num_experts) + " experts; at most " +
+                std::to_string(kMaxExpertsInModel) + " experts in all");
     require(params <= kMaxParams, "the configuration has " + std::to_string(params / 1e9) +
                                       " billion parameters; the workbench trains models up to " +
                                       std::to_string(kMaxParams / 1e9) + " billion");
@@ -131,17 +140,31 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
     try {
         j = json::parse(text);
     } catch (const json::parse_error& e) {
-        throw Error(std::string("model config: not valid JSON: ") + e.what());
+        throw Error("model config: not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception&) {  // e.g. a number beyond a double's range (1e400)
+        throw Error("model config: a number in it is out of range");
     }
     require(j.is_object(), "expected a JSON object");
     ModelConfig c;
+    // An integer, or a float with an integral value; anything beyond 2^53 (no
+    // dimension comes near it) is refused before it is converted.
+    auto to_int = [&](const json& v, const std::string& what) -> std::int64_t {
+        constexpr double kLimit = 9007199254740992.0;  // 2^53
+        if (v.is_number_unsigned()) {
+            require(v.get<std::uint64_t>() <= static_cast<std::uint64_t>(kLimit),
+                    what + " is out of range");
+            return static_cast<std::int64_t>(v.get<std::uint64_t>());
+        }
+        if (v.is_number_integer()) return v.get<std::int64_t>();
+        require(v.is_number_float(), what + " must be an integer");
+        const double d = v.get<double>();
+        require(std::isfinite(d) && std::floor(d) == d, what + " must be an integer");
+        require(std::fabs(d) <= kLimit, what + " is out of range");
+        return static_cast<std::int64_t>(d);
+    };
     auto get_int = [&](const char* key, std::int64_t& out) {
         if (!j.contains(key)) return;
-        const auto& v = j[key];
-        require(v.is_number_integer() ||
-                    (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>()),
-                std::string(key) + " must be an integer");
-        out = v.get<std::int64_t>();
+        out = to_int(j[key], key);
     };
     auto get_float = [&](const char* key, double& out) {
         if (!j.contains(key)) return;
@@ -173,10 +196,11 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
     if (j.contains("moe_layers")) {
         require(j["moe_layers"].is_array(), "moe_layers must be an array of layer indices");
         c.moe_layers.clear();
-        for (const auto& v : j["moe_layers"]) {
-            require(v.is_number_integer(), "moe_layers must hold integers");
-            c.moe_layers.push_back(v.get<std::int64_t>());
-        }
+        require(j["moe_layers"].size() <= static_cast<std::size_t>(kMaxLayers),
+                "moe_layers lists more layers than a model has");
+        for (const auto& v : j["moe_layers"]) c.moe_layers.push_back(to_int(v, "moe_layers entry"));
+        // The list is a set of layers: its canonical form is sorted.
+        std::sort(c.moe_layers.begin(), c.moe_layers.end());
         c.moe_layers_default = false;
     }
     get_float("moe_aux_loss_weight", c.moe_aux_loss_weight);

@@ -1,5 +1,5 @@
 #pragma once
-// The model configuration of ../shared/spec/model.md: every key, its default,
+// The model configuration of docs/spec/model.md: every key, its default,
 // the named presets, validation and the JSON form stored in checkpoints.
 
 #include <cstdint>

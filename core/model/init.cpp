@@ -1,4 +1,4 @@
-// The spec's initialisation (so a fresh model trains well; not bit-checked):
+// The spec's initialisation (docs/spec/model.md) (so a fresh model trains well; not bit-checked):
 // embedding and Linear weights N(0, 0.02²), out_proj and w2 scaled by
 // 1/sqrt(2L), LayerNorm (1, 0), A_log = log(n + 1) (S4D-real), D = 1,
 // dt_proj.bias = softplus⁻¹(dt) with dt log-uniform in [1e-3, 1e-1], and the

@@ -1,5 +1,5 @@
 #pragma once
-// The Itera-Lite v2 model of ../shared/spec/model.md: embedding, L layers of
+// The Itera-Lite v2 model of docs/spec/model.md: embedding, L layers of
 // (selective SSM mixer + dense or MoE feed-forward), final LayerNorm and a
 // head tied to the embedding. Parameter names equal the spec's tensor names.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The selective scan of the spec on raw float buffers, forward and backward.
+// The selective scan of the spec (docs/spec/model.md) on raw float buffers, forward and backward.
 // Kept free of LibTorch headers: the autograd wrapper is in selective_scan.cpp.
 //
 //   dt_t = softplus(delta_t + delta_bias)                      per channel c

@@ -1,8 +1,8 @@
 #pragma once
-// The spec's checkpoint tensor table, generated from a configuration. It is the
-// single source of truth for names and shapes: the model registers its
-// parameters under these names, the checkpoint reader demands exactly this set
-// (the original project silently dropped every MoE weight through a name typo).
+// The spec's checkpoint tensor table (docs/spec/model.md), generated from a configuration. It is
+// the single source of truth for names and shapes: the model registers its parameters under these
+// names, the checkpoint reader demands exactly this set (the original project silently dropped
+// every MoE weight through a name typo).
 
 #include <cstdint>
 #include <string>

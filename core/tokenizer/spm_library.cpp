@@ -38,8 +38,18 @@ void bind(void* handle, const char* name, F& out, const std::string& path) {
     if (!out) throw Error(path + ": missing symbol " + name);
 }
 
-SpmLibrary load_library() {
+// GCC defines __SANITIZE_ADDRESS__ under -fsanitize=address; clang 14 only
+// answers __has_feature(address_sanitizer).
 #if defined(__SANITIZE_ADDRESS__)
+#define ITERA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ITERA_ASAN 1
+#endif
+#endif
+
+SpmLibrary load_library() {
+#if defined(ITERA_ASAN)
     throw Error(
         "SentencePiece tokenizers are not available in AddressSanitizer builds: they are loaded "
         "with "

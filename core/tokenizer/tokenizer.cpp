@@ -50,7 +50,9 @@ std::shared_ptr<const Tokenizer> Tokenizer::deserialize(const std::string& text)
     try {
         j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
-        throw Error(std::string("tokenizer: not valid JSON: ") + e.what());
+        throw Error("tokenizer: not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+    } catch (const nlohmann::json::exception&) {
+        throw Error("tokenizer: a number in it is out of range");
     }
     if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
         throw Error("tokenizer: expected a JSON object with a \"type\" string");
@@ -58,10 +60,16 @@ std::shared_ptr<const Tokenizer> Tokenizer::deserialize(const std::string& text)
     if (type == "none")
         throw Error(
             "the checkpoint has no tokenizer attached (it was written by `itera model init`)");
-    if (type == "byte") return make_byte_tokenizer();
-    if (type == "word") return detail::word_tokenizer_from_json(j);
-    if (type == "bpe" || type == "unigram") return detail::sentencepiece_from_json(j);
-    throw Error("tokenizer: unknown type \"" + type + "\"");
+    // The readers below index fields by name: a wrong type there is the file's fault.
+    try {
+        if (type == "byte") return make_byte_tokenizer();
+        if (type == "word") return detail::word_tokenizer_from_json(j);
+        if (type == "bpe" || type == "unigram") return detail::sentencepiece_from_json(j);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error("tokenizer (" + type + "): a field is missing or has the wrong type (" +
+                    std::string(e.what()).substr(0, 200) + ")");
+    }
+    throw Error("tokenizer: unknown type \"" + type.substr(0, 40) + "\"");
 }
 
 }  // namespace itera

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/safetensors.h"
+#include "format/safetensors.h"
+#include "model/checkpoint.h"
 #include "util/error.h"
 
 namespace itera {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "util/error.h"
+#include "util/json_read.h"
 
 namespace itera {
 namespace {
@@ -84,6 +85,27 @@ void for_each_field(Settings& s, Visit&& visit) {
     visit("threads", s.threads);
 }
 
+// Reads `v` into a setting of any type, naming the key when it does not fit
+// (a float too large for an integer is refused before it is converted).
+template <class T>
+void read_field(const nlohmann::json& v, const std::string& key, T& into) {
+    const auto what = "training settings: " + key;
+    if constexpr (std::is_same_v<T, std::string>) {
+        into = json_string(v, what);
+    } else if constexpr (std::is_same_v<T, bool>) {
+        into = json_bool(v, what);
+    } else if constexpr (std::is_integral_v<T>) {
+        const auto lo = std::is_unsigned_v<T>
+                            ? std::int64_t{0}
+                            : static_cast<std::int64_t>(std::numeric_limits<T>::min());
+        const auto hi = static_cast<std::int64_t>(
+            std::min<std::uint64_t>(std::numeric_limits<T>::max(), INT64_MAX));
+        into = static_cast<T>(json_int(v, what, lo, hi));
+    } else {
+        into = static_cast<T>(json_number(v, what));
+    }
+}
+
 }  // namespace
 
 std::string TrainSettings::to_json() const {
@@ -105,8 +127,11 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(std::string("training settings: invalid JSON: ") + e.what());
+    } catch (const nlohmann::json::parse_error& e) {
+        // The position, not the library's text: that quotes the raw bytes.
+        throw Error("training settings: invalid JSON at byte " + std::to_string(e.byte));
+    } catch (const nlohmann::json::exception&) {
+        throw Error("training settings: invalid JSON");
     }
     require(j.is_object(), "expected a JSON object");
     TrainSettings s;
@@ -115,20 +140,17 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
     for_each_field(s, [&](const char* key, auto&) { known.insert(key); });
     for (const auto& [key, value] : j.items())
         require(known.count(key), "unknown key \"" + key + "\"");
-    try {
-        if (j.contains("model")) s.model = ModelConfig::from_json(j["model"].dump());
-        for_each_field(s, [&](const char* key, auto& into) {
-            if (j.contains(key)) j.at(key).get_to(into);
-        });
-        if (j.contains("init_from")) j.at("init_from").get_to(s.init_from);
-        if (j.contains("precision")) j.at("precision").get_to(s.precision);
-        if (j.contains("teacher")) j.at("teacher").get_to(s.teacher);
-        if (j.contains("distill_alpha")) j.at("distill_alpha").get_to(s.distill_alpha);
-        if (j.contains("distill_temperature"))
-            j.at("distill_temperature").get_to(s.distill_temperature);
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(std::string("training settings: wrong type: ") + e.what());
-    }
+    if (j.contains("model")) s.model = ModelConfig::from_json(j["model"].dump());
+    for_each_field(s, [&](const char* key, auto& into) {
+        if (j.contains(key)) read_field(j[key], key, into);
+    });
+    if (j.contains("init_from")) read_field(j["init_from"], "init_from", s.init_from);
+    if (j.contains("precision")) read_field(j["precision"], "precision", s.precision);
+    if (j.contains("teacher")) read_field(j["teacher"], "teacher", s.teacher);
+    if (j.contains("distill_alpha"))
+        read_field(j["distill_alpha"], "distill_alpha", s.distill_alpha);
+    if (j.contains("distill_temperature"))
+        read_field(j["distill_temperature"], "distill_temperature", s.distill_temperature);
     s.validate();
     return s;
 }

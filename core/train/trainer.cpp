@@ -7,8 +7,8 @@
 #include <thread>
 #include <utility>
 
-#include "checkpoint/checkpoint.h"
 #include "eval/evaluate.h"
+#include "model/checkpoint.h"
 #include "model/itera_model.h"
 #include "model/ops.h"
 #include "train/distill_loss.h"
@@ -57,7 +57,7 @@ double seconds_since(Clock::time_point t) {
 
 class MetricBuffer {
 public:
-    MetricBuffer(RunStore& store, std::int64_t run) : store_(store), run_(run) {}
+    explicit MetricBuffer(RunRecorder& recorder) : recorder_(recorder) {}
     void add(std::int64_t step, std::int64_t tokens, double wall, const std::string& name,
              double value) {
         if (!std::isfinite(value)) return;
@@ -68,7 +68,7 @@ public:
     std::vector<MetricPoint> take_fresh() { return std::exchange(fresh_, {}); }
     void keep_fresh(bool on) { keep_fresh_ = on; }
     void flush() {
-        store_.append_metrics(run_, points_);  // also the heartbeat, so flush even when empty
+        recorder_.metrics(points_);  // also the heartbeat, so flush even when empty
         points_.clear();
         last_ = Clock::now();
     }
@@ -77,8 +77,7 @@ public:
     }
 
 private:
-    RunStore& store_;
-    std::int64_t run_;
+    RunRecorder& recorder_;
     std::vector<MetricPoint> points_, fresh_;
     bool keep_fresh_ = false;
     Clock::time_point last_ = Clock::now();
@@ -138,13 +137,16 @@ std::string describe_step(const std::string& what, std::int64_t step) {
 
 }  // namespace
 
-TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settings,
-                      const TrainData& data, TrainControl* control,
+TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainData& data,
+                      TrainControl* control,
                       const std::function<void(const TrainProgress&)>& progress) {
+    if (!out.recorder) throw Error("train_run: no recorder");
+    RunRecorder& recorder = *out.recorder;
+    const std::int64_t run_id = out.run_id;
     settings.validate();
     check_train_data(settings, data);
     set_thread_count(settings.threads);
-    const fs::path run_dir = store.run_dir(run_id);
+    const fs::path& run_dir = out.run_dir;
     fs::create_directories(run_dir);
     const std::string tokenizer_json = data.tokenizer->serialize();
     const std::map<std::string, std::string> meta = {{"run_id", std::to_string(run_id)}};
@@ -181,7 +183,9 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
         }
     }
     if (st.total_steps > 0 && settings.steps == 0) settings.steps = st.total_steps;
-    if (st.step > 0) store.truncate_metrics(run_id, st.step);
+    // Whatever an earlier attempt recorded after the step it resumes from is
+    // void (at step 0 too: a run killed before its first checkpoint).
+    recorder.truncate_metrics(st.step);
     if (st.best_step >= 0) result.best_checkpoint = run_dir / "best.safetensors";
     if (st.step == 0 && !skipped.empty())
         throw Error("run " + std::to_string(run_id) +
@@ -191,8 +195,8 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
         result.message = "the run had already reached its last step";
     }
 
-    store.start_run(run_id);
-    MetricBuffer metrics(store, run_id);
+    recorder.started();
+    MetricBuffer metrics(recorder);
     metrics.keep_fresh(static_cast<bool>(progress));
     const auto session_start = Clock::now();
     const double wall_before = st.wall_s;
@@ -252,10 +256,10 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             auto m = meta;
             m["step"] = std::to_string(st.step);
             save_checkpoint(model, tokenizer_json, best, m);
-            store.forget_checkpoint(run_id, best.string());
-            store.add_checkpoint({run_id, st.step, "best", best.string(),
-                                  static_cast<std::int64_t>(fs::file_size(best)), sha256_file(best),
-                                  e.loss});
+            recorder.checkpoint_removed(best.string());
+            recorder.checkpoint_written({run_id, st.step, "best", best.string(),
+                                         static_cast<std::int64_t>(fs::file_size(best)),
+                                         sha256_file(best), e.loss});
             result.best_checkpoint = best;
         } else {
             ++st.evals_without_improvement;
@@ -272,11 +276,11 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
         auto paths = write_checkpoint_pair(run_dir, model, optimizer, st, tokenizer_json, meta);
         std::optional<double> val;
         if (last_eval && last_eval_step == st.step) val = last_eval->loss;
-        store.add_checkpoint({run_id, st.step, "latest", paths.model.string(),
-                              static_cast<std::int64_t>(fs::file_size(paths.model)),
-                              sha256_file(paths.model), val});
+        recorder.checkpoint_written({run_id, st.step, "latest", paths.model.string(),
+                                     static_cast<std::int64_t>(fs::file_size(paths.model)),
+                                     sha256_file(paths.model), val});
         for (const auto& gone : prune_checkpoint_pairs(run_dir, kKeptCheckpoints))
-            store.forget_checkpoint(run_id, gone.string());
+            recorder.checkpoint_removed(gone.string());
         result.latest_checkpoint = paths.model;
         last_checkpoint_step = st.step;
         emit(TrainProgress::Kind::Checkpoint, paths.model.string());
@@ -299,18 +303,19 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             }
             if (control && control->paused()) {
                 const auto t0 = Clock::now();
-                store.set_status(run_id, RunStatus::Paused);
+                metrics.flush();  // a paused run's stored curve is complete
+                recorder.paused();
                 emit(TrainProgress::Kind::Paused);
                 auto beat = Clock::now();
                 while (control->paused() && !control->stop_requested()) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(50));
                     if (seconds_since(beat) > 10) {
-                        store.append_metrics(run_id, {});
+                        recorder.metrics({});
                         beat = Clock::now();
                     }
                 }
                 paused_s += seconds_since(t0);
-                store.start_run(run_id);
+                recorder.started();
                 emit(TrainProgress::Kind::Resumed);
                 continue;
             }
@@ -404,7 +409,7 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
             auto replan = [&](std::int64_t steps, const std::string& how, double tokens_per_s) {
                 settings.steps = std::max(st.step, steps);
                 st.total_steps = settings.steps;
-                store.set_config(run_id, settings.to_json());
+                recorder.settings_changed(settings.to_json());
                 emit(TrainProgress::Kind::Planned,
                      how + " " + std::to_string(settings.steps) + " steps from " +
                          std::to_string(static_cast<long long>(tokens_per_s)) + " tokens/s");
@@ -449,13 +454,13 @@ TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settin
                 run_checkpoint();
         }
         metrics.flush();
-        store.set_status(run_id, result.status, result.message);
+        recorder.ended(result.status, result.message);
     } catch (const std::exception& e) {
         result.status = RunStatus::Failed;
         result.message = e.what();
         try {
             metrics.flush();
-            store.set_status(run_id, RunStatus::Failed, result.message);
+            recorder.ended(RunStatus::Failed, result.message);
         } catch (const std::exception&) {
         }
         throw Error(result.message);

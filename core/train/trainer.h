@@ -1,7 +1,8 @@
 #pragma once
-// The trainer: runs one stored run from its start or its latest checkpoint to
-// its end, writing metrics to the run store (batched transactions) and
-// checkpoints to the run's folder. Reproducible bit for bit on the same
+// The trainer: runs one run from its start or its latest checkpoint to its
+// end, writing checkpoints to the run's folder and reporting metrics (in
+// batches), checkpoints and status through a RunRecorder — it never opens the
+// run store itself. Reproducible bit for bit on the same
 // machine and thread count: the batch of step s and its dropout masks are
 // pure functions of (seed, s), so a resumed run follows the same curve.
 
@@ -14,19 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "data/token_cache.h"
+#include "data/data_spec.h"
 #include "eval/eval_result.h"
-#include "store/run_store.h"
 #include "tokenizer/tokenizer.h"
+#include "train/recorder.h"
 #include "train/train_settings.h"
 
 namespace itera {
-
-struct TrainData {
-    std::shared_ptr<const TokenStream> train, validation;
-    std::shared_ptr<const Tokenizer> tokenizer;
-    std::uint64_t validation_bytes = 0;  ///< UTF-8 bytes of the whole validation split
-};
 
 /// Steers a training run from another thread.
 class TrainControl {
@@ -81,11 +76,20 @@ struct TrainResult {
 /// a training split shorter than one sequence, an empty validation split.
 void check_train_data(const TrainSettings& settings, const TrainData& data);
 
-/// Trains run `run_id` of `store` with `settings` (resuming from the run's
-/// latest checkpoint when it has one) until it finishes, is stopped, fails or
-/// stops early. Sets the run's status; a failure is also rethrown as itera::Error.
-TrainResult train_run(RunStore& store, std::int64_t run_id, TrainSettings settings,
-                      const TrainData& data, TrainControl* control = nullptr,
+/// Where a run's output goes: its id (written into every checkpoint's
+/// metadata), its folder of checkpoints and the recorder of everything else.
+struct RunOutput {
+    std::int64_t run_id = 0;
+    std::filesystem::path run_dir;
+    RunRecorder* recorder = nullptr;  ///< required
+};
+
+/// Trains run `out.run_id` with `settings` (resuming from the newest
+/// checkpoint in `out.run_dir` when there is one) until it finishes, is
+/// stopped, fails or stops early. Reports the run's status to the recorder; a
+/// failure is also rethrown as itera::Error.
+TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainData& data,
+                      TrainControl* control = nullptr,
                       const std::function<void(const TrainProgress&)>& progress = {});
 
 }  // namespace itera

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <mutex>
 
-#include "data/builtin.h"
 #include "util/time_text.h"
 
 namespace fs = std::filesystem;
@@ -36,10 +35,6 @@ void rotate(const fs::path& path, int keep) {
 }
 
 }  // namespace
-
-fs::path default_log_dir() {
-    return user_data_dir() / "logs";
-}
 
 void open_log(const fs::path& dir, const std::string& program, const LogOptions& options) {
     auto& s = state();

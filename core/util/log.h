@@ -34,7 +34,4 @@ std::filesystem::path log_path();
 /// The last `count` lines of the open log (fewer when it is shorter).
 std::vector<std::string> log_tail(std::size_t count);
 
-/// <data dir>/logs.
-std::filesystem::path default_log_dir();
-
 }  // namespace itera

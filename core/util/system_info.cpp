@@ -1,10 +1,14 @@
 #include "util/system_info.h"
 
 #include <sched.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include "util/error.h"
 
 namespace itera {
 
@@ -20,6 +24,29 @@ std::string cpu_model() {
         return name.empty() ? "unknown CPU" : name;
     }
     return "unknown CPU";
+}
+
+std::uint64_t available_memory_bytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    std::uint64_t kb = 0;
+    std::string unit;
+    while (in >> key >> kb >> unit)
+        if (key == "MemAvailable:") return kb * 1024;
+    const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0
+               ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size)
+               : UINT64_MAX;
+}
+
+void require_memory(std::uint64_t bytes, const std::string& what) {
+    const auto available = available_memory_bytes();
+    if (bytes <= available) return;
+    char text[200];
+    std::snprintf(text, sizeof text,
+                  "%s needs %.2f GB of memory; this machine has %.2f GB available", what.c_str(),
+                  static_cast<double>(bytes) / 1e9, static_cast<double>(available) / 1e9);
+    throw Error(text);
 }
 
 int logical_cores() {

@@ -1,19 +1,20 @@
-#include "serve/adapt.h"
+#include "workflows/adapt.h"
 
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <set>
 
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/safetensors.h"
-#include "compress/data_spec.h"
+#include "format/safetensors.h"
+#include "model/checkpoint.h"
 #include "util/atomic_file.h"
 #include "util/build_info.h"
 #include "util/error.h"
 #include "util/read_file.h"
 #include "util/sha256.h"
 #include "util/threads.h"
+#include "workflows/model_source.h"
+#include "workflows/store_recorder.h"
 
 namespace itera {
 namespace {
@@ -59,8 +60,8 @@ std::vector<std::string> feedback_documents(RunStore& store, const AdaptOptions&
 
 }  // namespace
 
-AdaptResult adapt_from_feedback(const std::filesystem::path& checkpoint, const AdaptOptions& o,
-                                const std::filesystem::path& out) {
+AdaptResult adapt_from_feedback(const Workspace& ws, const std::filesystem::path& checkpoint,
+                                const AdaptOptions& o, const std::filesystem::path& out) {
     if (o.min_rating < 1 || o.min_rating > 5)
         throw Error("--min-rating must be 1..5, got " + std::to_string(o.min_rating));
     if (o.steps < 1) throw Error("--steps must be >= 1");
@@ -71,7 +72,7 @@ AdaptResult adapt_from_feedback(const std::filesystem::path& checkpoint, const A
     auto loaded = load_checkpoint(checkpoint);
     auto tokenizer = checkpoint_tokenizer(loaded, checkpoint);
     if (!tokenizer) throw Error(checkpoint.string() + " carries no tokenizer");
-    const auto db = o.db.empty() ? RunStore::default_path() : o.db;
+    const auto& db = ws.db_path;
     RunStore store(db);
     const int threads = set_thread_count(o.threads > 0 ? o.threads : default_thread_count());
 
@@ -90,10 +91,10 @@ AdaptResult adapt_from_feedback(const std::filesystem::path& checkpoint, const A
     CacheBuildOptions cache;
     cache.threads = threads;
     cache.split.validation_fraction = 0;  // all of it trains; validation is the run's own text
-    auto train = prepare_eval_data(dir.string(), CorpusFormat::Text, *tokenizer, Split::Train,
+    auto train = prepare_eval_data(ws, dir.string(), CorpusFormat::Text, *tokenizer, Split::Train,
                                    cache, dir / "cache");
-    const auto spec = compression_data_spec(loaded.metadata, std::nullopt, db);
-    auto validation = compression_text(spec, *tokenizer, Split::Validation, threads, nullptr);
+    const auto spec = source_data_spec(store, loaded.metadata);
+    auto validation = source_text(ws, spec, *tokenizer, Split::Validation, threads, nullptr);
 
     TrainSettings s;
     s.model = loaded.model->config().resolved();
@@ -132,17 +133,12 @@ AdaptResult adapt_from_feedback(const std::filesystem::path& checkpoint, const A
     r.git_revision = git_revision();
     r.parent_checkpoint = s.init_from;
     r.parent_relation = "adapt";
-    if (auto it = loaded.metadata.find("run_id"); it != loaded.metadata.end()) {
-        try {
-            if (store.find_run(std::stoll(it->second))) r.parent_run_id = std::stoll(it->second);
-        } catch (const std::exception&) {  // not a number: no parent run
-        }
-    }
+    r.parent_run_id = source_run_id(store, loaded.metadata);
     AdaptResult a;
     a.documents = static_cast<std::int64_t>(docs.size());
     a.tokens = static_cast<std::int64_t>(train.stream->size());
     a.run_id = store.create_run(r);
-    a.train = train_run(store, a.run_id, s, data, o.control, o.progress);
+    a.train = train_stored_run(store, a.run_id, s, data, o.control, o.progress);
     if (a.train.status != RunStatus::Finished || !a.train.final_eval)
         throw Error("the fine-tune (run " + std::to_string(a.run_id) + ") ended " +
                     run_status_name(a.train.status) + ": " + a.train.message);

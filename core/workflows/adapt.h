@@ -11,6 +11,7 @@
 
 #include "eval/eval_result.h"
 #include "train/trainer.h"
+#include "util/workspace.h"
 
 namespace itera {
 
@@ -23,7 +24,6 @@ struct AdaptOptions {
     std::int64_t seq_len = 64;
     std::uint64_t seed = 0;
     int threads = 0;
-    std::filesystem::path db;  ///< empty = RunStore::default_path()
     TrainControl* control = nullptr;
     std::function<void(const TrainProgress&)> progress;
 };
@@ -38,7 +38,7 @@ struct AdaptResult {
 
 /// Throws naming what is missing: a compressed checkpoint (training needs
 /// FP32), no feedback at that rating, too little text for one sequence.
-AdaptResult adapt_from_feedback(const std::filesystem::path& checkpoint, const AdaptOptions& o,
-                                const std::filesystem::path& out);
+AdaptResult adapt_from_feedback(const Workspace& ws, const std::filesystem::path& checkpoint,
+                                const AdaptOptions& o, const std::filesystem::path& out);
 
 }  // namespace itera

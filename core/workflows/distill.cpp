@@ -1,25 +1,18 @@
-#include "compress/distill.h"
+#include "workflows/distill.h"
 
-#include <nlohmann/json.hpp>
-
-#include "checkpoint/safetensors.h"
-#include "compress/data_spec.h"
+#include "format/safetensors.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/read_file.h"
 #include "util/threads.h"
+#include "workflows/model_source.h"
+#include "workflows/run_launch.h"
+#include "workflows/store_recorder.h"
 
 namespace itera {
-namespace {
 
-std::filesystem::path store_path(const MeasureOptions& m) {
-    return m.db.empty() ? RunStore::default_path() : m.db;
-}
-
-}  // namespace
-
-DistillResult distill_and_measure(const std::filesystem::path& teacher, const DistillOptions& o,
-                                  const MeasureOptions& m) {
+DistillResult distill_and_measure(const Workspace& ws, const std::filesystem::path& teacher,
+                                  const DistillOptions& o, const MeasureRequest& m) {
     auto say = [&](const std::string& phase, double fraction) {
         if (m.progress) m.progress(phase, fraction);
     };
@@ -39,8 +32,8 @@ DistillResult distill_and_measure(const std::filesystem::path& teacher, const Di
     settings.model = ModelConfig::preset(o.student_preset, 256);  // sized to the tokenizer below
     settings.validate();
 
-    RunStore store(store_path(m));
-    const auto spec = compression_data_spec(file.metadata(), std::nullopt, store_path(m));
+    RunStore store(ws.db_path);
+    const auto spec = source_data_spec(store, file.metadata());
     CacheBuildOptions cache;
     cache.threads = settings.threads > 0 ? settings.threads : default_thread_count();
     cache.cancel = m.cancel;
@@ -48,30 +41,30 @@ DistillResult distill_and_measure(const std::filesystem::path& teacher, const Di
 
     auto train = [&](const std::string& which, TrainSettings s,
                      const std::string& name) -> DistilledModel {
-        auto launched = launch_new_run(store, name, s, false, spec, cache);
+        auto launched = launch_new_run(ws, store, name, s, false, spec, cache);
         DistilledModel d;
         d.run_id = launched.id;
         std::function<void(const TrainProgress&)> progress;
         if (o.progress) progress = [&](const TrainProgress& p) { o.progress(which, p); };
-        d.train = train_run(store, launched.id, launched.settings, launched.ready.data, o.control,
-                            progress);
+        d.train = train_stored_run(store, launched.id, launched.settings, launched.ready.data,
+                                   o.control, progress);
         return d;
     };
     auto measure = [&](DistilledModel& d, const std::string& method, const TrainSettings& s,
                        std::int64_t other_run) {
         if (d.train.status != RunStatus::Finished || d.train.latest_checkpoint.empty()) return;
-        nlohmann::json base = {{"method", method},
-                               {"distillation",
-                                {{"run_id", d.run_id},
-                                 {"student_preset", o.student_preset},
-                                 {"teacher", !s.teacher.empty()},
-                                 {"alpha", s.teacher.empty() ? 0.0 : o.alpha},
-                                 {"temperature", o.temperature},
-                                 {"steps", d.train.steps},
-                                 {"tokens", d.train.tokens}}}};
-        if (other_run)
-            base["distillation"][s.teacher.empty() ? "student_run_id" : "baseline_run_id"] =
-                other_run;
+        CompressionReport base;
+        base.method = method;
+        DistillationReport dr;
+        dr.run_id = d.run_id;
+        dr.student_preset = o.student_preset;
+        dr.teacher = !s.teacher.empty();
+        dr.alpha = s.teacher.empty() ? 0.0 : o.alpha;
+        dr.temperature = o.temperature;
+        dr.steps = d.train.steps;
+        dr.tokens = d.train.tokens;
+        if (other_run) (s.teacher.empty() ? dr.student_run_id : dr.baseline_run_id) = other_run;
+        base.distillation = dr;
         // A named copy of the last step's weights in the run's folder, so
         // reports and the workbench can tell the two students apart.
         const auto named = store.run_dir(d.run_id) /
@@ -79,7 +72,7 @@ DistillResult distill_and_measure(const std::filesystem::path& teacher, const Di
                             "-run" + std::to_string(d.run_id) + ".safetensors");
         write_file_atomically(named, read_file(d.train.latest_checkpoint));
         d.model = named;
-        d.measured = measure_and_record(teacher, named, base.dump(), m);
+        d.measured = measure_and_record(ws, teacher, named, base, m);
     };
 
     DistillResult r;

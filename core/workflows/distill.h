@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "compress/measure.h"
 #include "train/trainer.h"
+#include "workflows/compression.h"
 
 namespace itera {
 
@@ -43,7 +43,7 @@ struct DistillResult {
 
 /// Trains on the teacher run's corpus (the default corpus when the teacher has
 /// no stored run); `measure` says where the store is and how to measure.
-DistillResult distill_and_measure(const std::filesystem::path& teacher,
-                                  const DistillOptions& options, const MeasureOptions& measure);
+DistillResult distill_and_measure(const Workspace& ws, const std::filesystem::path& teacher,
+                                  const DistillOptions& options, const MeasureRequest& measure);
 
 }  // namespace itera

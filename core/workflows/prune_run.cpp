@@ -1,20 +1,17 @@
-#include "compress/prune_run.h"
+#include "workflows/prune_run.h"
 
-#include <nlohmann/json.hpp>
-
-#include "checkpoint/checkpoint.h"
-#include "compress/data_spec.h"
+#include "compress/measure.h"
+#include "model/checkpoint.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/read_file.h"
 #include "util/threads.h"
+#include "workflows/model_source.h"
+#include "workflows/run_launch.h"
+#include "workflows/store_recorder.h"
 
 namespace itera {
 namespace {
-
-std::filesystem::path store_path(const MeasureOptions& m) {
-    return m.db.empty() ? RunStore::default_path() : m.db;
-}
 
 // The source's metadata a pruned file keeps (its run, for the store), plus what was done.
 std::map<std::string, std::string> pruned_metadata(const std::map<std::string, std::string>& from,
@@ -29,17 +26,10 @@ std::map<std::string, std::string> pruned_metadata(const std::map<std::string, s
 }
 
 // The source run's batch shape and optimiser settings, when the store has it.
-TrainSettings finetune_settings(const std::map<std::string, std::string>& meta,
-                                const std::filesystem::path& db) {
+TrainSettings finetune_settings(RunStore& store, const std::map<std::string, std::string>& meta) {
     TrainSettings s;
-    if (auto it = meta.find("run_id"); it != meta.end()) {
-        try {
-            RunStore store(db);
-            if (auto run = store.find_run(std::stoll(it->second)))
-                s = TrainSettings::from_json(run->config_json);
-        } catch (const std::exception&) {  // not stored: the defaults
-        }
-    }
+    if (auto id = source_run_id(store, meta))
+        s = TrainSettings::from_json(store.run(*id).config_json);
     s.minutes = 0;
     s.patience = 0;
     s.init_from.clear();
@@ -55,9 +45,9 @@ std::filesystem::path untuned_path(const std::filesystem::path& out) {
     return p;
 }
 
-PrunedModels prune_and_measure(const std::filesystem::path& source, const PruneOptions& options,
-                               const FinetuneOptions& ft, const std::filesystem::path& out,
-                               const MeasureOptions& m) {
+PrunedModels prune_and_measure(const Workspace& ws, const std::filesystem::path& source,
+                               const PruneOptions& options, const FinetuneOptions& ft,
+                               const std::filesystem::path& out, const MeasureRequest& m) {
     auto say = [&](const std::string& phase, double fraction) {
         if (m.progress) m.progress(phase, fraction);
     };
@@ -73,9 +63,9 @@ PrunedModels prune_and_measure(const std::filesystem::path& source, const PruneO
     pruned_config(loaded.model->config(), options);  // bad options fail before any work
     const int threads = set_thread_count(m.threads > 0 ? m.threads : default_thread_count());
 
-    const auto spec = compression_data_spec(loaded.metadata, m.eval_data, store_path(m));
+    const auto spec = source_data_spec(ws, loaded.metadata, m.eval_data);
     say("tokenising " + spec.request.corpus + " (calibration)", -1);
-    const auto calibration = compression_text(spec, *tokenizer, Split::Train, threads, m.cancel);
+    const auto calibration = source_text(ws, spec, *tokenizer, Split::Train, threads, m.cancel);
 
     PrunedModels r;
     r.plan = plan_pruning(loaded.model, *calibration.stream, options, {m.progress, m.cancel});
@@ -84,19 +74,20 @@ PrunedModels prune_and_measure(const std::filesystem::path& source, const PruneO
     const auto cut = ft.steps > 0 ? untuned_path(out) : out;
     save_checkpoint(pruned, loaded.tokenizer, cut, meta);
 
-    nlohmann::json base = {{"method", "prune"},
-                           {"pruning", nlohmann::json::parse(r.plan.to_json())}};
+    CompressionReport base;
+    base.method = "prune";
+    base.pruning = pruning_report(r.plan);
     std::int64_t params_before = 0, params_after = 0;
     for (const auto& [name, t] : loaded.model->spec_parameters()) params_before += t.numel();
     for (const auto& [name, t] : pruned->spec_parameters()) params_after += t.numel();
-    base["params"] = params_after;
-    base["source_params"] = params_before;
-    r.pruned = measure_and_record(source, cut, base.dump(), m);
+    base.params = params_after;
+    base.source_params = params_before;
+    r.pruned = measure_and_record(ws, source, cut, base, m);
     if (ft.steps == 0) return r;
 
     // A short fine-tune from the cut model, on the source run's training text.
-    RunStore store(store_path(m));
-    auto settings = finetune_settings(loaded.metadata, store_path(m));
+    RunStore store(ws.db_path);
+    auto settings = finetune_settings(store, loaded.metadata);
     settings.model = r.plan.after;
     settings.model.dropout = loaded.model->config().dropout;
     settings.preset.clear();
@@ -108,16 +99,16 @@ PrunedModels prune_and_measure(const std::filesystem::path& source, const PruneO
     settings.seed = ft.seed;
     settings.threads = threads;
     settings.init_from = std::filesystem::absolute(cut).string();
-    const auto train_spec = compression_data_spec(loaded.metadata, std::nullopt, store_path(m));
+    const auto train_spec = source_data_spec(store, loaded.metadata);
     CacheBuildOptions cache;
     cache.threads = threads;
     cache.cancel = m.cancel;
     say("preparing the fine-tune", -1);
-    auto launched = launch_new_run(store, "fine-tune of " + out.filename().string(), settings, true,
-                                   train_spec, cache);
+    auto launched = launch_new_run(ws, store, "fine-tune of " + out.filename().string(), settings,
+                                   true, train_spec, cache);
     r.finetune_run = launched.id;
-    r.finetune = train_run(store, launched.id, launched.settings, launched.ready.data, ft.control,
-                           ft.progress);
+    r.finetune = train_stored_run(store, launched.id, launched.settings, launched.ready.data,
+                                  ft.control, ft.progress);
     if (r.finetune->status != RunStatus::Finished)
         throw Error("the fine-tune (run " + std::to_string(launched.id) + ") ended " +
                     run_status_name(r.finetune->status) + ": " + r.finetune->message +
@@ -125,15 +116,16 @@ PrunedModels prune_and_measure(const std::filesystem::path& source, const PruneO
     // The last step's weights (not the best by validation loss: that text is
     // what the model is measured on), copied to `out` whole or not at all.
     write_file_atomically(out, read_file(r.finetune->latest_checkpoint));
-    base["method"] = "prune+finetune";
-    base["finetune"] = {{"run_id", launched.id},
-                        {"steps", r.finetune->steps},
-                        {"tokens", r.finetune->tokens},
-                        {"lr", ft.lr},
-                        {"untuned", std::filesystem::absolute(cut).string()}};
-    if (r.pruned.compression_id)
-        base["finetune"]["untuned_compression_id"] = *r.pruned.compression_id;
-    r.tuned = measure_and_record(source, out, base.dump(), m);
+    base.method = "prune+finetune";
+    FinetuneReport f;
+    f.run_id = launched.id;
+    f.steps = r.finetune->steps;
+    f.tokens = r.finetune->tokens;
+    f.lr = ft.lr;
+    f.untuned = std::filesystem::absolute(cut).string();
+    f.untuned_compression_id = r.pruned.compression_id;
+    base.finetune = f;
+    r.tuned = measure_and_record(ws, source, out, base, m);
     return r;
 }
 

@@ -9,9 +9,9 @@
 #include <functional>
 #include <optional>
 
-#include "compress/measure.h"
 #include "compress/prune.h"
 #include "train/trainer.h"
+#include "workflows/compression.h"
 
 namespace itera {
 
@@ -36,8 +36,8 @@ struct PrunedModels {
 /// Where the untuned model goes when `out` is fine-tuned.
 std::filesystem::path untuned_path(const std::filesystem::path& out);
 
-PrunedModels prune_and_measure(const std::filesystem::path& source, const PruneOptions& options,
-                               const FinetuneOptions& finetune, const std::filesystem::path& out,
-                               const MeasureOptions& measure);
+PrunedModels prune_and_measure(const Workspace& ws, const std::filesystem::path& source,
+                               const PruneOptions& options, const FinetuneOptions& finetune,
+                               const std::filesystem::path& out, const MeasureRequest& measure);
 
 }  // namespace itera

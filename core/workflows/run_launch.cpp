@@ -1,59 +1,13 @@
-#include "train/run_launch.h"
+#include "workflows/run_launch.h"
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/safetensors.h"
+#include "format/safetensors.h"
 #include "util/build_info.h"
 #include "util/error.h"
+#include "workflows/model_source.h"
 
 namespace itera {
-
-std::string DataSpec::to_json() const {
-    nlohmann::ordered_json j;
-    j["corpus"] = request.corpus;
-    j["format"] = corpus_format_name(request.format);
-    j["tokenizer"] = tokenizer_kind_name(request.tokenizer);
-    j["vocab_size"] = request.vocab_size;
-    j["validation_fraction"] = split.validation_fraction;
-    j["split_seed"] = split.seed;
-    j["replace_invalid_utf8"] = read.replace_invalid_utf8;
-    j["dir"] = dir.string();
-    return j.dump();
-}
-
-DataSpec DataSpec::from_json(const std::string& text) {
-    DataSpec s;
-    s.request.corpus = "moby-dick";
-    try {
-        const auto j = nlohmann::json::parse(text);
-        if (!j.is_object()) throw Error("run data description: expected a JSON object");
-        s.request.corpus = j.value("corpus", s.request.corpus);
-        s.request.format = parse_corpus_format(j.value("format", std::string("auto")));
-        s.request.tokenizer = parse_tokenizer_kind(j.value("tokenizer", std::string("bpe")));
-        s.request.vocab_size = j.value("vocab_size", s.request.vocab_size);
-        s.split.validation_fraction = j.value("validation_fraction", s.split.validation_fraction);
-        s.split.seed = j.value("split_seed", s.split.seed);
-        s.read.replace_invalid_utf8 = j.value("replace_invalid_utf8", false);
-        s.dir = j.value("dir", std::string());
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(std::string("run data description: ") + e.what());
-    }
-    return s;
-}
-
-ReadyData prepare_train_data(const DataSpec& spec, const CacheBuildOptions& options) {
-    auto o = options;
-    o.split = spec.split;
-    o.read = spec.read;
-    ReadyData r;
-    r.dir = spec.dir.empty() ? default_dataset_dir(spec.request, o) : spec.dir;
-    r.prepared = prepare_dataset(spec.request, r.dir, o);
-    r.data.tokenizer = r.prepared.tokenizer;
-    r.data.train = TokenStream::open(r.dir, Split::Train);
-    r.data.validation = TokenStream::open(r.dir, Split::Validation);
-    r.data.validation_bytes = r.prepared.cache.validation.bytes;
-    return r;
-}
 
 namespace {
 
@@ -62,11 +16,7 @@ void link_parent(RunStore& store, NewRun& r, const std::string& path, const char
     r.parent_checkpoint = std::filesystem::absolute(path).string();
     r.parent_relation = relation;
     try {
-        const auto file = SafetensorsFile::read(path);
-        if (auto it = file.metadata().find("run_id"); it != file.metadata().end()) {
-            const auto id = std::stoll(it->second);
-            if (store.find_run(id)) r.parent_run_id = id;
-        }
+        r.parent_run_id = source_run_id(store, SafetensorsFile::read(path).metadata());
     } catch (const std::exception&) {  // unreadable here: the trainer names the problem
     }
 }
@@ -101,8 +51,8 @@ std::int64_t create_training_run(RunStore& store, const std::string& name,
     return store.create_run(r);
 }
 
-LaunchedRun launch_new_run(RunStore& store, const std::string& name, TrainSettings settings,
-                           bool model_given, const DataSpec& spec,
+LaunchedRun launch_new_run(const Workspace& ws, RunStore& store, const std::string& name,
+                           TrainSettings settings, bool model_given, const DataSpec& spec,
                            const CacheBuildOptions& options) {
     // Check the settings before minutes of data preparation, not after (a
     // preset's model is checked at a stand-in vocabulary size until it is known).
@@ -111,7 +61,7 @@ LaunchedRun launch_new_run(RunStore& store, const std::string& name, TrainSettin
     early.validate();
     LaunchedRun r;
     r.spec = spec;
-    r.ready = prepare_train_data(spec, options);
+    r.ready = prepare_train_data(ws, spec, options);
     if (!model_given) {
         const auto dropout = settings.model.dropout;
         settings.model = ModelConfig::preset(settings.preset, r.ready.data.tokenizer->vocab_size());
@@ -124,8 +74,8 @@ LaunchedRun launch_new_run(RunStore& store, const std::string& name, TrainSettin
     return r;
 }
 
-LaunchedRun launch_resumed_run(RunStore& store, std::int64_t id, std::optional<int> threads,
-                               const CacheBuildOptions& options) {
+LaunchedRun launch_resumed_run(const Workspace& ws, RunStore& store, std::int64_t id,
+                               std::optional<int> threads, const CacheBuildOptions& options) {
     const auto run = store.run(id);
     if (run.status == RunStatus::Running || run.status == RunStatus::Paused)
         throw Error("run " + std::to_string(id) + " is " + run_status_name(run.status) +
@@ -135,15 +85,9 @@ LaunchedRun launch_resumed_run(RunStore& store, std::int64_t id, std::optional<i
     r.settings = TrainSettings::from_json(run.config_json);
     if (threads) r.settings.threads = *threads;
     r.spec = stored_data_spec(run);
-    r.ready = prepare_train_data(r.spec, options);
+    r.ready = prepare_train_data(ws, r.spec, options);
     verify_run_data(run, r.ready);
     return r;
-}
-
-DataSpec stored_data_spec(const RunRecord& run) {
-    if (run.dataset.empty())
-        throw Error("run " + std::to_string(run.id) + " has no stored data description");
-    return DataSpec::from_json(run.dataset);
 }
 
 void verify_run_data(const RunRecord& run, const ReadyData& ready) {

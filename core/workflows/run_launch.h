@@ -1,48 +1,25 @@
 #pragma once
-// What the CLI and the GUI share to start or resume a stored run: the data a
-// run trains on (stored with it as JSON), turning it into token streams, and
-// creating the run record with everything needed to trace or resume it.
+// What the CLI and the GUI share to start or resume a stored run: preparing
+// its data (data/data_spec.h) and creating the run record with everything
+// needed to trace or resume it.
 
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 
-#include "data/dataset.h"
+#include "data/data_spec.h"
 #include "store/run_store.h"
 #include "train/train_settings.h"
 #include "train/trainer.h"
 
 namespace itera {
 
-struct DataSpec {
-    DatasetRequest request;
-    SplitSettings split;
-    ReadOptions read;
-    std::filesystem::path dir;  ///< where tokenizer and cache live; empty = default_dataset_dir
-
-    std::string to_json() const;
-    /// Missing keys take the defaults: moby-dick, auto format, BPE 4096, 5 % validation.
-    static DataSpec from_json(const std::string& text);
-};
-
-struct ReadyData {
-    PreparedDataset prepared;
-    TrainData data;
-    std::filesystem::path dir;
-};
-
-/// Trains or reuses the tokenizer and token cache, then maps both splits.
-ReadyData prepare_train_data(const DataSpec& spec, const CacheBuildOptions& options);
-
 /// Creates the run record: settings, data (with the corpus identity), tokenizer
 /// fingerprint, seed, library versions and git revision.
 std::int64_t create_training_run(RunStore& store, const std::string& name,
                                  const TrainSettings& settings, const DataSpec& spec,
                                  const ReadyData& ready);
-
-/// The DataSpec stored with run `run`.
-DataSpec stored_data_spec(const RunRecord& run);
 
 /// A run ready to train: its record exists, its data is mapped.
 struct LaunchedRun {
@@ -56,15 +33,15 @@ struct LaunchedRun {
 /// `settings.preset` and the tokenizer's vocabulary unless `model_given`
 /// (keeping its dropout), and records the run (named `name`, or
 /// "<preset> on <corpus>" when empty).
-LaunchedRun launch_new_run(RunStore& store, const std::string& name, TrainSettings settings,
-                           bool model_given, const DataSpec& spec,
+LaunchedRun launch_new_run(const Workspace& ws, RunStore& store, const std::string& name,
+                           TrainSettings settings, bool model_given, const DataSpec& spec,
                            const CacheBuildOptions& options);
 
 /// Prepares the stored data of run `id` for resuming it (with `threads` when
 /// given). Throws if the run is running or paused in another process, or if
 /// its data no longer gives the tokenizer it started with.
-LaunchedRun launch_resumed_run(RunStore& store, std::int64_t id, std::optional<int> threads,
-                               const CacheBuildOptions& options);
+LaunchedRun launch_resumed_run(const Workspace& ws, RunStore& store, std::int64_t id,
+                               std::optional<int> threads, const CacheBuildOptions& options);
 
 /// Throws if the tokenizer prepared for a resumed run is not the one it
 /// started with (the corpus or tokenizer files changed since).

@@ -58,7 +58,8 @@ done
 # Errors name what is wrong.
 msg=$("$itera" generate "$d/missing.safetensors" --prompt x 2>&1) && fail "missing checkpoint accepted"
 echo "$msg" | grep -q "missing.safetensors" || fail "missing-file message: $msg"
-head -c 300 "$d/runs/1/best.safetensors" > "$d/cut.safetensors"
+best=$(ls "$d"/runs/*/1/best.safetensors) || fail "no best checkpoint under $d/runs"
+head -c 300 "$best" > "$d/cut.safetensors"
 msg=$("$itera" generate "$d/cut.safetensors" --prompt x 2>&1) && fail "truncated checkpoint accepted"
 echo "$msg" | grep -q "cut.safetensors" || fail "truncated-file message: $msg"
 msg=$("$itera" generate run:1 --db "$db" --prompt "$(printf 'bad \377 byte')" 2>&1) && fail "invalid UTF-8 accepted"
