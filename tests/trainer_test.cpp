@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -100,6 +101,28 @@ TEST(LearningRate, WarmsUpLinearlyThenDecaysByCosineToTheFloor) {
     EXPECT_DOUBLE_EQ(learning_rate(s, 100, 100), 1e-4);
     EXPECT_DOUBLE_EQ(learning_rate(s, 150, 100), 1e-4);
     EXPECT_DOUBLE_EQ(learning_rate(s, 50, 0), 1e-3);  // not planned yet: the peak
+}
+
+TEST(LearningRate, AnAnchorKeepsTheCosineContinuousWhenTheLengthChanges) {
+    TrainSettings s;
+    s.adam.lr = 1e-3;
+    s.warmup_steps = 10;
+    s.min_lr_ratio = 0.1;
+    // Re-planned at step 40 from 100 to 70 steps: the anchor is the progress reached.
+    const ScheduleAnchor a{40, schedule_progress(s, 40, 100)};
+    EXPECT_DOUBLE_EQ(a.progress, 30.0 / 90);
+    EXPECT_DOUBLE_EQ(learning_rate(s, 40, 70, a), learning_rate(s, 40, 100));
+    // The rest runs linearly in progress from there to the floor at step 70 (the
+    // obvious formula, written out).
+    for (int step : {41, 55, 69, 70, 90}) {
+        const double t = std::min(1.0, 30.0 / 90 + (60.0 / 90) * (step - 40) / 30.0);
+        EXPECT_NEAR(learning_rate(s, step, 70, a), 1e-4 + 0.9e-3 * 0.5 * (1 + std::cos(M_PI * t)),
+                    1e-15)
+            << step;
+    }
+    // Before warm-up ends an anchor changes nothing; the default anchor is the plain cosine.
+    EXPECT_DOUBLE_EQ(learning_rate(s, 5, 70, {3, 0.0}), learning_rate(s, 5, 70));
+    EXPECT_DOUBLE_EQ(learning_rate(s, 20, 70, {3, 0.0}), learning_rate(s, 20, 70));
 }
 
 TEST(TrainSettings, RoundTripsThroughJsonAndNamesBadValues) {
@@ -457,6 +480,67 @@ TEST(Trainer, NamesUnusableDataAndSettings) {
     s.grad_accum = 0;
     EXPECT_NE(error_of([&] { train_stored_run(*f.store, id, s, f.data); }).find("grad_accum"),
               std::string::npos);
+}
+
+// A time budget re-plans its step count as the pace changes; each new plan must
+// bend the rest of the cosine, never move it: the stored learning rate has no
+// jump larger than one step of the schedule, across re-plans and a resume.
+TEST(Trainer, ATimeBudgetsLearningRateStaysSmoothThroughRePlansAndAResume) {
+    Fixture f;
+    auto s = f.settings();
+    s.steps = 0;
+    s.minutes = 0.12;  // 7.2 s
+    s.batch_size = 1;
+    s.seq_len = 8;
+    s.eval_tokens = 256;
+    s.eval_every = 20;
+    s.checkpoint_every = 100000;
+    s.warmup_steps = 10;
+    const auto id = f.new_run(s);
+    TrainControl control;
+    std::int64_t planned_at = -1;
+    int replans = 0;
+    auto first = train_stored_run(*f.store, id, s, f.data, &control, [&](const TrainProgress& p) {
+        if (p.kind == TrainProgress::Kind::Planned) {
+            if (planned_at >= 0) ++replans;
+            planned_at = planned_at < 0 ? p.step : planned_at;
+        }
+        if (p.kind == TrainProgress::Kind::Step && planned_at >= 0 && p.step == planned_at + 150)
+            control.stop();
+    });
+    if (planned_at < 0) GTEST_SKIP() << "this build took fewer than 12 steps in 7 s";
+    ASSERT_EQ(first.status, RunStatus::Stopped) << first.message;
+
+    // Resumed on a machine half as fast: each step also sleeps as long as it took.
+    using Clock = std::chrono::steady_clock;
+    auto since = Clock::now();
+    auto second = train_stored_run(*f.store, id, s, f.data, nullptr, [&](const TrainProgress& p) {
+        if (p.kind == TrainProgress::Kind::Planned) ++replans;
+        if (p.kind != TrainProgress::Kind::Step) return;
+        std::this_thread::sleep_for(
+            std::min<Clock::duration>(Clock::now() - since, std::chrono::milliseconds(50)));
+        since = Clock::now();
+    });
+    EXPECT_EQ(second.status, RunStatus::Finished) << second.message;
+    ASSERT_GE(replans, 1) << "the slower pace must have been re-planned";
+
+    const auto stored = TrainSettings::from_json(f.store->run(id).config_json);
+    const auto lr = f.values(id, "lr");
+    ASSERT_EQ(static_cast<std::int64_t>(lr.size()), second.steps);  // one point per step
+    const double peak = s.adam.lr, floor = peak * s.min_lr_ratio;
+    // The steepest step of a warm-up, and of a cosine over the final plan. A plan
+    // shortened by a pace half as fast is at most twice as steep (1 + progress).
+    const double warm = peak / static_cast<double>(s.warmup_steps + 1);
+    const double cosine =
+        2 * (peak - floor) * (M_PI / 2) / static_cast<double>(stored.steps - s.warmup_steps);
+    const double bound = std::max(warm, cosine) * 1.001;
+    for (std::size_t i = 1; i < lr.size(); ++i)
+        ASSERT_LE(std::abs(lr[i] - lr[i - 1]), bound)
+            << "at step " << i << " of " << lr.size() << " (plan " << stored.steps << ")";
+    // Ended on its plan, the schedule is complete; ended on the deadline, it was close.
+    if (second.steps == stored.steps) {
+        EXPECT_LE(lr.back(), floor + 0.02 * (peak - floor));
+    }
 }
 
 TEST(Trainer, TrainsWithoutADatabaseThroughARecorderThatWritesNothing) {

@@ -86,6 +86,8 @@ CheckpointPaths write_checkpoint_pair(const fs::path& run_dir, const IteraModel&
     w.set_metadata("best_step", std::to_string(s.best_step));
     w.set_metadata("evals_without_improvement", std::to_string(s.evals_without_improvement));
     w.set_metadata("optimizer_steps", std::to_string(optimizer.steps_taken()));
+    w.set_metadata("schedule_anchor_step", std::to_string(s.schedule.step));
+    w.set_metadata("schedule_anchor_progress", number(s.schedule.progress));
     for (const auto& [name, t] : optimizer.state()) {
         auto c = t.contiguous();
         w.add(name, DType::F32, c.sizes().vec(), c.data_ptr(),
@@ -128,6 +130,14 @@ LoadedTrainerState read_trainer_state(const CheckpointPaths& paths) {
     r.state.best_step = integer_meta(f, "best_step");
     r.state.evals_without_improvement = integer_meta(f, "evals_without_improvement");
     r.optimizer_steps = integer_meta(f, "optimizer_steps");
+    // Optional: files written before re-planning kept the cosine continuous.
+    if (f.metadata().count("schedule_anchor_step")) {
+        r.state.schedule.step = integer_meta(f, "schedule_anchor_step");
+        r.state.schedule.progress = real_meta(f, "schedule_anchor_progress");
+        if (r.state.schedule.step < 0 || !(r.state.schedule.progress >= 0) ||
+            r.state.schedule.progress > 1)
+            throw Error(f.origin() + ": the schedule anchor is out of range");
+    }
     for (const auto& t : f.tensors()) {
         if (t.dtype != DType::F32)
             throw Error(f.origin() + ": tensor \"" + t.name + "\" is not F32");

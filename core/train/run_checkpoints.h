@@ -18,6 +18,7 @@
 
 #include "model/itera_model.h"
 #include "train/optimizer.h"
+#include "train/train_settings.h"
 
 namespace itera {
 
@@ -30,6 +31,7 @@ struct TrainerState {
     double best_val_loss = 0;      ///< meaningful when best_step >= 0
     std::int64_t best_step = -1;
     std::int64_t evals_without_improvement = 0;
+    ScheduleAnchor schedule;  ///< where a re-planned cosine continues from
 };
 
 struct CheckpointPaths {

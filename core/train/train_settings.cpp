@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -30,7 +31,7 @@ void TrainSettings::validate() const {
             "minutes must be in 0..525600");
     require(steps > 0 || minutes > 0, "give a length: steps > 0 or minutes > 0");
     require(std::isfinite(adam.lr) && adam.lr > 0 && adam.lr <= 10,
-            "lr must be in (0, 10], got " + std::to_string(adam.lr));
+            "lr must be in (0, 10], got " + number_text(adam.lr));
     require(adam.beta1 >= 0 && adam.beta1 < 1 && adam.beta2 >= 0 && adam.beta2 < 1,
             "betas must be in [0, 1)");
     require(std::isfinite(adam.eps) && adam.eps > 0, "eps must be > 0");
@@ -155,13 +156,24 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
     return s;
 }
 
-double learning_rate(const TrainSettings& s, std::int64_t step, std::int64_t total) {
+double schedule_progress(const TrainSettings& s, std::int64_t step, std::int64_t total,
+                         ScheduleAnchor anchor) {
+    if (step < s.warmup_steps || total <= 0) return 0;
+    // Before warm-up ends the anchor cannot have moved the cosine.
+    const auto from = std::max(anchor.step, s.warmup_steps);
+    const double at = from == anchor.step ? std::clamp(anchor.progress, 0.0, 1.0) : 0.0;
+    if (step <= from) return at;
+    const std::int64_t span = std::max<std::int64_t>(1, total - from);
+    return std::min(1.0, at + (1 - at) * static_cast<double>(step - from) / span);
+}
+
+double learning_rate(const TrainSettings& s, std::int64_t step, std::int64_t total,
+                     ScheduleAnchor anchor) {
     const double peak = s.adam.lr;
     if (step < s.warmup_steps) return peak * static_cast<double>(step + 1) / (s.warmup_steps + 1);
     if (total <= 0) return peak;
     const double floor = peak * s.min_lr_ratio;
-    const std::int64_t span = std::max<std::int64_t>(1, total - s.warmup_steps);
-    const double t = std::min(1.0, static_cast<double>(step - s.warmup_steps) / span);
+    const double t = schedule_progress(s, step, total, anchor);
     return floor + (peak - floor) * 0.5 * (1 + std::cos(M_PI * t));
 }
 

@@ -65,9 +65,24 @@ struct TrainSettings {
 /// it in the message (the JSON key, or the CLI option).
 void check_precision(const std::string& precision, const std::string& what = "precision");
 
+/// Where a re-planned cosine continues from: at optimiser step `step` it had
+/// reached `progress` (0 at the end of warm-up, 1 at the floor). The default
+/// is the plain schedule; a time budget moves it whenever it re-plans the
+/// step count, so the learning rate stays continuous (docs/spec/training-state.md).
+struct ScheduleAnchor {
+    std::int64_t step = 0;
+    double progress = 0;
+};
+
+/// The cosine's progress at `step` (0-based) in [0, 1]: 0 until warm-up ends,
+/// then linear from the anchor to 1 at `total_steps`.
+double schedule_progress(const TrainSettings& s, std::int64_t step, std::int64_t total_steps,
+                         ScheduleAnchor anchor = {});
+
 /// The learning rate at optimiser step `step` (0-based): linear warm-up to the
 /// peak over `warmup_steps`, then cosine to the floor at `total_steps`.
 /// With total_steps == 0 (not yet planned) the peak is held after warm-up.
-double learning_rate(const TrainSettings& s, std::int64_t step, std::int64_t total_steps);
+double learning_rate(const TrainSettings& s, std::int64_t step, std::int64_t total_steps,
+                     ScheduleAnchor anchor = {});
 
 }  // namespace itera

@@ -182,7 +182,10 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
             skipped += std::string(skipped.empty() ? "" : "; ") + e.what();
         }
     }
-    if (st.total_steps > 0 && settings.steps == 0) settings.steps = st.total_steps;
+    // A time budget's plan is the checkpoint's: the stored settings may hold a
+    // later re-plan whose steps (and anchor) were lost with the steps after it.
+    if (settings.minutes > 0 || (st.total_steps > 0 && settings.steps == 0))
+        settings.steps = st.total_steps;
     // Whatever an earlier attempt recorded after the step it resumes from is
     // void (at step 0 too: a run killed before its first checkpoint).
     recorder.truncate_metrics(st.step);
@@ -233,6 +236,11 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                 if (settings.steps > 0) p.eta_s = (settings.steps - st.step) * dt / ds;
             }
         }
+        // A time budget ends the run at its deadline at the latest.
+        p.budget_s = settings.minutes * 60;
+        if (p.budget_s > 0 && settings.steps > 0)
+            p.eta_s = std::clamp(p.eta_s, 0.0, std::max(0.0, p.budget_s - p.wall_s));
+        if (kind == TrainProgress::Kind::Paused) p.tokens_per_s = p.eta_s = 0;  // nothing moves
         progress(p);
     };
 
@@ -359,7 +367,7 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                     for (std::size_t i = 0; i < load.size(); ++i) load[i] += out.expert_load[i];
                 }
             }
-            const double lr = learning_rate(settings, st.step, settings.steps);
+            const double lr = learning_rate(settings, st.step, settings.steps, st.schedule);
             const double norm = optimizer.step(lr, settings.max_grad_norm);
             if (!std::isfinite(ce) || !std::isfinite(norm)) {
                 metrics.flush();
@@ -368,7 +376,7 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                     "training diverged at step " + std::to_string(st.step + 1) + ": loss " +
                     std::to_string(ce) + ", gradient norm " + std::to_string(norm) +
                     (result.latest_checkpoint.empty()
-                         ? std::string("; no checkpoint was written yet")
+                         ? std::string("; no checkpoint to resume from was written yet")
                          : "; the last good checkpoint is " + result.latest_checkpoint.string()) +
                     " (try a lower learning rate)";
                 break;
@@ -406,7 +414,12 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
             // re-planned at each evaluation from the pace since (evaluations and
             // checkpoints included), so the schedule ends on time on a noisy machine.
             constexpr std::size_t kPlanAfter = 12, kPlanSkip = 2;
+            // The cosine continues from where it is: the progress reached at this step
+            // becomes the anchor, so a new count bends the curve instead of moving it.
             auto replan = [&](std::int64_t steps, const std::string& how, double tokens_per_s) {
+                if (settings.steps > 0)
+                    st.schedule = {
+                        st.step, schedule_progress(settings, st.step, settings.steps, st.schedule)};
                 settings.steps = std::max(st.step, steps);
                 st.total_steps = settings.steps;
                 recorder.settings_changed(settings.to_json());

@@ -50,9 +50,10 @@ struct TrainProgress {
     std::int64_t tokens = 0;
     double wall_s = 0;
     double train_loss = 0, aux_loss = 0, lr = 0, grad_norm = 0;
-    double tokens_per_s = 0;  ///< recent steps, including evaluation and checkpoint time
-    double eta_s = 0;
-    std::optional<EvalResult> eval;                ///< the latest evaluation
+    double tokens_per_s = 0;         ///< recent steps, including evaluation and checkpoint time
+    double eta_s = 0;                ///< 0 when unknown, and while paused
+    double budget_s = 0;             ///< the time budget (wall_s counts towards it), 0 without one
+    std::optional<EvalResult> eval;  ///< the latest evaluation
     std::vector<std::vector<double>> expert_load;  ///< per MoE layer, fraction per expert
     std::string message;                           ///< for Checkpoint (path) and Planned
     /// The metric points recorded since the previous call, exactly as they are
