@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "infer/aligned.h"
+
 namespace itera {
 
 /// Rounds `cols` floats to int16 (q[c] = round(x[c] / s)) and returns s; q
@@ -20,8 +22,8 @@ float quantize_input(const float* x, std::int64_t cols, std::int16_t* q);
 /// `batch` vectors of `cols` floats as int16 rows of `stride` (≥ cols,
 /// zero-padded) plus one scale per vector.
 struct QuantizedInput {
-    std::vector<std::int16_t> q;  ///< batch × stride
-    std::vector<float> scale;     ///< batch
+    AlignedVector<std::int16_t> q;  ///< batch × stride, 64-byte aligned
+    std::vector<float> scale;       ///< batch
     std::int64_t stride = 0;
 
     void assign(const float* x, std::int64_t batch, std::int64_t cols, std::int64_t padded) {

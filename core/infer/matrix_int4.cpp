@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "format/scheme.h"
+#include "infer/aligned.h"
 #include "infer/input_quant.h"
 #include "infer/matrix.h"
 #include "infer/simd_sum.h"
@@ -337,7 +338,7 @@ private:
     bool nf4_;
     std::array<std::int16_t, 16> table_;
     Layout L_{};
-    std::vector<std::uint8_t> w_;
+    AlignedVector<std::uint8_t> w_;  // 64-byte aligned: the kernels load whole chunks
     std::vector<float> scale_, offset_;
     std::size_t bytes_ = 0;
 };

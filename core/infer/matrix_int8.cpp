@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "infer/aligned.h"
 #include "infer/blocked_layout.h"
 #include "infer/input_quant.h"
 #include "infer/matrix.h"
@@ -214,7 +215,7 @@ public:
 
 private:
     std::int64_t stride_;
-    std::vector<std::int8_t> w_;
+    AlignedVector<std::int8_t> w_;  // 64-byte aligned: the kernels load whole chunks
     std::vector<float> scales_;
 };
 
