@@ -278,6 +278,11 @@ struct Fixture {
         generation(int8, "Once upon", " a time there was a dog.", "");
         generation(best, "The ``code`` fence", " stays ``` intact", "k1");
         generation(int8, "The ``code`` fence", " stays ``` intact", "k1");
+        // A long output: clipped in the section, whole in the appendix.
+        std::string long_output;
+        for (int i = 0; i < 70; ++i) long_output += " the whale" + std::to_string(i % 10);
+        generation(best, "Call me", long_output, "k2");
+        generation(int8, "Call me", " Ishmael.", "k2");
     }
 
     /// Times set by the store are fixed so the golden files can hold them.

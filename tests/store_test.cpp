@@ -106,6 +106,18 @@ TEST(RunStore, KeepsRunsTagsNotesAndStatus) {
     store.remove_tag(a, "never-added");  // nothing to remove is not an error
     EXPECT_EQ(store.run(a).tags, (std::vector<std::string>{"bpe"}));
 
+    // Renaming: any valid UTF-8 name up to 200 bytes; blank, longer or invalid ones are refused.
+    store.rename_run(a, "baseline · η = 2e-3");
+    EXPECT_EQ(store.run(a).name, "baseline · η = 2e-3");
+    EXPECT_NE(error_of([&] { store.rename_run(a, " \t"); }).find("must not be empty"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { store.rename_run(a, std::string(201, 'x')); }).find("at most 200"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { store.rename_run(a, "bad \xff name"); }).find("at byte 4"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { store.rename_run(99, "x"); }).find("no run 99"), std::string::npos);
+    EXPECT_EQ(store.run(a).name, "baseline · η = 2e-3");
+
     EXPECT_NE(error_of([&] { store.run(99); }).find("no run 99"), std::string::npos);
     EXPECT_NE(error_of([&] { store.add_tag(99, "x"); }).find("no run 99"), std::string::npos);
     EXPECT_NE(error_of([&] { store.add_tag(a, ""); }).find("empty"), std::string::npos);

@@ -120,6 +120,16 @@ TEST(Tokenizer, SentencePieceBadRequests) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("vocab"), std::string::npos) << e.what();
     }
+    // Too little text for the vocabulary: our words and SentencePiece's figure, not its source.
+    std::string message;
+    try {
+        train_sentencepiece(TokenizerKind::Bpe, {"Call me Ishmael. Some years ago."}, 4096, 1);
+    } catch (const Error& e) {
+        message = e.what();
+    }
+    EXPECT_NE(message.find("too small for a 4096-token vocabulary"), std::string::npos) << message;
+    EXPECT_NE(message.find("at most "), std::string::npos) << message;
+    EXPECT_EQ(message.find(".cc"), std::string::npos) << message;
     EXPECT_THROW(Tokenizer::deserialize(R"({"type": "bpe", "model": "AAAA"})"), Error);
 }
 

@@ -26,7 +26,7 @@ namespace itera::cli {
 namespace {
 
 constexpr const char* kBenchUsage = R"(usage:
-  itera bench train [--preset quality] [--vocab-size 4096] [--batch-size 16] [--seq-len 128]
+  itera bench train [--preset mini] [--vocab-size 4096] [--batch-size 16] [--seq-len 128]
                     [--steps 20] [--warmup 3] [--threads N] [--seed S]
                     [--precision fp32|bf16] [--json]
 
@@ -45,7 +45,7 @@ the token cache once per thread count and prints MB/s, the speed-up over the
 first thread count and the process's peak RSS. The corpus and caches go to a
 temporary folder (removed afterwards unless --keep).
 
-  itera bench decode [CHECKPOINT | run:ID] [--preset quality --vocab-size 4096]
+  itera bench decode [CHECKPOINT | run:ID] [--preset mini --vocab-size 4096]
                      [--tokens 1024] [--prompt-tokens 512] [--batch 8] [--threads N]
                      [--repeats 3] [--db PATH] [--json]
 
@@ -68,16 +68,16 @@ ratios, printed with its min and max and both medians.
 `serve` load-tests the HTTP server (see itera bench serve --help).
 
 Examples:
-  itera bench train --preset quality --vocab-size 4096 --batch-size 16 --seq-len 128
+  itera bench train --preset mini --vocab-size 4096 --batch-size 16 --seq-len 128
   itera bench tokenize --size-mb 1024
   itera bench decode run.safetensors
-  itera bench decode --preset quality --vocab-size 4096 --json
+  itera bench decode --preset mini --vocab-size 4096 --json
   itera bench decode run:1 --vs m-int8.safetensors
 )";
 
 int train(Args& a) {
     TrainBenchOptions o;
-    auto preset = a.text_or("preset", "quality");
+    auto preset = a.text_or("preset", "mini");
     auto vocab = a.integer_or("vocab-size", 4096, 2, 1 << 24);
     o.config = ModelConfig::preset(preset, vocab);
     o.batch_size = a.integer_or("batch-size", 16, 1, 65536);
@@ -304,8 +304,8 @@ int decode(Args& a) {
         what = pos[0];
     } else {
         model = InferenceModel::initialised(
-            ModelConfig::preset(preset.value_or("quality"), vocab.value_or(4096)), 1);
-        what = "preset " + preset.value_or("quality") + " (freshly initialised), vocab " +
+            ModelConfig::preset(preset.value_or("mini"), vocab.value_or(4096)), 1);
+        what = "preset " + preset.value_or("mini") + " (freshly initialised), vocab " +
                std::to_string(vocab.value_or(4096));
     }
     auto r = run_decode_bench(*model, o, [&](const std::string& phase) {

@@ -21,10 +21,10 @@ constexpr const char* kModelUsage = R"(usage:
   itera model info (--preset NAME --vocab-size V | --config FILE.json | --checkpoint FILE) [--json]
   itera model init (--preset NAME --vocab-size V | --config FILE.json) [--seed S] --out FILE.safetensors
 
-Presets: micro (d 64, L 3), quality (d 128, L 4), small (d 256, L 6), medium (d 512, L 8).
+Presets: micro (d 64, L 3), mini (d 128, L 4; "quality" is its old name), small (d 256, L 6), medium (d 512, L 8).
 
 Examples:
-  itera model info --preset quality --vocab-size 4096
+  itera model info --preset mini --vocab-size 4096
   itera model init --preset micro --vocab-size 512 --seed 1 --out micro.safetensors
 )";
 

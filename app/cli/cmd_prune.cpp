@@ -69,7 +69,7 @@ like `itera compress`. Both are runs in the store; the student is linked to
 its teacher.
 
   --teacher CHECKPOINT   an FP32 checkpoint with the tokenizer the student will use
-  --student-preset P     micro (default), quality, small, medium
+  --student-preset P     micro (default), mini, small, medium
   --alpha A              weight of the distillation term in [0, 1] (0.5)
   --temperature T        softening of both distributions (2)
   --steps N | --minutes M   the student's length (a time budget is planned once, and

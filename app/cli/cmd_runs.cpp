@@ -21,6 +21,7 @@ constexpr const char* kRunsUsage = R"(usage:
   itera runs delete ID                the run, its metrics and its folder of checkpoints
   itera runs tag ID TAG
   itera runs note ID TEXT
+  itera runs rename ID NAME           the run's name (its folder keeps its own)
   itera runs check                    SQLite integrity check of the run store
 Options: --db PATH (default: the data directory's runs.sqlite)
 
@@ -176,6 +177,7 @@ int runs_command(const std::vector<std::string>& args) {
     }
     if (sub == "tag") return expect_args(2), store.add_tag(run_id(pos, 0), pos[1]), 0;
     if (sub == "note") return expect_args(2), store.set_notes(run_id(pos, 0), pos[1]), 0;
+    if (sub == "rename") return expect_args(2), store.rename_run(run_id(pos, 0), pos[1]), 0;
     if (sub == "check") {
         expect_args(0);
         const auto result = store.integrity_check();
@@ -183,7 +185,7 @@ int runs_command(const std::vector<std::string>& args) {
         return result == "ok" ? 0 : 1;
     }
     throw Error("unknown runs subcommand \"" + sub +
-                "\" (expected list, show, metrics, delete, tag, note or check)");
+                "\" (expected list, show, metrics, delete, tag, note, rename or check)");
 }
 
 }  // namespace itera::cli

@@ -27,7 +27,7 @@ namespace itera::cli {
 namespace {
 
 constexpr const char* kTrainUsage = R"(usage:
-  itera train [--preset quality] [--data moby-dick] [--tokenizer bpe] [--vocab-size 4096]
+  itera train [--preset mini] [--data moby-dick] [--tokenizer bpe] [--vocab-size 4096]
               (--steps N | --minutes M) [options]
   itera train --resume RUN_ID [--threads N] [--db PATH] [--json]
 
@@ -44,7 +44,7 @@ Data:
   --dataset-dir DIR               where tokenizer and token cache live
                                   (default: the data directory's datasets/)
 Model and length:
-  --preset micro|quality|small|medium (quality)   --dropout P
+  --preset micro|mini|small|medium (mini; "quality" is its old name)   --dropout P
   --steps N | --minutes M
 Optimisation:
   --batch-size 16  --seq-len 128  --grad-accum 1  --lr 0.002  --min-lr-ratio 0.1
@@ -62,7 +62,7 @@ Other:
   --no-baseline   skip the xz -9e baseline (bits/byte of a classic compressor)
 
 Examples:
-  itera train --preset quality --data moby-dick --minutes 10
+  itera train --preset mini --data moby-dick --minutes 10
   itera train --preset micro --data sotu --tokenizer byte --steps 500 --json
   itera train --resume 3
 )";
@@ -114,7 +114,7 @@ TrainSettings train_settings(Args& a, const nlohmann::json& config, bool& have_m
         s.preset = *v;
         have_model = false;
     }
-    if (s.preset.empty()) s.preset = "quality";
+    if (s.preset.empty()) s.preset = "mini";
     if (auto v = a.integer("steps", 1, std::int64_t{1} << 40)) s.steps = *v, s.minutes = 0;
     if (auto v = a.real("minutes", 1e-3, 525600)) s.minutes = *v, s.steps = 0;
     if (auto v = a.integer("batch-size", 1, 65536)) s.batch_size = *v;

@@ -40,11 +40,11 @@ Options:
   --version     print the version
 
 Examples:
-  itera model info --preset quality --vocab-size 4096
+  itera model info --preset mini --vocab-size 4096
   itera model init --preset micro --vocab-size 512 --seed 1 --out micro.safetensors
-  itera bench train --preset quality --vocab-size 4096 --batch-size 16 --seq-len 128
+  itera bench train --preset mini --vocab-size 4096 --batch-size 16 --seq-len 128
   itera data inspect --data moby-dick
-  itera train --preset quality --data moby-dick --minutes 10
+  itera train --preset mini --data moby-dick --minutes 10
   itera runs list
   itera generate run:1 --prompt "Call me Ishmael." --max-tokens 100
   itera eval run:1

@@ -105,7 +105,7 @@ void benchLatency(double seconds, const QString& corpus, int threads) {
     window.show();
     NewRunRequest request;
     request.data.request.corpus = corpus.toStdString();
-    request.settings.preset = "quality";
+    request.settings.preset = "mini";
     request.settings.steps = 100'000;
     request.settings.adam.lr = 2e-3;
     request.settings.eval_every = 200;

@@ -27,7 +27,7 @@ void for_each_document(const CorpusSource& source, const ReadOptions& options_in
                        const std::function<void(Split, std::string&&)>& visit) {
     if (!(split.validation_fraction >= 0 && split.validation_fraction < 1))
         throw Error("validation fraction must be in [0, 1), got " +
-                    std::to_string(split.validation_fraction));
+                    number_text(split.validation_fraction));
     ReadOptions options = options_in;
     options.whole_file_is_document = source.document_per_file;
     const bool own_validation = !source.validation_files.empty();

@@ -89,9 +89,9 @@ void ModelConfig::validate() const {
     require(std::isfinite(c.moe_aux_loss_weight) && c.moe_aux_loss_weight >= 0,
             "moe_aux_loss_weight must be a finite number >= 0");
     require(std::isfinite(c.dropout) && c.dropout >= 0 && c.dropout < 1,
-            "dropout must be in [0, 1), got " + std::to_string(c.dropout));
+            "dropout must be in [0, 1), got " + number_text(c.dropout));
     require(std::isfinite(c.norm_eps) && c.norm_eps > 0 && c.norm_eps < 1,
-            "norm_eps must be in (0, 1), got " + std::to_string(c.norm_eps));
+            "norm_eps must be in (0, 1), got " + number_text(c.norm_eps));
     // Analytic count in double: an absurd configuration must not overflow or
     // allocate a tensor table with millions of entries before being rejected.
     const double d = c.hidden_size, di = static_cast<double>(c.inner_size()), N = c.ssm_state_size;
@@ -109,9 +109,9 @@ void ModelConfig::validate() const {
             "the configuration has " + std::to_string(c.moe_layers.size()) + " MoE layers of " +
                 std::to_string(c.num_experts) + " experts; at most " +
                 std::to_string(kMaxExpertsInModel) + " experts in all");
-    require(params <= kMaxParams, "the configuration has " + std::to_string(params / 1e9) +
+    require(params <= kMaxParams, "the configuration has " + number_text(params / 1e9) +
                                       " billion parameters; the workbench trains models up to " +
-                                      std::to_string(kMaxParams / 1e9) + " billion");
+                                      number_text(kMaxParams / 1e9) + " billion");
 }
 
 std::string ModelConfig::to_json() const {
@@ -218,11 +218,12 @@ ModelConfig ModelConfig::preset(const std::string& name, std::int64_t vocab_size
         std::int64_t d, L, N, E, F;
     };
     static constexpr P presets[] = {{"micro", 64, 3, 8, 4, 128},
-                                    {"quality", 128, 4, 8, 4, 256},
+                                    {"mini", 128, 4, 8, 4, 256},
                                     {"small", 256, 6, 16, 8, 512},
                                     {"medium", 512, 8, 16, 8, 1024}};
+    const auto wanted = canonical_preset(name);
     for (const auto& p : presets) {
-        if (name == p.name) {
+        if (wanted == p.name) {
             c.hidden_size = p.d;
             c.num_layers = p.L;
             c.ssm_state_size = p.N;
@@ -232,11 +233,17 @@ ModelConfig ModelConfig::preset(const std::string& name, std::int64_t vocab_size
             return c.resolved();
         }
     }
-    throw Error("unknown preset \"" + name + "\" (expected micro, quality, small or medium)");
+    throw Error("unknown preset \"" + name + "\" (expected micro, mini, small or medium)");
 }
 
 std::vector<std::string> ModelConfig::preset_names() {
-    return {"micro", "quality", "small", "medium"};
+    return {"micro", "mini", "small", "medium"};
+}
+
+std::string ModelConfig::canonical_preset(const std::string& name) {
+    // "quality" was the mini preset's first name: a run store, a config or a
+    // script may still say so.
+    return name == "quality" ? "mini" : name;
 }
 
 bool operator==(const ModelConfig& a, const ModelConfig& b) {

@@ -43,11 +43,16 @@ struct ModelConfig {
     /// error (a typo must not silently become a default). Validates.
     static ModelConfig from_json(const std::string& text);
 
-    /// One of `micro`, `quality`, `small`, `medium` with the given vocabulary.
+    /// One of `micro`, `mini`, `small`, `medium` (named by size, smallest first)
+    /// with the given vocabulary; the old name `quality` is accepted for `mini`.
     static ModelConfig preset(const std::string& name, std::int64_t vocab_size);
 
-    /// Names accepted by `preset`.
+    /// The presets' names, smallest first (old names not included).
     static std::vector<std::string> preset_names();
+
+    /// A preset's name as it is now ("quality" → "mini"); a name that is not a
+    /// preset (or empty) comes back as it is.
+    static std::string canonical_preset(const std::string& name);
 };
 
 bool operator==(const ModelConfig& a, const ModelConfig& b);

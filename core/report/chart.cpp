@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "util/palette.h"
+
 namespace itera {
 namespace {
 
@@ -87,9 +89,7 @@ std::string tick_label(double v, double step, double magnitude) {
 }
 
 Rgb series_color(std::size_t i) {
-    static const Rgb palette[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e, 0x9467bd,
-                                  0x8c564b, 0xe377c2, 0x17becf, 0x7f7f7f, 0xbcbd22};
-    return palette[i % (sizeof palette / sizeof palette[0])];
+    return run_colour(i);
 }
 
 Raster render_chart(const Chart& chart) {

@@ -36,7 +36,7 @@ std::vector<double> nice_ticks(double lo, double hi, int target);
 /// `v` written with as many decimals as the tick step needs ("0.5", "1.5k", "2M").
 std::string tick_label(double v, double step, double magnitude);
 
-/// The i-th colour of the report palette (distinct, readable on white).
+/// The i-th run's colour, the workbench's own (util/palette.h).
 Rgb series_color(std::size_t i);
 
 }  // namespace itera

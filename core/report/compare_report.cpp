@@ -113,10 +113,13 @@ Report compare_report(RunStore& store, const std::vector<std::int64_t>& run_ids,
     overlay("lr", "Learning rate", "learning rate", false, "lr");
 
     std::set<std::int64_t> ids(run_ids.begin(), run_ids.end());
-    out += comparisons_section(store, [&](std::optional<std::int64_t> run, const std::string&) {
-        return run && ids.count(*run);
-    });
+    const auto comparisons =
+        comparisons_section(store, [&](std::optional<std::int64_t> run, const std::string&) {
+            return run && ids.count(*run);
+        });
+    out += comparisons.body;
     out += environment_section(env, runs);
+    out += comparisons.appendix;
     return report;
 }
 

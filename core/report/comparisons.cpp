@@ -87,20 +87,38 @@ std::string sampling_line(const nlohmann::json& s) {
 
 }  // namespace
 
-std::string comparisons_section(
+ComparisonsSection comparisons_section(
     RunStore& store,
     const std::function<bool(std::optional<std::int64_t>, const std::string&)>& involves) {
     constexpr std::size_t kShown = 5;
+    constexpr std::size_t kInline = 600;  // characters of an output shown in the section
+    ComparisonsSection section;
+    int appended = 0;
+    // An output as the section shows it: whole, or clipped and whole in the appendix.
+    auto shown = [&](const std::string& output, const std::string& title) {
+        if (characters(output) <= kInline) return md::code_block(output);
+        const auto label = "A." + std::to_string(++appended);
+        if (section.appendix.empty())
+            section.appendix =
+                "## Appendix: full playground outputs\n\nThe outputs clipped above, whole.\n\n";
+        section.appendix += "### " + label + " " + title + "\n\n" + md::code_block(output) + "\n";
+        return md::code_block(md::clip(output, kInline)) + "\n*Clipped: the whole output (" +
+               md::commas(characters(output)) + " characters) is " + label +
+               " in [the appendix](#appendix-full-playground-outputs).*\n";
+    };
     std::vector<std::pair<GenerationRecord, GenerationRecord>> chosen;
     for (const auto& p : playground_pairs(store.generations(100000)))
         if (involves(p.first.run_id, p.first.model_path) ||
             involves(p.second.run_id, p.second.model_path))
             chosen.push_back(p);
-    std::string out = "## Playground comparisons\n\n";
-    if (chosen.empty())
-        return out +
-               "No side-by-side generations with this model are stored (the workbench's "
-               "Playground tab saves each one).\n\n";
+    std::string& out = section.body;
+    out = "## Playground comparisons\n\n";
+    if (chosen.empty()) {
+        out +=
+            "No side-by-side generations with this model are stored (the workbench's "
+            "Playground tab saves each one).\n\n";
+        return section;
+    }
     std::reverse(chosen.begin(), chosen.end());
     if (chosen.size() > kShown)
         out += "The newest " + std::to_string(kShown) + " of " + std::to_string(chosen.size()) +
@@ -131,10 +149,11 @@ std::string comparisons_section(
                    " identical characters, A continues “" +
                    md::escape(md::clip(a.output.substr(n), 30)) + "” and B “" +
                    md::escape(md::clip(b.output.substr(n), 30)) + "”.\n\n";
-        out += "Model A:\n\n" + md::code_block(a.output) + "\nModel B:\n\n" +
-               md::code_block(b.output) + "\n";
+        const auto prompt = "“" + md::escape(md::clip(a.prompt, 60)) + "”";
+        out += "Model A:\n\n" + shown(a.output, "Model A, " + prompt) + "\nModel B:\n\n" +
+               shown(b.output, "Model B, " + prompt) + "\n";
     }
-    return out;
+    return section;
 }
 
 }  // namespace itera::report_detail

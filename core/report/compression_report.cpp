@@ -63,10 +63,13 @@ Report compression_report(RunStore& store, const std::filesystem::path& checkpoi
 
     std::set<std::string> models = {key};
     for (const auto& r : records) models.insert(same_file_key(r.path));
-    out += comparisons_section(store, [&](std::optional<std::int64_t>, const std::string& path) {
-        return models.count(same_file_key(path)) > 0;
-    });
+    const auto comparisons =
+        comparisons_section(store, [&](std::optional<std::int64_t>, const std::string& path) {
+            return models.count(same_file_key(path)) > 0;
+        });
+    out += comparisons.body;
     out += environment_section(env, runs);
+    out += comparisons.appendix;
     return report;
 }
 

@@ -8,6 +8,7 @@
 #include "eval/quality_stats.h"
 #include "report/markdown.h"
 #include "report/sections.h"
+#include "util/palette.h"
 
 namespace itera::report_detail {
 namespace {
@@ -295,7 +296,7 @@ std::string compression_section(Report& report, const ReportOptions& options,
         if (added) {
             ChartSeries s;
             s.name = m.method;
-            s.color = series_color(chart.series.size());
+            s.color = method_colour(m.method);  // as in the workbench, whatever else is shown
             s.line = false;
             s.markers = true;
             chart.series.push_back(s);

@@ -206,9 +206,10 @@ Report run_report(RunStore& store, std::int64_t run_id, const ReportOptions& opt
     out += settings_section(f);
     out += checkpoints_section(store, run_id);
     out += compression_section(report, options, store.compressions(run_id));
-    out += comparisons_section(store, [&](std::optional<std::int64_t> run, const std::string&) {
-        return run && *run == run_id;
-    });
+    const auto comparisons = comparisons_section(
+        store,
+        [&](std::optional<std::int64_t> run, const std::string&) { return run && *run == run_id; });
+    out += comparisons.body;
     out += "## Notes\n\n";
     if (f.run.notes.empty()) out += "No notes.";
     std::size_t start = 0;  // each line of the notes kept as a line
@@ -220,6 +221,7 @@ Report run_report(RunStore& store, std::int64_t run_id, const ReportOptions& opt
     }
     out += "\n\n";
     out += environment_section(env, {f});
+    out += comparisons.appendix;
     return report;
 }
 

@@ -52,9 +52,17 @@ std::string add_chart(Report& report, const ReportOptions& options, const std::s
 std::string compression_section(Report& report, const ReportOptions& options,
                                 const std::vector<CompressionRecord>& records);
 
+/// The playground comparisons of a report, and the appendix that holds the
+/// outputs too long to show whole (empty when none is); the appendix goes at
+/// the report's end.
+struct ComparisonsSection {
+    std::string body, appendix;
+};
+
 /// Playground comparisons (two models, one prompt) involving a model for
-/// which `involves(run_id, model_path)` holds, newest first.
-std::string comparisons_section(
+/// which `involves(run_id, model_path)` holds, newest first. An output longer
+/// than a few hundred characters is shown clipped, whole in the appendix.
+ComparisonsSection comparisons_section(
     RunStore& store,
     const std::function<bool(std::optional<std::int64_t>, const std::string&)>& involves);
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "data/utf8.h"
 #include "store/schema.h"
 #include "store/statement.h"
 #include "util/error.h"
@@ -500,6 +501,16 @@ std::map<std::string, MetricPoint> RunStore::latest_metrics(std::int64_t id) {
     return out;
 }
 
+std::map<std::string, double> RunStore::best_validation(std::int64_t id) {
+    sql::Statement s(db_,
+                     "SELECT name, MIN(value) FROM metrics WHERE run_id = ?1 AND name IN "
+                     "('val_loss', 'val_perplexity', 'val_bits_per_byte') GROUP BY name");
+    s.bind(1, id);
+    std::map<std::string, double> out;
+    while (s.step()) out[s.text(0)] = s.real(1);
+    return out;
+}
+
 std::vector<CheckpointRecord> RunStore::checkpoints(std::int64_t id) {
     sql::Statement s(db_,
                      "SELECT run_id, step, kind, path, bytes, sha256, val_loss FROM checkpoints "
@@ -532,6 +543,19 @@ void RunStore::set_notes(std::int64_t id, const std::string& notes) {
     run(id);
     sql::Statement s(db_, "UPDATE runs SET notes = ?2 WHERE id = ?1");
     s.bind(1, id).bind(2, notes).run();
+}
+
+void RunStore::rename_run(std::int64_t id, const std::string& name) {
+    run(id);
+    if (name.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw Error("a run name must not be empty");
+    if (name.size() > 200)
+        throw Error("a run name is at most 200 bytes (this one has " + std::to_string(name.size()) +
+                    ")");
+    if (const auto bad = first_invalid_utf8(name))
+        throw Error("the run name is not valid UTF-8 (at byte " + std::to_string(*bad) + ")");
+    sql::Statement s(db_, "UPDATE runs SET name = ?2 WHERE id = ?1");
+    s.bind(1, id).bind(2, name).run();
 }
 
 std::string RunStore::integrity_check() {

@@ -175,6 +175,9 @@ public:
     std::vector<MetricPoint> metrics_after(std::int64_t id, std::int64_t step);
     /// Latest value per metric name, without scanning the history.
     std::map<std::string, MetricPoint> latest_metrics(std::int64_t id);
+    /// The lowest value of each validation figure of run `id` (val_loss,
+    /// val_perplexity, val_bits_per_byte), by name; absent when never measured.
+    std::map<std::string, double> best_validation(std::int64_t id);
     std::vector<CheckpointRecord> checkpoints(std::int64_t id);
 
     /// Deletes the run's rows and its folder of files; a folder that is not
@@ -184,6 +187,9 @@ public:
     void add_tag(std::int64_t id, const std::string& tag);
     void remove_tag(std::int64_t id, const std::string& tag);
     void set_notes(std::int64_t id, const std::string& notes);
+    /// Throws itera::Error for an empty (or blank), over-long (> 200 bytes) or
+    /// invalid UTF-8 name. The run's folder keeps its name.
+    void rename_run(std::int64_t id, const std::string& name);
 
     /// "ok" or SQLite's list of problems.
     std::string integrity_check();

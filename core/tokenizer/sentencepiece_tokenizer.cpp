@@ -164,9 +164,21 @@ std::shared_ptr<const Tokenizer> train_sentencepiece(TokenizerKind kind,
                   &proto_len, &err) != 0) {
         std::string msg = err ? err : "unknown error";
         if (err) lib.free(err);
-        if (msg.find("Vocabulary size") != std::string::npos)
+        // SentencePiece says "Vocabulary size too high (4096). Please set it to a value <= 385."
+        // after its source location: say it in our words, with its figure.
+        if (msg.find("Vocabulary size") != std::string::npos) {
+            const auto at = msg.find("<= ");
+            const auto most = at == std::string::npos
+                                  ? std::string()
+                                  : msg.substr(at + 3, msg.find('.', at) - at - 3);
             throw Error("tokenizer: the text is too small for a " + std::to_string(vocab_size) +
-                        "-token vocabulary; choose a smaller vocab size (" + msg + ")");
+                        "-token vocabulary" +
+                        (most.empty()
+                             ? std::string()
+                             : ": SentencePiece can make at most " + most + " tokens of it") +
+                        "; choose a smaller vocabulary (at least 300), the byte tokenizer, or "
+                        "more text");
+        }
         throw Error("tokenizer: SentencePiece training failed: " + msg);
     }
     std::string model(proto, proto_len);

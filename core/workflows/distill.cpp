@@ -20,7 +20,7 @@ DistillResult distill_and_measure(const Workspace& ws, const std::filesystem::pa
     if (file.meta("quantization") != "none")
         throw Error(teacher.string() + " is a quantized model; distil from an FP32 teacher");
     if (!(o.alpha >= 0 && o.alpha <= 1))
-        throw Error("--alpha must be in [0, 1], got " + std::to_string(o.alpha));
+        throw Error("--alpha must be in [0, 1], got " + number_text(o.alpha));
     const auto teacher_abs = std::filesystem::absolute(teacher).string();
 
     TrainSettings settings = o.train;

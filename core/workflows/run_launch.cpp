@@ -56,6 +56,7 @@ LaunchedRun launch_new_run(const Workspace& ws, RunStore& store, const std::stri
                            const CacheBuildOptions& options) {
     // Check the settings before minutes of data preparation, not after (a
     // preset's model is checked at a stand-in vocabulary size until it is known).
+    settings.preset = ModelConfig::canonical_preset(settings.preset);  // "quality" is "mini" now
     auto early = settings;
     if (!model_given) early.model = ModelConfig::preset(settings.preset, 256);
     early.validate();

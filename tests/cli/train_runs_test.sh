@@ -29,6 +29,11 @@ latest=$(echo "$out" | sed -n 's/.*"latest_checkpoint": "\(.*\)".*/\1/p')
 "$itera" runs list --db "$db" | grep -q '^1 *finished *smoke *micro *30 ' || fail "runs list: $("$itera" runs list --db "$db")"
 "$itera" runs tag 1 baseline --db "$db"
 "$itera" runs note 1 "first try" --db "$db"
+"$itera" runs rename 1 "smoke (renamed)" --db "$db"
+"$itera" runs show 1 --db "$db" | grep -q 'smoke (renamed)' || fail "rename not shown"
+msg=$("$itera" runs rename 1 "  " --db "$db" 2>&1) && fail "blank name accepted"
+echo "$msg" | grep -q "must not be empty" || fail "blank name message: $msg"
+"$itera" runs rename 1 smoke --db "$db"
 show=$("$itera" runs show 1 --db "$db")
 echo "$show" | grep -q '^tags *baseline' || fail "tag not shown"
 echo "$show" | grep -q '^notes *first try' || fail "note not shown"
