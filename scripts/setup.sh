@@ -12,8 +12,9 @@ PACKAGES=(
   libsqlite3-dev sqlite3 liblzma-dev zlib1g-dev nlohmann-json3-dev libsentencepiece-dev
   # the HTTP server (itera serve)
   libcpp-httplib-dev
-  # GUI: Qt 6 Widgets + QCustomPlot
+  # GUI: Qt 6 Widgets + QCustomPlot (+ Qt SVG: charts saved as SVG)
   qt6-base-dev qt6-base-dev-tools libqcustomplot-dev libqcustomplot2.1-qt6 qt6-qpa-plugins
+  qt6-svg-dev
   libgl-dev
   # tests
   googletest libgtest-dev libgmock-dev

@@ -222,31 +222,37 @@ TEST(RunStore, CompressionsAreKeptPerFileAndGoWithTheirRun) {
 TEST(RunStore, ARunWhoseProcessDiedIsInterruptedOnOpen) {
     testing::TempDir dir;
     const auto path = dir.path() / "runs.sqlite";
-    std::int64_t mine, dead;
+    std::int64_t mine, dead, unstarted, waiting;
     {
         RunStore store(path);
         mine = store.create_run(sample_run("alive"));
         dead = store.create_run(sample_run("dead"));
+        unstarted = store.create_run(sample_run("killed while its data was prepared"));
+        waiting = store.create_run(sample_run("queued by a live process"));
         store.start_run(mine);
         store.start_run(dead);
     }
     {
-        // Make `dead` look owned by a process that no longer exists.
+        // Make `dead` and `unstarted` look owned by a process that no longer exists.
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-        ASSERT_EQ(sqlite3_exec(
-                      db,
-                      ("UPDATE runs SET owner_pid = 2147483646 WHERE id = " + std::to_string(dead))
-                          .c_str(),
-                      nullptr, nullptr, nullptr),
-                  SQLITE_OK);
+        for (auto id : {dead, unstarted})
+            ASSERT_EQ(sqlite3_exec(
+                          db,
+                          ("UPDATE runs SET owner_pid = 2147483646 WHERE id = " + std::to_string(id))
+                              .c_str(),
+                          nullptr, nullptr, nullptr),
+                      SQLITE_OK);
         sqlite3_close(db);
     }
     RunStore store(path);
-    EXPECT_EQ(store.run(mine).status, RunStatus::Running);  // this process is alive
-    auto r = store.run(dead);
-    EXPECT_EQ(r.status, RunStatus::Interrupted);
-    EXPECT_FALSE(r.ended_at.empty());
+    EXPECT_EQ(store.run(mine).status, RunStatus::Running);    // this process is alive
+    EXPECT_EQ(store.run(waiting).status, RunStatus::Queued);  // and owns this one
+    for (auto id : {dead, unstarted}) {
+        auto r = store.run(id);
+        EXPECT_EQ(r.status, RunStatus::Interrupted) << r.name;
+        EXPECT_FALSE(r.ended_at.empty());
+    }
 }
 
 TEST(RunStore, RejectsFilesThatAreNotDatabases) {

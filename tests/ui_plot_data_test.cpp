@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "duration_text.h"
 #include "plot_data.h"
 
 using namespace itera::ui;
@@ -95,4 +96,15 @@ TEST(PlotData, NearestIndex) {
     EXPECT_EQ(nearestIndex(x, 3.1), 2);
     EXPECT_EQ(nearestIndex(x, 100), 3);
     EXPECT_EQ(nearestIndex({}, 1), -1);
+}
+
+TEST(AxisLabels, CountsReadAsPeopleSayThem) {
+    const auto c = QLocale::c();
+    EXPECT_EQ(itera::ui::countText(0, c), QStringLiteral("0"));
+    EXPECT_EQ(itera::ui::countText(500, c), QStringLiteral("500"));
+    EXPECT_EQ(itera::ui::countText(2500, c), QStringLiteral("2.5k"));
+    EXPECT_EQ(itera::ui::countText(500000, c), QStringLiteral("500k"));
+    EXPECT_EQ(itera::ui::countText(1e6, c), QStringLiteral("1M"));
+    EXPECT_EQ(itera::ui::countText(1.25e6, c), QStringLiteral("1.25M"));
+    EXPECT_EQ(itera::ui::countText(3e9, c), QStringLiteral("3G"));
 }

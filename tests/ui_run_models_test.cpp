@@ -6,6 +6,7 @@
 #include <QSettings>
 
 #include "app_settings.h"
+#include "run_details.h"
 #include "run_filter_model.h"
 #include "run_table_model.h"
 #include "temp_dir.h"
@@ -92,6 +93,13 @@ TEST(RunModels, TableShowsRunsAndFilterMatchesEveryWord) {
     EXPECT_EQ(model.rowOf(a), 0);
     EXPECT_EQ(model.index(0, RunTableModel::ValLoss).data().toString(),
               QLocale().toString(4.5, 'f', 4));
+    // The best column keeps the lowest validation loss, not the latest.
+    store.append_metrics(a, {{30, 3840, 7.5, "val_loss", 4.75}});
+    model.setRuns(readRunSummaries(store));
+    EXPECT_EQ(model.index(0, RunTableModel::ValLoss).data().toString(),
+              QLocale().toString(4.75, 'f', 4));
+    EXPECT_EQ(model.index(0, RunTableModel::BestValLoss).data().toString(),
+              QLocale().toString(4.5, 'f', 4));
     EXPECT_EQ(model.rowOf(b), -1);
 }
 
@@ -106,4 +114,22 @@ TEST(Settings, RoundTrip) {
     QSettings().clear();
     EXPECT_EQ(settings::threads.value(), 0);  // the default again
     EXPECT_TRUE(settings::databasePath.value().isEmpty());
+}
+
+TEST(RunModels, SettingsDiffListsOnlyTheKeysInWhichRunsDiffer) {
+    RunRecord a, b;
+    a.config_json = R"({"lr": 0.002, "model": {"hidden_size": 128, "num_layers": 4}, "seed": 1})";
+    b.config_json = R"({"lr": 0.001, "model": {"hidden_size": 128, "num_layers": 6}})";
+    a.dataset = b.dataset = R"({"corpus": "moby-dick", "vocab_size": 4096})";
+    a.config_json.insert(1, R"("preset": "quality", )");
+    b.config_json.insert(1, R"("preset": "mini", )");  // the same preset by its new name
+    const auto diffs = settingDifferences({a, b});
+    ASSERT_EQ(diffs.size(), 3u);
+    EXPECT_EQ(diffs[0].key, QStringLiteral("lr"));
+    EXPECT_EQ(diffs[0].values, (QStringList{QStringLiteral("0.002"), QStringLiteral("0.001")}));
+    EXPECT_EQ(diffs[1].key, QStringLiteral("model/num_layers"));
+    EXPECT_EQ(diffs[1].values, (QStringList{QStringLiteral("4"), QStringLiteral("6")}));
+    EXPECT_EQ(diffs[2].key, QStringLiteral("seed"));
+    EXPECT_EQ(diffs[2].values, (QStringList{QStringLiteral("1"), QString()}));
+    EXPECT_TRUE(settingDifferences({a, a}).empty());
 }

@@ -49,7 +49,7 @@ TEST(Welcome, OneClickAsksForTheDefaultRunOnMobyDick) {
     ASSERT_EQ(started.count(), 1);
     const auto request = started.at(0).at(0).value<NewRunRequest>();
     EXPECT_EQ(request.data.request.corpus, "moby-dick");
-    EXPECT_EQ(request.settings.preset, "quality");
+    EXPECT_EQ(request.settings.preset, "mini");
     EXPECT_GT(request.settings.minutes, 0);
     EXPECT_FALSE(page.fetching());
     EXPECT_TRUE(page.status().contains(QStringLiteral("Starting")));

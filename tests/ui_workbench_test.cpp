@@ -6,18 +6,22 @@
 
 #include <cmath>
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
+#include <QHelpEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTest>
+#include <QToolTip>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -26,9 +30,13 @@
 #include "chart_panel.h"
 #include "compress/compress.h"
 #include "compression_page.h"
+#include "elided_label.h"
+#include "kl_strip.h"
 #include "main_window.h"
+#include "metric_chart.h"
 #include "new_run_dialog.h"
 #include "playground_page.h"
+#include "qcustomplot_include.h"
 #include "run_filter_model.h"
 #include "run_table_model.h"
 #include "runs_dock.h"
@@ -60,7 +68,8 @@ struct Workbench {
     /// The dialog filled in as a user would: micro preset, byte tokenizer.
     NewRunRequest request(NewRunDialog& d, int steps) {
         d.setCorpus(QString::fromStdString(corpus.string()));
-        d.findChild<QComboBox*>(QStringLiteral("preset"))->setCurrentText(QStringLiteral("micro"));
+        auto* preset = d.findChild<QComboBox*>(QStringLiteral("preset"));
+        preset->setCurrentIndex(preset->findData(QStringLiteral("micro")));
         d.findChild<QComboBox*>(QStringLiteral("tokenizer"))
             ->setCurrentText(QStringLiteral("byte"));
         d.findChild<QSpinBox*>(QStringLiteral("steps"))->setValue(steps);
@@ -92,7 +101,10 @@ TEST(NewRunDialog, ShowsTheModelSizeAndNamesTheFirstProblem) {
     NewRunDialog d(Workspace::standard());
     auto* ok = d.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
     auto* info = d.findChild<QLabel*>(QStringLiteral("modelInfo"));
-    d.findChild<QComboBox*>(QStringLiteral("preset"))->setCurrentText(QStringLiteral("quality"));
+    auto* preset = d.findChild<QComboBox*>(QStringLiteral("preset"));
+    preset->setCurrentIndex(preset->findData(QStringLiteral("mini")));
+    EXPECT_TRUE(preset->currentText().startsWith(QStringLiteral("mini · 1.62M parameters")))
+        << preset->currentText().toStdString();
     d.findChild<QSpinBox*>(QStringLiteral("vocab"))->setValue(4096);
     EXPECT_TRUE(info->text().contains(QLocale().toString(1624320))) << info->text().toStdString();
 
@@ -122,6 +134,163 @@ TEST(NewRunDialog, ShowsTheModelSizeAndNamesTheFirstProblem) {
     EXPECT_EQ(d.request().settings.precision, "fp32");
     precision->setCurrentIndex(precision->findData(QStringLiteral("bf16")));
     EXPECT_EQ(d.request().settings.precision, "bf16");
+
+    // Settings that can start but will likely fail are warned about, not refused:
+    // 53 KB of ten distinct words cannot make 4,096 SentencePiece tokens.
+    EXPECT_TRUE(d.warning().contains(QStringLiteral("too small for a 4096-token vocabulary")))
+        << d.warning().toStdString();
+    d.findChild<QComboBox*>(QStringLiteral("tokenizer"))->setCurrentText(QStringLiteral("byte"));
+    EXPECT_TRUE(d.warning().isEmpty()) << d.warning().toStdString();
+    EXPECT_TRUE(info->text().contains(QStringLiteral("activations"))) << info->text().toStdString();
+    d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(9999);  // 9,999 × 128 tokens
+    EXPECT_TRUE(d.warning().contains(QStringLiteral("swap")) ||
+                d.warning().contains(QStringLiteral("very large batch")))
+        << d.warning().toStdString();
+    EXPECT_TRUE(ok->isEnabled());
+    d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(16);
+    d.findChild<QLineEdit*>(QStringLiteral("lr"))->setText(QStringLiteral("0.5"));
+    EXPECT_TRUE(d.warning().contains(QStringLiteral("unusually high")))
+        << d.warning().toStdString();
+    EXPECT_TRUE(ok->isEnabled());
+    d.findChild<QLineEdit*>(QStringLiteral("lr"))->setText(QStringLiteral("0.002"));
+    EXPECT_TRUE(d.warning().isEmpty()) << d.warning().toStdString();
+}
+
+// Clone with edits: every setting and data option of the stored run comes back
+// unchanged in the dialog's request, shown in the form or not.
+TEST(NewRunDialog, ACloneRoundTripsEverySettingOfTheRun) {
+    Workbench wb;
+    TrainSettings s;
+    s.preset = "micro";
+    s.model = ModelConfig::preset("micro", 259);
+    s.model.dropout = 0.15;
+    s.batch_size = 7;
+    s.seq_len = 48;
+    s.grad_accum = 3;
+    s.steps = 321;
+    s.adam.lr = 1.2345678e-3;
+    s.adam.beta1 = 0.85;
+    s.adam.beta2 = 0.97;
+    s.adam.eps = 1e-7;
+    s.adam.weight_decay = 0.05;
+    s.min_lr_ratio = 0.2;
+    s.warmup_steps = 17;
+    s.max_grad_norm = 0.5;
+    s.eval_every = 33;
+    s.eval_tokens = 5000;
+    s.checkpoint_every = 77;
+    s.patience = 4;
+    s.seed = 12345;
+    s.threads = 1;
+    s.precision = "bf16";
+    auto data = DataSpec::from_json("{}");
+    data.request = {wb.corpus.string(), CorpusFormat::Text, TokenizerKind::Byte, 4096};
+    data.split.validation_fraction = 0.12;
+    data.split.seed = 99;
+    data.read.replace_invalid_utf8 = true;
+    RunRecord run;
+    run.id = 4;
+    run.name = "original";
+    run.config_json = s.to_json();
+    run.dataset = data.to_json();
+
+    NewRunDialog d(Workspace::standard());
+    d.setFromRun(run);
+    const auto r = d.request();
+    EXPECT_TRUE(d.problem().isEmpty()) << d.problem().toStdString();
+    EXPECT_TRUE(r.modelGiven);
+    EXPECT_EQ(r.settings.to_json(), s.to_json());
+    EXPECT_EQ(r.data.to_json(), data.to_json());
+    EXPECT_EQ(r.name, QStringLiteral("original (copy)"));
+}
+
+// Notes typed for a run are saved when another run is selected and when the
+// window closes, never lost.
+TEST(Workbench, SavesUnsavedNotesOnSelectingAnotherRunAndOnQuitting) {
+    Workbench wb;
+    qint64 a = 0, b = 0;
+    {
+        RunStore store(wb.db);
+        NewRun r;
+        r.config_json = "{}";
+        r.name = "first";
+        a = store.create_run(r);
+        r.name = "second";
+        b = store.create_run(r);
+    }
+    auto w = std::make_unique<MainWindow>(Workspace::standard().with_db(wb.db));
+    w->setAskBeforeClosing(false);
+    auto* notes = w->findChild<QPlainTextEdit*>(QStringLiteral("notes"));
+    ASSERT_NE(notes, nullptr);
+    w->runsDock()->selectRun(a);
+    notes->setPlainText(QStringLiteral("learning rate too high"));
+    w->runsDock()->selectRun(b);  // before the autosave's second has passed
+    EXPECT_EQ(RunStore(wb.db).run(a).notes, "learning rate too high");
+    EXPECT_TRUE(notes->toPlainText().isEmpty());  // the second run's own (none)
+    notes->setPlainText(QStringLiteral("a baseline"));
+    w->close();
+    EXPECT_EQ(RunStore(wb.db).run(b).notes, "a baseline");
+    EXPECT_EQ(RunStore(wb.db).run(a).notes, "learning rate too high");
+    w.reset();
+}
+
+// The window fits a small laptop screen on every page, and a long progress text
+// (a compression's phase, a run's status) never widens it.
+TEST(Workbench, FitsA1024By700ScreenOnEveryPageWhateverItsStatusSays) {
+    Workbench wb;
+    MainWindow w(Workspace::standard().with_db(wb.db));
+    w.setAskBeforeClosing(false);
+    w.resize(1024, 700);
+    w.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+    auto* pages = w.findChild<QTabWidget*>(QStringLiteral("pages"));
+    ASSERT_NE(pages, nullptr);
+    const QString longText(600, QLatin1Char('x'));
+    for (int i = 0; i < pages->count(); ++i) {
+        pages->setCurrentIndex(i);
+        QApplication::processEvents();
+        EXPECT_LE(w.minimumSizeHint().width(), 1024) << "page " << i;
+        EXPECT_LE(w.minimumSizeHint().height(), 700) << "page " << i;
+        EXPECT_EQ(w.size(), QSize(1024, 700)) << "page " << i;
+    }
+    // The longest texts the status bar and the compression phase show.
+    for (auto* label : w.findChildren<ElidedLabel*>()) label->setText(longText);
+    QApplication::processEvents();
+    EXPECT_LE(w.minimumSizeHint().width(), 1024);
+    EXPECT_EQ(w.size(), QSize(1024, 700));
+}
+
+// A chart saves what it shows (PNG, SVG) and its data (every point, as CSV).
+TEST(MetricChart, SavesItsImageAndItsData) {
+    itera::testing::TempDir dir;
+    std::vector<RunCurves> runs(1);
+    runs[0].id = 1;
+    runs[0].name = QStringLiteral("run \"one\" %2");
+    std::vector<MetricPoint> points;
+    for (int i = 1; i <= 50; ++i)
+        points.push_back({i, i * 128, i * 0.5, "train_loss", 5.0 / std::sqrt(i)});
+    runs[0].add(points);
+    MetricChart chart(QStringLiteral("Loss"), {QStringLiteral("train_loss")});
+    chart.resize(400, 300);
+    chart.rebuild(runs, ChartView{});
+    chart.replot();
+    const auto png = QString::fromStdString((dir.path() / "loss.png").string());
+    const auto svg = QString::fromStdString((dir.path() / "loss.svg").string());
+    EXPECT_TRUE(chart.saveImage(png).isEmpty());
+    EXPECT_TRUE(chart.saveImage(svg).isEmpty());
+    std::ifstream pngFile(png.toStdString(), std::ios::binary);
+    std::string head(8, '\0');
+    pngFile.read(head.data(), 8);
+    EXPECT_EQ(head, std::string("\x89PNG\r\n\x1a\n", 8));
+    std::ifstream svgFile(svg.toStdString());
+    const std::string svgText((std::istreambuf_iterator<char>(svgFile)), {});
+    EXPECT_NE(svgText.find("<svg"), std::string::npos);
+    EXPECT_FALSE(
+        chart.saveImage(QString::fromStdString((dir.path() / "loss.txt").string())).isEmpty());
+    const auto lines = chart.csv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    ASSERT_EQ(lines.size(), 51);  // the header and every point
+    EXPECT_EQ(lines[0], QStringLiteral("series,step,tokens,wall_s,value"));
+    EXPECT_EQ(lines[1], QStringLiteral("\"train loss\",1,128,0.5,5"));
 }
 
 TEST(Workbench, ADialogRunTrainsShowsItsCurvesAndEndsFinished) {
@@ -334,6 +503,33 @@ TEST(Workbench, PlaygroundComparesARunsModelWithItsCompressedVersion) {
     EXPECT_TRUE(page->pane(0)->result().has_value());
 }
 
+// Hovering the KL strip names the token under the pointer and its value, although
+// the strip (as in the playground) has a tooltip of its own.
+TEST(KlStrip, HoverShowsTheTokenAndItsValueOverTheWidgetsTooltip) {
+    KlStrip strip;
+    strip.setToolTip(QStringLiteral("KL at each token"));
+    strip.setValues({0.01, 0.25, 0.5, 0.125}, {QStringLiteral("The"), QStringLiteral(" whale"),
+                                               QStringLiteral("\n"), QStringLiteral(" sea")});
+    strip.resize(400, 24);
+    strip.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&strip));
+    for (const auto& [x, token] : {std::pair{50, "token 0 “The”: KL = 0.01 nats"},
+                                   std::pair{150, "token 1 “ whale”: KL = 0.25 nats"},
+                                   std::pair{250, "token 2 “⏎”: KL = 0.5 nats"},
+                                   std::pair{399, "token 3 “ sea”: KL = 0.125 nats"}}) {
+        QHelpEvent help(QEvent::ToolTip, QPoint(x, 10), strip.mapToGlobal(QPoint(x, 10)));
+        QApplication::sendEvent(&strip, &help);
+        EXPECT_TRUE(QToolTip::isVisible());
+        EXPECT_EQ(QToolTip::text(), QString::fromUtf8(token) + QStringLiteral("\nKL at each token"))
+            << QToolTip::text().toStdString();
+    }
+    strip.setValues({}, {});  // no tokens: the widget's own tooltip
+    QHelpEvent help(QEvent::ToolTip, QPoint(50, 10), strip.mapToGlobal(QPoint(50, 10)));
+    QApplication::sendEvent(&strip, &help);
+    EXPECT_EQ(QToolTip::text(), QStringLiteral("KL at each token"));
+    QToolTip::hideText();
+}
+
 TEST(CompressionPage, ListsMeasuredResultsDrawsTheParetoFrontAndShowsTensors) {
     auto record = [](const char* method, double ratio, double delta, double kld) {
         CompressionRecord r;
@@ -374,6 +570,20 @@ TEST(CompressionPage, ListsMeasuredResultsDrawsTheParetoFrontAndShowsTensors) {
     EXPECT_EQ(page.rowCount(), 4);  // a record without a report is listed, not plotted
     EXPECT_EQ(page.paretoPoints(), 2);
     EXPECT_EQ(page.tensorRowCount(), 2);  // the first result is selected
+    // Clicking a point selects its row, on the Pareto front (under its dashed line) or off it.
+    page.resize(1100, 700);
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&page));
+    auto* scatter = page.findChild<QCustomPlot*>(QStringLiteral("compressionScatter"));
+    scatter->replot();
+    auto click = [&](double ratio, double delta) {
+        const QPoint at(qRound(scatter->xAxis->coordToPixel(ratio)),
+                        qRound(scatter->yAxis->coordToPixel(delta)));
+        QTest::mouseClick(scatter, Qt::LeftButton, {}, at);
+        return page.selectedRow();
+    };
+    EXPECT_EQ(click(6.41, 1.32), 2);   // nf4, on the front
+    EXPECT_EQ(click(6.08, 2.33), 1);   // int4, off it
+    EXPECT_EQ(click(1.95, 0.001), 0);  // f16, on the front
     page.selectRow(3);
     EXPECT_EQ(page.tensorRowCount(), 0);
     EXPECT_EQ(page.layerGroups(), 0);

@@ -31,10 +31,16 @@ inline const Setting<QString> dataDir{"storage/dataDir", {}};
 inline const Setting<QString> databasePath{"storage/databasePath", {}};
 /// Training threads; 0 = all cores.
 inline const Setting<int> threads{"training/threads", 0};
+/// What the new-run dialog offers first: the preset and threads last started with
+/// (threads -1: the training setting above).
+inline const Setting<QString> newRunPreset{"newRun/preset", QStringLiteral("mini")};
+inline const Setting<int> newRunThreads{"newRun/threads", -1};
 /// Plots: x axis (0 step, 1 tokens, 2 wall time), log scale, EMA smoothing in [0, 0.999].
 inline const Setting<int> plotXAxis{"plots/xAxis", 0};
 inline const Setting<bool> plotLogScale{"plots/logScale", false};
 inline const Setting<double> plotSmoothing{"plots/smoothing", 0.6};
+/// Charts share their x range (pan and zoom) and a crosshair.
+inline const Setting<bool> plotLinked{"plots/linked", true};
 inline const Setting<QByteArray> windowGeometry{"window/geometry", {}};
 inline const Setting<QByteArray> windowState{"window/state", {}};
 }  // namespace settings

@@ -11,8 +11,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "app_settings.h"
+#include "elided_label.h"
 
 namespace itera::ui {
 
@@ -25,10 +27,21 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
     m_xAxis = new QComboBox(this);
     m_xAxis->setObjectName(QStringLiteral("xAxis"));
     m_xAxis->addItems({tr("Step"), tr("Tokens seen"), tr("Wall time")});
+    m_xAxis->setToolTip(
+        tr("What the charts' x axis counts: optimiser steps, training tokens "
+           "seen, or training time (pauses excluded)"));
     controls->addWidget(m_xAxis);
     m_logScale = new QCheckBox(tr("Log scale"), this);
     m_logScale->setObjectName(QStringLiteral("logScale"));
+    m_logScale->setToolTip(tr("A logarithmic y axis, for losses that fall by orders of magnitude"));
     controls->addWidget(m_logScale);
+    m_linked = new QCheckBox(tr("Link x axes"), this);
+    m_linked->setObjectName(QStringLiteral("linkCharts"));
+    m_linked->setChecked(settings::plotLinked.value());
+    m_linked->setToolTip(
+        tr("Panning or zooming one chart moves them all, and a crosshair marks "
+           "the pointer's x in every chart"));
+    controls->addWidget(m_linked);
     controls->addSpacing(12);
     controls->addWidget(new QLabel(tr("Smoothing:"), this));
     m_smoothing = new QSlider(Qt::Horizontal, this);
@@ -42,14 +55,18 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
     m_smoothingValue->setMinimumWidth(32);
     controls->addWidget(m_smoothingValue);
     controls->addSpacing(12);
-    controls->addWidget(new QLabel(tr("Expert layer:"), this));
+    controls->addWidget(new QLabel(tr("Expert load of:"), this));
     m_expertLayer = new QComboBox(this);
     m_expertLayer->setObjectName(QStringLiteral("expertLayer"));
+    m_expertLayer->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_expertLayer->setToolTip(
+        tr("The mixture-of-experts layer whose routing the expert-load chart shows, named by "
+           "its place in the model (layers count from 0)"));
     controls->addWidget(m_expertLayer);
-    controls->addStretch();
-    auto* hint = new QLabel(tr("Drag to pan, wheel to zoom, double-click to fit"), this);
+    auto* hint = new ElidedLabel(this);
+    hint->setText(tr("Drag to pan, wheel to zoom, double-click to fit, right-click to save"));
     hint->setEnabled(false);
-    controls->addWidget(hint);
+    controls->addWidget(hint, 1);
     layout->addLayout(controls);
     m_runsLegend = new QLabel(this);
     m_runsLegend->setObjectName(QStringLiteral("runsLegend"));
@@ -83,9 +100,20 @@ ChartPanel::ChartPanel(QWidget* parent) : QWidget(parent) {
     for (std::size_t i = 0; i < specs.size(); ++i) {
         auto* chart = new MetricChart(specs[i].first, specs[i].second, m_grid);
         grid->addWidget(chart, static_cast<int>(i / 4), static_cast<int>(i % 4));
-        connect(chart, &MetricChart::userRangeChanged, this, &ChartPanel::markDirty);
+        connect(chart, &MetricChart::userRangeChanged, this, [this, chart] {
+            if (m_linked->isChecked()) follow(chart);
+            markDirty();
+        });
+        connect(chart, &MetricChart::hovered, this, [this](double x) {
+            if (!m_linked->isChecked()) x = std::numeric_limits<double>::quiet_NaN();
+            for (auto* c : m_charts) c->setCrosshair(x);
+        });
         m_charts.push_back(chart);
     }
+    connect(m_linked, &QCheckBox::toggled, this, [this](bool on) {
+        settings::plotLinked.set(on);
+        for (auto* c : m_charts) c->setCrosshair(std::numeric_limits<double>::quiet_NaN());
+    });
     m_grid->hide();
     layout->addWidget(m_grid, 1);
 
@@ -184,13 +212,32 @@ void ChartPanel::setSmoothing(double weight) {
 
 void ChartPanel::updateExpertLayers() {
     const int layers = m_runs.empty() ? 0 : m_runs.front().expertLayers();
-    if (m_expertLayer->count() == layers) return;
+    QStringList names;
+    for (int l = 0; l < layers; ++l) {
+        const auto& moe = m_runs.front().moeLayers;
+        names << (l < static_cast<int>(moe.size())
+                      ? tr("layer %1 (MoE)").arg(moe[static_cast<std::size_t>(l)])
+                      : tr("MoE layer %1").arg(l + 1));
+    }
+    QStringList shown;
+    for (int i = 0; i < m_expertLayer->count(); ++i) shown << m_expertLayer->itemText(i);
+    if (shown == names) return;
     const int keep = m_expertLayer->currentIndex();
     QSignalBlocker block(m_expertLayer);
     m_expertLayer->clear();
-    for (int l = 0; l < layers; ++l) m_expertLayer->addItem(QString::number(l));
+    m_expertLayer->addItems(names);
     m_expertLayer->setCurrentIndex(std::clamp(keep, 0, std::max(0, layers - 1)));
     m_view.expertLayer = std::max(0, m_expertLayer->currentIndex());
+}
+
+void ChartPanel::follow(MetricChart* leader) {
+    for (auto* c : m_charts) {
+        if (c == leader) continue;
+        if (leader->automaticRange())
+            c->setAutomaticRange();
+        else
+            c->setXRange(leader->xAxis->range());
+    }
 }
 
 void ChartPanel::markDirty() {

@@ -49,6 +49,8 @@ private:
     void markDirty();
     void refresh();
     void updateExpertLayers();
+    /// The other charts take `leader`'s x range (linked axes).
+    void follow(MetricChart* leader);
 
     std::vector<RunCurves> m_runs;
     std::vector<MetricChart*> m_charts;
@@ -60,6 +62,7 @@ private:
     QWidget* m_grid = nullptr;
     QComboBox* m_xAxis = nullptr;
     QCheckBox* m_logScale = nullptr;
+    QCheckBox* m_linked = nullptr;
     QSlider* m_smoothing = nullptr;
     QLabel* m_smoothingValue = nullptr;
     QComboBox* m_expertLayer = nullptr;

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "compression_page.h"
+#include "elided_label.h"
 #include "format/scheme.h"
 #include "workflows/compression.h"
 

@@ -8,6 +8,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QMouseEvent>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
@@ -26,9 +27,12 @@
 
 #include "compress/compress.h"
 #include "compress/mixed.h"
+#include "elided_label.h"
 #include "eval/quality_stats.h"
 #include "format/safetensors.h"
 #include "format/scheme.h"
+#include "plot_export.h"
+#include "plot_legend.h"
 #include "qcustomplot_include.h"
 #include "run_curves.h"
 
@@ -77,13 +81,15 @@ CompressionPage::CompressionPage(const Workspace& workspace, QWidget* parent)
     m_summary->setWordWrap(true);
     layout->addWidget(m_summary);
 
+    // Two rows, so the page fits a small screen: what to make, then doing it.
+    auto* choices = new QHBoxLayout;
     auto* actions = new QHBoxLayout;
-    actions->addWidget(new QLabel(tr("Compress the run's best model:"), this));
+    choices->addWidget(new QLabel(tr("Compress the run's best model:"), this));
     for (const char* name : {"f16", "bf16", "int8", "int4", "nf4"}) {
         auto* box = new QCheckBox(QString::fromLatin1(name), this);
         box->setObjectName(QStringLiteral("method:") + QString::fromLatin1(name));
         box->setChecked(std::string(name) == "int8");
-        actions->addWidget(box);
+        choices->addWidget(box);
         m_methods.push_back(box);
     }
     m_mixed = new QCheckBox(tr("mixed, target"), this);
@@ -92,21 +98,21 @@ CompressionPage::CompressionPage(const Workspace& workspace, QWidget* parent)
         tr("Mixed precision: each group of tensors is measured in int8 and int4 on training "
            "text, then a scheme per group is chosen to reach the target size with the least "
            "predicted loss (see docs/compression.md)"));
-    actions->addWidget(m_mixed);
+    choices->addWidget(m_mixed);
     m_mixedTarget = new QDoubleSpinBox(this);
     m_mixedTarget->setObjectName(QStringLiteral("mixedTarget"));
     m_mixedTarget->setRange(0.01, 100000);
     m_mixedTarget->setDecimals(2);
     m_mixedTarget->setSuffix(QStringLiteral(" MB"));
     m_mixedTarget->setToolTip(tr("The compressed file's size to reach"));
-    actions->addWidget(m_mixedTarget);
-    actions->addWidget(new QLabel(tr("group size"), this));
+    choices->addWidget(m_mixedTarget);
+    choices->addWidget(new QLabel(tr("group size"), this));
     m_groupSize = new QSpinBox(this);
     m_groupSize->setRange(16, 4096);
     m_groupSize->setSingleStep(16);
     m_groupSize->setValue(64);
     m_groupSize->setToolTip(tr("int4 / nf4: columns per group (a multiple of 16)"));
-    actions->addWidget(m_groupSize);
+    choices->addWidget(m_groupSize);
     m_evaluate = new QCheckBox(tr("measure on held-out text"), this);
     m_evaluate->setChecked(true);
     actions->addWidget(m_evaluate);
@@ -120,9 +126,11 @@ CompressionPage::CompressionPage(const Workspace& workspace, QWidget* parent)
     m_progress->setMaximumWidth(160);
     m_progress->hide();
     actions->addWidget(m_progress);
-    m_phase = new QLabel(this);
+    m_phase = new ElidedLabel(this);
     m_phase->setObjectName(QStringLiteral("compressPhase"));
     actions->addWidget(m_phase, 1);
+    choices->addStretch();
+    layout->addLayout(choices);
     layout->addLayout(actions);
     connect(m_compress, &QPushButton::clicked, this, &CompressionPage::compressChecked);
     connect(m_cancel, &QPushButton::clicked, this, [this] { m_pending -= m_runner.cancelAll(); });
@@ -182,10 +190,10 @@ CompressionPage::CompressionPage(const Workspace& workspace, QWidget* parent)
     plotLayout->addLayout(yRow);
     m_scatter = new QCustomPlot(plotBox);
     m_scatter->setObjectName(QStringLiteral("compressionScatter"));
-    m_scatter->setMinimumSize(300, 220);
+    m_scatter->setMinimumSize(300, 170);
     m_scatter->xAxis->setLabel(tr("compression ratio (FP32 file size / file size)"));
     m_scatter->legend->setVisible(true);
-    m_scatter->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    placeLegendBelow(m_scatter);
     plotLayout->addWidget(m_scatter, 1);
     bottom->addWidget(plotBox);
 
@@ -204,10 +212,10 @@ CompressionPage::CompressionPage(const Workspace& workspace, QWidget* parent)
     right->addWidget(m_tensorsView);
     m_layers = new QCustomPlot(right);
     m_layers->setObjectName(QStringLiteral("layerBytes"));
-    m_layers->setMinimumHeight(160);
+    m_layers->setMinimumHeight(130);
     m_layers->yAxis->setLabel(tr("MB"));
     m_layers->legend->setVisible(true);
-    m_layers->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendBelow(m_layers);
     right->addWidget(m_layers);
     bottom->addWidget(right);
     split->addWidget(bottom);
@@ -218,14 +226,46 @@ CompressionPage::CompressionPage(const Workspace& workspace, QWidget* parent)
         const auto rows = m_resultsView->selectionModel()->selectedRows();
         showTensors(rows.isEmpty() ? -1 : rows.front().data(kRowRole).toInt());
     });
-    connect(m_scatter, &QCustomPlot::plottableClick, this,
-            [this](QCPAbstractPlottable* p, int index, QMouseEvent*) {
-                for (int g = 0; g < m_scatter->graphCount(); ++g)
-                    if (m_scatter->graph(g) == p && g < static_cast<int>(m_pointRows.size()) &&
-                        index < static_cast<int>(m_pointRows[g].size()))
-                        selectRow(m_pointRows[g][index]);
-            });
+    // A click selects the nearest point's row. Not QCustomPlot's plottableClick:
+    // it reports the topmost graph, which on the front is the dashed line, not a point.
+    connect(m_scatter, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
+        if (event->button() != Qt::LeftButton) return;
+        const int row = rowAt(event->position());
+        if (row >= 0) selectRow(row);
+    });
+    // Right-click: save either chart, or its data.
+    m_scatter->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_scatter, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        showExportMenu(m_scatter, m_scatter->mapToGlobal(at), tr("compression-scatter"),
+                       [this] { return plotCsv(m_scatter, tr("method")); });
+    });
+    m_layers->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_layers, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        showExportMenu(m_layers, m_layers->mapToGlobal(at), tr("bytes-per-layer"),
+                       [this] { return plotCsv(m_layers, tr("model")); });
+    });
     showRun(0, {});
+}
+
+QString CompressionPage::plotCsv(QCustomPlot* plot, const QString& seriesName) const {
+    // Every graph's and bar's points, named as in the legend.
+    QString out = seriesName + QStringLiteral(",x,y\n");
+    auto quoted = [](QString s) {
+        s.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+        return QLatin1Char('"') + s + QLatin1Char('"');
+    };
+    for (int g = 0; g < plot->graphCount(); ++g)
+        for (auto it = plot->graph(g)->data()->constBegin();
+             it != plot->graph(g)->data()->constEnd(); ++it)
+            out += quoted(plot->graph(g)->name()) + QLatin1Char(',') +
+                   QString::number(it->key, 'g', 10) + QLatin1Char(',') +
+                   QString::number(it->value, 'g', 10) + QLatin1Char('\n');
+    for (int p = 0; p < plot->plottableCount(); ++p)
+        if (auto* bars = qobject_cast<QCPBars*>(plot->plottable(p)))
+            for (auto it = bars->data()->constBegin(); it != bars->data()->constEnd(); ++it)
+                out += quoted(bars->name()) + QLatin1Char(',') + QString::number(it->key, 'g', 10) +
+                       QLatin1Char(',') + QString::number(it->value, 'g', 10) + QLatin1Char('\n');
+    return out;
 }
 
 CompressionPage::~CompressionPage() = default;  // the runner cancels and waits
@@ -256,6 +296,9 @@ void CompressionPage::setSource(const QString& model, const QString& outDir) {
 }
 
 void CompressionPage::showRun(qint64 runId, const std::vector<CompressionRecord>& records) {
+    // Another run: the last batch's words were about the previous one.
+    if (runId != m_runId && !compressing()) m_phase->clear();
+    m_runId = runId;
     m_rows.clear();
     for (const auto& r : records) {
         CompressionRow row;
@@ -400,12 +443,11 @@ void CompressionPage::plot() {
         byMethod[m_rows[i].record.method].push_back(static_cast<int>(i));
         points.emplace_back(x, y);
     }
-    int colour = 0;
     for (const auto& [method, rows] : byMethod) {
         auto* g = m_scatter->addGraph();
         g->setName(QString::fromStdString(method));
         g->setLineStyle(QCPGraph::lsNone);
-        const auto c = runColor(colour++);
+        const auto c = methodColor(QString::fromStdString(method));  // stable per method
         g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, c, c, 8));
         QVector<double> xs, ys;
         // QCustomPlot keeps a graph's points sorted by x: sort the rows the same way.
@@ -432,6 +474,12 @@ void CompressionPage::plot() {
             fx.prepend(x);
             fy.prepend(y);
         }
+    if (points.empty()) {  // nothing measured: an empty frame, not the previous run's axes
+        m_scatter->xAxis->setRange(0, 10);
+        m_scatter->yAxis->setRange(0, 1);
+        m_scatter->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
     if (!fx.isEmpty()) {
         auto* front = m_scatter->addGraph();
         front->setName(tr("Pareto front"));
@@ -446,6 +494,30 @@ void CompressionPage::plot() {
     m_scatter->yAxis->setRange(yr.lower - 0.08 * yr.size() - 1e-6,
                                yr.upper + 0.08 * yr.size() + 1e-6);
     m_scatter->replot(QCustomPlot::rpQueuedReplot);
+}
+
+int CompressionPage::selectedRow() const {
+    const auto rows = m_resultsView->selectionModel()->selectedRows();
+    return rows.isEmpty() ? -1 : rows.front().data(kRowRole).toInt();
+}
+
+int CompressionPage::rowAt(QPointF pixel) const {
+    constexpr double kReach = 12;  // pixels from a point's centre
+    double best = kReach * kReach;
+    int row = -1;
+    for (int g = 0; g < static_cast<int>(m_pointRows.size()) && g < m_scatter->graphCount(); ++g) {
+        const auto* graph = m_scatter->graph(g);
+        int i = 0;
+        for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it, ++i) {
+            const auto d = graph->coordsToPixels(it->key, it->value) - pixel;
+            const double d2 = QPointF::dotProduct(d, d);
+            if (d2 <= best && i < static_cast<int>(m_pointRows[g].size())) {
+                best = d2;
+                row = m_pointRows[g][i];
+            }
+        }
+    }
+    return row;
 }
 
 void CompressionPage::selectRow(int row) {

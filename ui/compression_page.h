@@ -5,6 +5,7 @@
 // decode speed); a scatter of size against quality with the Pareto front; and
 // the per-tensor view of the selected result with its bytes per layer.
 
+#include <QPointF>
 #include <QWidget>
 
 #include <memory>
@@ -28,6 +29,8 @@ class QCustomPlot;
 class QTimer;
 
 namespace itera::ui {
+
+class ElidedLabel;
 
 /// A stored compression (with its measured report) and whether its file is still there.
 struct CompressionRow {
@@ -56,6 +59,11 @@ public:
     int rowCount() const;
     /// Selects row `row` of the results (as clicking it or its point does).
     void selectRow(int row);
+    /// The selected row (as numbered for selectRow), -1 when none.
+    int selectedRow() const;
+    /// The row of the scatter point nearest `pixel` (scatter coordinates, within
+    /// a dozen pixels), or -1.
+    int rowAt(QPointF pixel) const;
     int tensorRowCount() const;
     /// Groups in the bytes-per-layer chart of the selected result (embedding, layer 0, ...).
     int layerGroups() const { return m_layerGroups; }
@@ -72,8 +80,11 @@ private:
     void plot();
     void showTensors(int row);
     void plotLayers(const std::vector<TensorReport>& tensors);
+    /// The points of `plot`'s graphs and bars as CSV: series, x, y.
+    QString plotCsv(QCustomPlot* plot, const QString& seriesName) const;
 
     std::vector<CompressionRow> m_rows;
+    qint64 m_runId = 0;  ///< the run shown
     QLabel* m_summary;
     QStandardItemModel* m_results;
     QTableView* m_resultsView;
@@ -96,7 +107,7 @@ private:
     QPushButton* m_compress;
     QPushButton* m_cancel;
     QProgressBar* m_progress;
-    QLabel* m_phase;
+    ElidedLabel* m_phase;
     JobRunner m_runner;
     int m_pending = 0;  ///< jobs of the current batch not yet ended
     int m_total = 0, m_done = 0;

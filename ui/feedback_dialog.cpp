@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 
+#include "duration_text.h"
 #include "store/run_store.h"
 
 namespace itera::ui {
@@ -82,7 +83,7 @@ void FeedbackDialog::refresh() {
     for (int r = 0; r < static_cast<int>(feedback.size()); ++r) {
         const auto& f = feedback[static_cast<std::size_t>(r)];
         ++ratings[static_cast<std::size_t>(std::clamp(f.rating, 0, 5))];
-        m_feedback->setItem(r, 0, cell(QString::fromStdString(f.created_at)));
+        m_feedback->setItem(r, 0, cell(localTimeText(f.created_at)));
         m_feedback->setItem(r, 1, cell(QString::fromStdString(f.served.variant)));
         m_feedback->setItem(r, 2, cell(QString(f.rating, QChar(0x2605)), false));
         m_feedback->setItem(r, 3, cell(oneLine(f.correctness)));
@@ -110,7 +111,7 @@ void FeedbackDialog::refresh() {
                                    : QString::fromStdString(run.parent_checkpoint)));
         m_adaptations->setItem(r, 4, cell(before, true));
         m_adaptations->setItem(r, 5, cell(after, true));
-        m_adaptations->setItem(r, 6, cell(QString::fromStdString(run.created_at)));
+        m_adaptations->setItem(r, 6, cell(localTimeText(run.created_at)));
     }
     m_adaptations->resizeColumnsToContents();
 

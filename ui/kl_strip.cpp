@@ -1,5 +1,6 @@
 #include "kl_strip.h"
 
+#include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
@@ -46,14 +47,31 @@ void KlStrip::paintEvent(QPaintEvent*) {
     }
 }
 
-void KlStrip::mouseMoveEvent(QMouseEvent* event) {
-    const int i = indexAt(static_cast<int>(event->position().x()));
-    if (i < 0) return;
+QString KlStrip::tipAt(int x) const {
+    const int i = indexAt(x);
+    if (i < 0) return toolTip();
     auto piece = i < m_pieces.size() ? m_pieces[i] : QString();
     piece.replace(QLatin1Char('\n'), QStringLiteral("⏎"));
+    const auto token = tr("token %1 “%2”: KL = %3 nats").arg(i).arg(piece).arg(m_kl[i], 0, 'g', 3);
+    return toolTip().isEmpty() ? token : token + QLatin1Char('\n') + toolTip();
+}
+
+// The tooltip event would show the widget's fixed tooltip over the per-token one.
+bool KlStrip::event(QEvent* event) {
+    if (event->type() != QEvent::ToolTip) return QWidget::event(event);
+    const auto* help = static_cast<QHelpEvent*>(event);
+    const auto tip = tipAt(help->pos().x());
+    if (tip.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(help->globalPos(), tip, this);
+    return true;
+}
+
+void KlStrip::mouseMoveEvent(QMouseEvent* event) {
+    if (indexAt(static_cast<int>(event->position().x())) < 0) return;
     QToolTip::showText(event->globalPosition().toPoint(),
-                       tr("token %1 “%2”: KL = %3 nats").arg(i).arg(piece).arg(m_kl[i], 0, 'g', 3),
-                       this);
+                       tipAt(static_cast<int>(event->position().x())), this);
 }
 
 }  // namespace itera::ui

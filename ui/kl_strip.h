@@ -18,8 +18,12 @@ public:
     void setValues(std::vector<double> kl, QStringList pieces);
     const std::vector<double>& values() const { return m_kl; }
     QSize sizeHint() const override { return {400, 28}; }
+    /// The hover text at `x`: that token and its value, then the widget's own
+    /// tooltip (what the strip shows); just the latter where there is no token.
+    QString tipAt(int x) const;
 
 protected:
+    bool event(QEvent* event) override;
     void paintEvent(QPaintEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
 

@@ -18,6 +18,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -25,6 +26,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -37,6 +39,7 @@
 #include "compression_page.h"
 #include "data/builtin.h"
 #include "duration_text.h"
+#include "elided_label.h"
 #include "feedback_dialog.h"
 #include "model_choices.h"
 #include "new_run_dialog.h"
@@ -46,6 +49,7 @@
 #include "run_table_model.h"
 #include "runs_dock.h"
 #include "settings_dialog.h"
+#include "train/train_settings.h"
 #include "training_controller.h"
 #include "util/log.h"
 #include "util/threads.h"
@@ -55,7 +59,7 @@ namespace itera::ui {
 namespace {
 
 QString runTitle(const RunRecord& r) {
-    return QStringLiteral("%1 “%2”").arg(r.id).arg(QString::fromStdString(r.name));
+    return MainWindow::tr("run #%1 “%2”").arg(r.id).arg(QString::fromStdString(r.name));
 }
 
 }  // namespace
@@ -116,7 +120,6 @@ MainWindow::MainWindow(const Workspace& workspace, QWidget* parent)
     connect(m_pages, &QTabWidget::currentChanged, this, [this](int) {
         if (m_pages->currentWidget() == m_playground) offerModels();
         if (m_pages->currentWidget() == m_compression) showCompressions();
-        if (m_pages->currentWidget() == m_compression) showCompressions();
     });
 
     // Top: the runs browser and the open run's details, side by side.
@@ -129,16 +132,47 @@ MainWindow::MainWindow(const Workspace& workspace, QWidget* parent)
     addDockWidget(Qt::TopDockWidgetArea, m_detailsDock);
     splitDockWidget(m_runsDock, m_detailsDock, Qt::Horizontal);
     resizeDocks({m_runsDock, m_detailsDock}, {760, 500}, Qt::Horizontal);
-    resizeDocks({m_runsDock}, {270}, Qt::Vertical);
+    // The docks take a fifth of a short screen's height: the pages need the rest.
+    const int screenHeight = screen() ? screen()->availableGeometry().height() : 1000;
+    resizeDocks({m_runsDock}, {std::clamp(screenHeight / 5, 140, 270)}, Qt::Vertical);
 
-    m_statusText = new QLabel(this);
+    m_statusText = new ElidedLabel(this);  // a long phase never widens the window
     m_statusText->setObjectName(QStringLiteral("trainingStatus"));
     m_progress = new QProgressBar(this);
     m_progress->setObjectName(QStringLiteral("trainingProgress"));
     m_progress->setMaximumWidth(220);
     m_progress->setTextVisible(true);
     m_progress->hide();
+    // The queue: runs waiting for the current one, each of them cancellable.
+    m_queueButton = new QToolButton(this);
+    m_queueButton->setObjectName(QStringLiteral("queue"));
+    m_queueButton->setPopupMode(QToolButton::InstantPopup);
+    m_queueButton->setToolTip(tr("Runs waiting for the current one to end; click to cancel one"));
+    auto* queueMenu = new QMenu(m_queueButton);
+    m_queueButton->setMenu(queueMenu);
+    m_queueButton->hide();
+    connect(queueMenu, &QMenu::aboutToShow, this, [this, queueMenu] {
+        queueMenu->clear();
+        const auto jobs = m_training->queuedJobs();
+        int position = 0;
+        for (const auto& [id, label] : jobs) {
+            auto* a = queueMenu->addAction(tr("%1. Cancel “%2”").arg(++position).arg(label));
+            connect(a, &QAction::triggered, this, [this, id = id] {
+                m_training->dropQueued(id);
+                updateActions();
+            });
+        }
+        if (jobs.size() > 1) {
+            queueMenu->addSeparator();
+            connect(queueMenu->addAction(tr("Cancel all %1").arg(jobs.size())), &QAction::triggered,
+                    this, [this] {
+                        m_training->clearQueue();
+                        updateActions();
+                    });
+        }
+    });
     statusBar()->addWidget(m_statusText, 1);
+    statusBar()->addPermanentWidget(m_queueButton);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->setToolTip(buildInfoLine());
 
@@ -153,6 +187,7 @@ MainWindow::MainWindow(const Workspace& workspace, QWidget* parent)
     connect(m_runsDock, &RunsDock::contextMenuRequested, this, [this](const QPoint& at) {
         QMenu menu(this);
         menu.addAction(m_clone);
+        menu.addAction(m_rename);
         menu.addAction(m_resume);
         menu.addAction(m_tryModel);
         menu.addAction(m_report);
@@ -168,15 +203,32 @@ MainWindow::MainWindow(const Workspace& workspace, QWidget* parent)
     });
     connect(m_training, &TrainingController::runEnded, this, &MainWindow::onRunEnded);
     connect(m_training, &TrainingController::jobFailed, this, [this](const QString& message) {
-        showMessage(tr("The run could not start: %1").arg(message), true);
+        // A new run's settings are not lost: the dialog opens again with them.
+        if (const auto request = m_training->lastRequest())
+            showMessage(tr("The run could not start: %1").arg(message), true, tr("Edit and retry…"),
+                        [this, request] {
+                            NewRunDialog dialog(m_workspace, this);
+                            dialog.setRequest(*request);
+                            if (dialog.exec() == QDialog::Accepted) startRun(dialog.request());
+                        });
+        else
+            showMessage(tr("The run could not start: %1").arg(message), true);
         m_progress->hide();
         m_statusText->setText(tr("Idle"));
     });
     connect(m_training, &TrainingController::busyChanged, this, &MainWindow::updateActions);
     connect(m_training, &TrainingController::queueChanged, this, &MainWindow::updateActions);
     connect(m_details, &RunDetails::notesSaved, this, [this](qint64 id, const QString& notes) {
-        m_store->set_notes(id, notes.toStdString());
-        refreshRuns();
+        try {
+            m_store->set_notes(id, notes.toStdString());
+        } catch (const std::exception& e) {
+            showMessage(tr("The notes of run %1 could not be saved: %2")
+                            .arg(id)
+                            .arg(QString::fromStdString(e.what())),
+                        true);
+        }
+        // Later: this may be called while the details switch to another run.
+        QTimer::singleShot(0, this, &MainWindow::refreshRuns);
     });
     connect(m_details, &RunDetails::tagAdded, this, [this](qint64 id, const QString& tag) {
         m_store->add_tag(id, tag.toStdString());
@@ -195,11 +247,9 @@ MainWindow::MainWindow(const Workspace& workspace, QWidget* parent)
     m_refreshTimer.start();
 
     refreshRuns();
-    m_runsDock->view()->resizeColumnsToContents();
     restoreGeometry(settings::windowGeometry.value());
     restoreState(settings::windowState.value());
-    m_statusText->setText(tr("Idle · %1 runs in %2")
-                              .arg(m_model->rowCount())
+    m_statusText->setText(tr("Idle · %n run(s) in %1", nullptr, m_model->rowCount())
                               .arg(QString::fromStdString(m_workspace.db_path.string())));
     offerInterruptedRuns();
     updateActions();
@@ -214,6 +264,7 @@ QString MainWindow::message() const {
 void MainWindow::showMessage(const QString& text, bool error, const QString& action,
                              std::function<void()> onAction) {
     if (error) log_line("error", text.toStdString());
+    m_messageResumes = 0;
     m_messageText->setText(text);
     m_messageBar->setStyleSheet(error ? QStringLiteral("#messageBar { background: #fdecea; }")
                                       : QStringLiteral("#messageBar { background: #e8f0fe; }"));
@@ -270,10 +321,26 @@ void MainWindow::openRuns(const QList<qint64>& ids) {
         } catch (const std::exception& e) {
             showMessage(QString::fromStdString(e.what()), true);
         }
+        try {
+            if (summary) {
+                const auto model = TrainSettings::from_json(summary->record.config_json).model;
+                for (std::int64_t l = 0; l < model.num_layers; ++l)
+                    if (model.is_moe_layer(l)) c.moeLayers.push_back(static_cast<int>(l));
+            }
+        } catch (const std::exception&) {
+            // unreadable settings: the expert-load layers go by their MoE index
+        }
         curves.push_back(std::move(c));
     }
     m_charts->showRuns(std::move(curves));
-    showDetails(ids.size() == 1 ? ids.front() : 0);
+    if (ids.size() > 1) {  // several runs: what sets them apart
+        std::vector<RunRecord> records;
+        for (auto id : ids)
+            if (const auto* r = m_model->run(id)) records.push_back(r->record);
+        m_details->showDifferences(records);
+    } else {
+        showDetails(ids.size() == 1 ? ids.front() : 0);
+    }
     if (m_pages->currentWidget() == m_playground) offerModels();
     if (m_pages->currentWidget() == m_compression) showCompressions();
     updateActions();
@@ -347,6 +414,7 @@ void MainWindow::startRun(const NewRunRequest& request) {
 }
 
 void MainWindow::resumeRun(qint64 id) {
+    if (m_messageResumes == id) m_messageBar->hide();  // its offer is taken, however
     if (id == m_training->currentRunId()) return;
     TrainingJob job;
     job.resumeRunId = id;
@@ -387,8 +455,9 @@ void MainWindow::onProgress(const ProgressBatch& batch) {
     const auto& p = *batch.latest;
     QStringList parts;
     parts << tr("Run %1 %2").arg(batch.runId).arg(batch.phase);
+    // A time budget's step count is a plan that follows the pace: "planned".
     parts << (p.total_steps
-                  ? tr("step %1 / %2")
+                  ? (p.budget_s > 0 ? tr("step %1 of ~%2 planned") : tr("step %1 / %2"))
                         .arg(QLocale().toString(static_cast<qlonglong>(p.step)),
                              QLocale().toString(static_cast<qlonglong>(p.total_steps)))
                   : tr("step %1").arg(QLocale().toString(static_cast<qlonglong>(p.step))));
@@ -404,7 +473,14 @@ void MainWindow::onProgress(const ProgressBatch& batch) {
     if (m_training->queuedCount() > 0) parts << tr("%n queued", nullptr, m_training->queuedCount());
     m_statusText->setText(parts.join(QStringLiteral(" · ")));
     m_progress->show();
-    if (p.total_steps > 0) {
+    if (p.budget_s > 0) {  // a time budget: the bar is the time, which its plan follows
+        m_progress->setRange(0, 1000);
+        m_progress->setValue(static_cast<int>(std::clamp(p.wall_s / p.budget_s, 0.0, 1.0) * 1000));
+        m_progress->setFormat(
+            tr("%1 of %2")
+                .arg(p.wall_s >= 1 ? durationText(p.wall_s) : QStringLiteral("0 s"),
+                     durationText(p.budget_s)));
+    } else if (p.total_steps > 0) {
         m_progress->setRange(0, static_cast<int>(std::min<std::int64_t>(p.total_steps, INT32_MAX)));
         m_progress->setValue(static_cast<int>(std::min(p.step, p.total_steps)));
         m_progress->setFormat(QStringLiteral("%p%"));
@@ -421,11 +497,25 @@ void MainWindow::onRunEnded(qint64 runId, int status, const QString& message) {
     const auto name = QString::fromStdString(run_status_name(s));
     log_line("info", "run " + std::to_string(runId) + " " + name.toStdString() +
                          (message.isEmpty() ? "" : ": " + message.toStdString()));
-    if (s == RunStatus::Failed) {
-        showMessage(tr("Run %1 failed: %2").arg(runId).arg(message), true);
+    if (s == RunStatus::Failed && message.startsWith(QStringLiteral("training diverged"))) {
+        // Resuming would replay the same steps: offer a copy with a lower rate to edit.
+        showMessage(tr("Run %1 failed: %2").arg(runId).arg(message), true, tr("Clone with edits…"),
+                    [this, runId] {
+                        if (const auto* r = m_model->run(runId)) newRun(&r->record);
+                    });
+    } else if (s == RunStatus::Failed) {
+        const auto* r = m_model->run(runId);
+        if (r && canResume(r->record)) {
+            showMessage(tr("Run %1 failed: %2").arg(runId).arg(message), true,
+                        tr("Resume run %1").arg(runId), [this, runId] { resumeRun(runId); });
+            m_messageResumes = runId;
+        } else {
+            showMessage(tr("Run %1 failed: %2").arg(runId).arg(message), true);
+        }
     } else if (s == RunStatus::Stopped) {
         showMessage(tr("Run %1 stopped; its checkpoint is saved.").arg(runId), false,
                     tr("Resume run %1").arg(runId), [this, runId] { resumeRun(runId); });
+        m_messageResumes = runId;
     }
     m_statusText->setText(message.isEmpty() ? tr("Run %1 %2").arg(runId).arg(name)
                                             : tr("Run %1 %2: %3").arg(runId).arg(name, message));
@@ -445,10 +535,11 @@ void MainWindow::offerInterruptedRuns() {
     if (ids.isEmpty()) return;
     const auto newest = ids.back();
     showMessage(tr("%n run(s) were interrupted (the workbench or the machine stopped while they "
-                   "trained); the newest is run %1. A run resumes from its latest checkpoint.",
+                   "trained); the newest is %1. A run resumes from its latest checkpoint.",
                    nullptr, static_cast<int>(ids.size()))
                     .arg(latest),
                 false, tr("Resume run %1").arg(newest), [this, newest] { resumeRun(newest); });
+    m_messageResumes = newest;
 }
 
 bool MainWindow::showsWelcome() const {
@@ -477,7 +568,7 @@ void MainWindow::deleteSelected() {
     QStringList names;
     for (auto id : ids)
         if (const auto* r = m_model->run(id)) names << runTitle(r->record);
-    if (QMessageBox::question(this, tr("Delete runs"),
+    if (QMessageBox::question(this, tr("Delete %n run(s)", nullptr, static_cast<int>(ids.size())),
                               tr("Delete %1 with all metrics and checkpoints? This cannot be "
                                  "undone.")
                                   .arg(names.join(QStringLiteral(", ")))) != QMessageBox::Yes)
@@ -512,6 +603,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         m_statusText->setText(tr("Stopping the run and saving a checkpoint…"));
         m_training->stopAndWait();
     }
+    m_details->flushNotes();
     settings::windowGeometry.set(saveGeometry());
     settings::windowState.set(saveState());
     event->accept();

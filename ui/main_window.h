@@ -20,11 +20,13 @@ class QProgressBar;
 class QPushButton;
 class QStackedWidget;
 class QTabWidget;
+class QToolButton;
 
 namespace itera::ui {
 
 class ChartPanel;
 class CompressionPage;
+class ElidedLabel;
 class PlaygroundPage;
 class RunDetails;
 class RunTableModel;
@@ -70,6 +72,10 @@ public:
     /// The first-run page, shown in the Training tab while the store has no run.
     WelcomePage* welcome() const { return m_welcome; }
     bool showsWelcome() const;
+    /// Whether resuming `run` can get anywhere: stopped and interrupted runs, and
+    /// failed ones with a step checkpoint, unless they diverged (the same steps
+    /// would diverge again).
+    bool canResume(const RunRecord& run) const;
     /// The message bar's text (errors, interrupted runs), empty when hidden.
     QString message() const;
 
@@ -112,10 +118,13 @@ private:
     QPushButton* m_messageAction = nullptr;
     std::function<void()> m_onMessageAction;
 
-    QLabel* m_statusText = nullptr;
+    ElidedLabel* m_statusText = nullptr;
+    QToolButton* m_queueButton = nullptr;
+    qint64 m_messageResumes = 0;  ///< the run the message bar offers to resume, 0 if none
     QProgressBar* m_progress = nullptr;
     QAction* m_newRun = nullptr;
     QAction* m_clone = nullptr;
+    QAction* m_rename = nullptr;
     QAction* m_resume = nullptr;
     QAction* m_pause = nullptr;
     QAction* m_continue = nullptr;

@@ -1,12 +1,17 @@
 #include "metric_chart.h"
 
+#include <QContextMenuEvent>
 #include <QLocale>
 #include <QToolTip>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "duration_text.h"
 #include "plot_data.h"
+#include "plot_export.h"
+#include "plot_legend.h"
 
 namespace itera::ui {
 namespace {
@@ -40,6 +45,37 @@ QString xText(XAxis axis, double x) {
     return QStringLiteral("%1 %2").arg(axisTitle(axis), QLocale().toString(x, 'f', 0));
 }
 
+/// Steps and tokens as people say them: 500, 2.5k, 1.2M.
+class CountTicker : public QCPAxisTicker {
+protected:
+    QString getTickLabel(double tick, const QLocale& locale, QChar, int) override {
+        return countText(tick, locale);
+    }
+};
+
+/// Wall time as h:mm:ss, or m:ss below an hour.
+class ClockTicker : public QCPAxisTicker {
+protected:
+    QString getTickLabel(double tick, const QLocale&, QChar, int) override {
+        const auto s = static_cast<long long>(std::llround(std::abs(tick)));
+        const auto sign = tick < 0 ? QStringLiteral("−") : QString();
+        if (s < 3600)
+            return sign + QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+        return sign + QStringLiteral("%1:%2:%3")
+                          .arg(s / 3600)
+                          .arg(s / 60 % 60, 2, 10, QLatin1Char('0'))
+                          .arg(s % 60, 2, 10, QLatin1Char('0'));
+    }
+    // Steps of whole seconds, minutes or hours that read well.
+    double getTickStep(const QCPRange& range) override {
+        const double raw = range.size() / std::max(1, tickCount());
+        for (double step : {1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0,
+                            1800.0, 3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0})
+            if (step >= raw) return step;
+        return std::ceil(raw / 86400) * 86400;
+    }
+};
+
 }  // namespace
 
 QString metricLabel(const QString& name) {
@@ -52,7 +88,7 @@ QString metricLabel(const QString& name) {
     if (name == QLatin1String("grad_norm")) return MetricChart::tr("gradient norm");
     if (name == QLatin1String("aux_loss")) return MetricChart::tr("load-balancing loss");
     if (name.startsWith(QLatin1String("expert_load.")))
-        return MetricChart::tr("expert %1").arg(name.section(QLatin1Char('.'), 2, 2));
+        return MetricChart::tr("E%1").arg(name.section(QLatin1Char('.'), 2, 2));  // short: a legend row of them fits
     return name;
 }
 
@@ -80,6 +116,8 @@ MetricChart::MetricChart(const QString& title, QStringList metrics, QWidget* par
     legend->setBorderPen(QPen(QColor(0, 0, 0, 60)));
     legend->setRowSpacing(0);
     axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    // Expert loads crowd the middle of the chart: their legend goes under it.
+    if (m_metrics.front() == QLatin1String(kExpertLoad)) placeLegendBelow(this, 8);
     connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
         if (!m_rebuilding) Q_EMIT userRangeChanged();
     });
@@ -131,17 +169,14 @@ void MetricChart::rebuild(std::vector<RunCurves>& runs, const ChartView& view) {
     } else if (qSharedPointerDynamicCast<QCPAxisTickerLog>(yAxis->ticker())) {
         yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
     }
-    const bool time = view.axis == XAxis::WallTime;
-    if (time != static_cast<bool>(qSharedPointerDynamicCast<QCPAxisTickerTime>(xAxis->ticker()))) {
-        if (time) {
-            auto t = QSharedPointer<QCPAxisTickerTime>::create();
-            t->setTimeFormat(QStringLiteral("%h:%m:%s"));
-            xAxis->setTicker(t);
-        } else {
-            xAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
-        }
+    if (view.axis == XAxis::WallTime) {
+        if (!qSharedPointerDynamicCast<ClockTicker>(xAxis->ticker()))
+            xAxis->setTicker(QSharedPointer<ClockTicker>::create());
+    } else if (!qSharedPointerDynamicCast<CountTicker>(xAxis->ticker())) {
+        xAxis->setTicker(QSharedPointer<CountTicker>::create());
     }
     xAxis->setLabel(axisTitle(view.axis));
+    fitTickCount();
 
     // The series to draw: (label, series, colour, sparse, dashed).
     struct Item {
@@ -163,7 +198,8 @@ void MetricChart::rebuild(std::vector<RunCurves>& runs, const ChartView& view) {
                         QStringLiteral("expert_load.%1.%2").arg(view.expertLayer).arg(e);
                     auto it = run.metrics.find(name);
                     if (it == run.metrics.end()) continue;
-                    items.push_back({metricLabel(name), &it->second, runColor(e), false, false});
+                    items.push_back({metricLabel(name), &it->second, expertColor(e, run.experts()),
+                                     false, false});
                 }
                 continue;
             }
@@ -201,15 +237,31 @@ void MetricChart::rebuild(std::vector<RunCurves>& runs, const ChartView& view) {
     if (several && m_metrics.size() > 1)
         title += tr(" · dashed: %1").arg(metricLabel(m_metrics[1]));
     m_titleElement->setText(title);
-    if (m_autoRange && !items.empty()) {
+    if (m_autoRange && items.empty()) {  // nothing yet: a neutral frame, not a made-up scale
+        xAxis->setRange(0, 1);
+        yAxis->setRange(view.logScale ? 0.1 : 0, 1);
+    } else if (m_autoRange) {
         rescaleAxes();
         if (x1 <= x0) xAxis->setRange(x0 - 1, x1 + 1);
         const auto y = yAxis->range();
+        // A single value (or a flat line): a band of ±5 % around it.
+        const double pad = std::max(0.05 * y.size(), 0.05 * std::max(std::abs(y.upper), 1e-6));
         if (view.logScale)
             yAxis->setRange(y.lower / 1.1, y.upper * 1.1);
         else
-            yAxis->setRange(y.lower - 0.05 * y.size() - 1e-9, y.upper + 0.05 * y.size() + 1e-9);
+            yAxis->setRange(y.lower - pad, y.upper + pad);
     }
+    // A log axis shorter than a decade gets plain ticks: the log ticker would
+    // label only powers of ten, none of which may lie in the range.
+    if (view.logScale) {
+        const auto y = yAxis->range();
+        const bool decades = y.lower > 0 && y.upper / y.lower >= 20;
+        if (decades && !qSharedPointerDynamicCast<QCPAxisTickerLog>(yAxis->ticker()))
+            yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+        if (!decades && qSharedPointerDynamicCast<QCPAxisTickerLog>(yAxis->ticker()))
+            yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+    }
+    fitTickCount();  // a new ticker starts from its own count
     m_rebuilding = false;
     replot(QCustomPlot::rpQueuedReplot);
 }
@@ -218,6 +270,18 @@ int MetricChart::drawnPoints() const {
     int n = 0;
     for (int i = 0; i < graphCount(); ++i) n += graph(i)->dataCount();
     return n;
+}
+
+void MetricChart::fitTickCount() {
+    // About one label per 90 pixels, so time and token labels never overlap.
+    const int n = std::clamp(axisRect()->width() / 90, 2, 7);
+    xAxis->ticker()->setTickCount(n);
+    yAxis->ticker()->setTickCount(std::clamp(axisRect()->height() / 40, 2, 6));
+}
+
+void MetricChart::resizeEvent(QResizeEvent* event) {
+    QCustomPlot::resizeEvent(event);
+    fitTickCount();
 }
 
 void MetricChart::mousePressEvent(QMouseEvent* event) {
@@ -240,9 +304,11 @@ void MetricChart::mouseMoveEvent(QMouseEvent* event) {
     QCustomPlot::mouseMoveEvent(event);
     if (m_hover.empty() || !axisRect()->rect().contains(event->pos())) {
         QToolTip::hideText();
+        Q_EMIT hovered(std::numeric_limits<double>::quiet_NaN());
         return;
     }
     const double x = xAxis->pixelToCoord(event->position().x());
+    Q_EMIT hovered(x);
     QStringList lines;
     lines << QStringLiteral("<b>%1</b>").arg(m_title);
     for (const auto& h : m_hover) {
@@ -261,7 +327,58 @@ void MetricChart::mouseMoveEvent(QMouseEvent* event) {
 
 void MetricChart::leaveEvent(QEvent* event) {
     QToolTip::hideText();
+    Q_EMIT hovered(std::numeric_limits<double>::quiet_NaN());
     QCustomPlot::leaveEvent(event);
+}
+
+void MetricChart::setXRange(const QCPRange& range) {
+    m_autoRange = false;
+    m_rebuilding = true;  // not a pan of this chart's own
+    xAxis->setRange(range);
+    m_rebuilding = false;
+}
+
+void MetricChart::setAutomaticRange() {
+    m_autoRange = true;
+}
+
+void MetricChart::setCrosshair(double x) {
+    if (!m_crosshair) {
+        m_crosshair = new QCPItemStraightLine(this);
+        m_crosshair->setPen(QPen(QColor(0, 0, 0, 90), 1, Qt::DotLine));
+        m_crosshair->setSelectable(false);
+    }
+    const bool shown = std::isfinite(x);
+    m_crosshair->setVisible(shown);
+    if (shown) {
+        m_crosshair->point1->setCoords(x, 1);  // two points of a vertical line (1 and 2:
+        m_crosshair->point2->setCoords(x, 2);  // valid on a log axis too)
+    }
+    replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString MetricChart::csv() const {
+    QString out = QStringLiteral("series,step,tokens,wall_s,value\n");
+    for (const auto& h : m_hover) {
+        auto name = h.label;
+        name.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+        const auto& s = *h.series;
+        for (int i = 0; i < s.value.size(); ++i)
+            out += QLatin1Char('"') + name + QStringLiteral("\",") +
+                   QString::number(s.step[i], 'f', 0) + QLatin1Char(',') +
+                   QString::number(s.tokens[i], 'f', 0) + QLatin1Char(',') +
+                   QString::number(s.wall[i], 'g', 10) + QLatin1Char(',') +
+                   QString::number(s.value[i], 'g', 10) + QLatin1Char('\n');
+    }
+    return out;
+}
+
+QString MetricChart::saveImage(const QString& path) {
+    return savePlotImage(this, path);
+}
+
+void MetricChart::contextMenuEvent(QContextMenuEvent* event) {
+    showExportMenu(this, event->globalPos(), m_title, [this] { return csv(); });
 }
 
 }  // namespace itera::ui

@@ -36,10 +36,23 @@ public:
     /// Points drawn over all graphs (after the envelope), for tests and benchmarks.
     int drawnPoints() const;
     bool automaticRange() const { return m_autoRange; }
+    /// Shows x range `range` (as the user's pan or zoom would), or the automatic range.
+    void setXRange(const QCPRange& range);
+    void setAutomaticRange();
+    /// A vertical line at `x` (NaN: none), as another linked chart's pointer shows.
+    void setCrosshair(double x);
+
+    /// Every point of the series drawn, as CSV: series,step,tokens,wall_s,value.
+    QString csv() const;
+    /// Writes the chart as it is shown: PNG, SVG or PDF by the file's suffix.
+    /// Returns an empty string, or what went wrong.
+    QString saveImage(const QString& path);
 
 Q_SIGNALS:
     /// The user panned or zoomed: the envelope must be recomputed.
     void userRangeChanged();
+    /// The pointer is at x (NaN: it left the chart).
+    void hovered(double x);
 
 protected:
     void mousePressEvent(QMouseEvent* event) override;
@@ -47,8 +60,11 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void leaveEvent(QEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
 
 private:
+    void fitTickCount();
     struct Hover {
         QString label;
         const MetricSeries* series;
@@ -64,6 +80,7 @@ private:
     bool m_autoRange = true;
     bool m_rebuilding = false;
     std::vector<Hover> m_hover;
+    QCPItemStraightLine* m_crosshair = nullptr;
 };
 
 /// A readable name for a metric ("train_loss" → "train loss").

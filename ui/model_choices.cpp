@@ -53,7 +53,11 @@ std::pair<QString, QString> defaultModelPair(RunStore& store, qint64 runId,
     QString right;
     for (const auto& c : store.compressions(runId)) {
         const auto path = QString::fromStdString(c.path);
-        if (QString::fromStdString(c.source_path) != best || !offered(choices, path)) continue;
+        // Made from the run's best model (a store moved with its folder keeps the
+        // old absolute path: the file's name says as much).
+        const bool fromBest = QString::fromStdString(c.source_path) == best ||
+                              std::filesystem::path(c.source_path).filename() == "best.safetensors";
+        if (!fromBest || !offered(choices, path)) continue;
         if (right.isEmpty() || c.method == "f16") right = path;
     }
     return {best, right.isEmpty() ? best : right};

@@ -8,12 +8,16 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QScreen>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -25,11 +29,14 @@
 #include "app_settings.h"
 #include "data/builtin.h"
 #include "data/corpus.h"
+#include "duration_text.h"
 #include "model/tensor_names.h"
 #include "store/run_store.h"
 #include "tokenizer/tokenizer.h"
+#include "train/memory_estimate.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
+#include "util/system_info.h"
 #include "util/threads.h"
 #include "workflows/model_source.h"
 
@@ -37,10 +44,28 @@ namespace itera::ui {
 namespace {
 
 QString megabytes(double bytes) {
+    if (bytes >= 1e9) return QStringLiteral("%1 GB").arg(QLocale().toString(bytes / 1e9, 'f', 1));
+    if (bytes < 1e5) return QStringLiteral("%1 KB").arg(QLocale().toString(bytes / 1e3, 'f', 1));
     return QStringLiteral("%1 MB").arg(QLocale().toString(bytes / 1e6, 'f', 1));
 }
 
+/// Shows `value` exactly: more decimals when the box's would round it (at most 6).
+void setExactly(QDoubleSpinBox* box, double value) {
+    int decimals = box->decimals();
+    while (decimals < 6 && std::abs(std::round(value * std::pow(10, decimals)) -
+                                    value * std::pow(10, decimals)) > 1e-6)
+        ++decimals;
+    box->setDecimals(decimals);
+    box->setValue(value);
+}
+
 }  // namespace
+
+void NewRunDialog::selectPreset(const QString& name) {
+    const int i = m_preset->findData(
+        QString::fromStdString(ModelConfig::canonical_preset(name.toStdString())));
+    if (i >= 0) m_preset->setCurrentIndex(i);
+}
 
 QSpinBox* NewRunDialog::intField(int min, int max, int value) {
     auto* s = new QSpinBox(this);
@@ -54,7 +79,15 @@ QSpinBox* NewRunDialog::intField(int min, int max, int value) {
 NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
     : QDialog(parent), m_workspace(workspace) {
     setWindowTitle(tr("New training run"));
-    auto* layout = new QVBoxLayout(this);
+    // The form scrolls on a short screen instead of squeezing its fields; the
+    // problem line and the buttons stay in view under it.
+    auto* outer = new QVBoxLayout(this);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* form = new QWidget(scroll);
+    auto* layout = new QVBoxLayout(form);
+    layout->setContentsMargins(0, 0, 0, 0);
 
     // Model.
     auto* modelBox = new QGroupBox(tr("Model"), this);
@@ -63,8 +96,11 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
     m_name->setObjectName(QStringLiteral("name"));
     m_preset = new QComboBox(this);
     m_preset->setObjectName(QStringLiteral("preset"));
-    for (const auto& p : ModelConfig::preset_names()) m_preset->addItem(QString::fromStdString(p));
-    m_preset->setCurrentText(QStringLiteral("quality"));
+    // Named by size; each item says its parameter count (at the vocabulary chosen).
+    for (const auto& p : ModelConfig::preset_names())
+        m_preset->addItem(QString::fromStdString(p), QString::fromStdString(p));
+    selectPreset(QStringLiteral("mini"));
+    selectPreset(settings::newRunPreset.value());  // unless no longer a preset
     m_modelInfo = new QLabel(this);
     m_modelInfo->setObjectName(QStringLiteral("modelInfo"));
     m_modelInfo->setWordWrap(true);
@@ -163,7 +199,9 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
     m_weightDecay->setValue(0.1);
     trainForm->addRow(tr("Weight decay:"), m_weightDecay);
     m_seed = intField(0, std::numeric_limits<int>::max(), 0);
-    m_threads = intField(0, 4096, settings::threads.value());
+    m_threads = intField(0, 4096,
+                         settings::newRunThreads.value() >= 0 ? settings::newRunThreads.value()
+                                                              : settings::threads.value());
     m_threads->setSpecialValueText(tr("all cores (%1)").arg(default_thread_count()));
     auto* seedRow = new QHBoxLayout;
     seedRow->addWidget(m_seed);
@@ -219,11 +257,28 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
     m_problemLabel->setObjectName(QStringLiteral("problem"));
     m_problemLabel->setWordWrap(true);
     m_problemLabel->setStyleSheet(QStringLiteral("color: #c62828;"));
-    layout->addWidget(m_problemLabel);
+    // Room for two lines, always: a problem appearing never squeezes the form.
+    m_problemLabel->setMinimumHeight(2 * m_problemLabel->fontMetrics().lineSpacing() + 4);
+    m_problemLabel->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    scroll->setWidget(form);
+    outer->addWidget(scroll, 1);
+    outer->addWidget(m_problemLabel);
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Start training"));
-    layout->addWidget(m_buttons);
-    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    outer->addWidget(m_buttons);
+    // As large as the form, as far as the screen allows.
+    const auto screen = (parent ? parent->screen() : QGuiApplication::primaryScreen())
+                            ->availableGeometry();
+    const auto want = form->sizeHint() + QSize(scroll->verticalScrollBar()->sizeHint().width() + 24,
+                                               m_buttons->sizeHint().height() +
+                                                   m_problemLabel->minimumHeight() + 40);
+    resize(std::min(want.width(), screen.width() * 9 / 10),
+           std::min(want.height(), screen.height() * 9 / 10));
+    connect(m_buttons, &QDialogButtonBox::accepted, this, [this] {
+        settings::newRunPreset.set(m_preset->currentData().toString());
+        settings::newRunThreads.set(m_threads->value());
+        accept();
+    });
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
     connect(file, &QPushButton::clicked, this, &NewRunDialog::chooseFile);
@@ -281,28 +336,36 @@ void NewRunDialog::describeCorpus() {
                                            ? tr(" · validation split by document")
                                            : tr(" · has its own validation split")));
         m_corpusInfo->setStyleSheet(QString());
+        m_corpusBytes = src.bytes;
     } catch (const std::exception& e) {
+        m_corpusBytes = 0;
         m_corpusProblem = QString::fromStdString(e.what());
         m_corpusInfo->setText(m_corpusProblem);
         m_corpusInfo->setStyleSheet(QStringLiteral("color: #c62828;"));
     }
-    // Grow to fit a longer description rather than clip it.
-    if (isVisible() && sizeHint().height() > height()) resize(width(), sizeHint().height());
 }
 
 NewRunRequest NewRunDialog::request() const {
     NewRunRequest r;
     r.name = m_name->text().trimmed();
+    if (m_clonedData) {
+        r.data = *m_clonedData;
+        r.data.dir.clear();  // set again below while the dataset is the same
+    }
+    if (m_cloned) r.settings = *m_cloned;
     r.data.request.corpus = m_corpus->currentText().trimmed().toStdString();
     r.data.request.format = static_cast<CorpusFormat>(m_format->currentData().toInt());
     r.data.request.tokenizer = static_cast<TokenizerKind>(m_tokenizer->currentData().toInt());
     r.data.request.vocab_size = m_vocab->value();
+    if (m_clonedData && r.data.request.corpus == m_clonedData->request.corpus &&
+        r.data.request.format == m_clonedData->request.format &&
+        r.data.request.tokenizer == m_clonedData->request.tokenizer &&
+        r.data.request.vocab_size == m_clonedData->request.vocab_size)
+        r.data.dir = m_clonedData->dir;
     auto& s = r.settings;
-    s.preset = m_preset->currentText().toStdString();
-    if (m_clonedModel && m_preset->currentText() == m_clonedPreset) {
-        s.model = *m_clonedModel;
-        r.modelGiven = true;
-    }
+    s.preset = m_preset->currentData().toString().toStdString();
+    r.modelGiven = m_cloned && !m_clonedPreset.isEmpty() &&
+                   m_preset->currentData().toString() == m_clonedPreset;
     s.model.dropout = m_dropout->value();
     s.steps = m_bySteps->isChecked() ? m_steps->value() : 0;
     s.minutes = m_bySteps->isChecked() ? 0 : m_minutes->value();
@@ -335,7 +398,18 @@ void NewRunDialog::revalidate() {
     m_minutes->setEnabled(!m_bySteps->isChecked());
     auto r = request();
     const auto vocab = byte ? make_byte_tokenizer()->vocab_size() : m_vocab->value();
+    for (int i = 0; i < m_preset->count(); ++i) {
+        const auto name = m_preset->itemData(i).toString();
+        try {
+            const auto params = parameter_count(ModelConfig::preset(name.toStdString(), vocab));
+            m_preset->setItemText(
+                i, tr("%1 · %2 parameters").arg(name, countText(static_cast<double>(params))));
+        } catch (const std::exception&) {
+            m_preset->setItemText(i, name);  // a vocabulary the form refuses below
+        }
+    }
     m_problem.clear();
+    m_warning.clear();
     m_modelInfo->clear();  // filled once the model part is valid
     try {
         if (!r.modelGiven) {
@@ -346,11 +420,16 @@ void NewRunDialog::revalidate() {
         r.settings.model.validate();
         const auto params = static_cast<double>(parameter_count(r.settings.model));
         const auto active = static_cast<double>(active_parameter_count(r.settings.model));
+        const auto memory =
+            training_memory(r.settings.model, r.settings.batch_size, r.settings.seq_len);
         m_modelInfo->setText(
-            tr("%1 parameters (%2 active per token) · model file %3 · weights, gradients and "
-               "AdamW moments %4 (16 bytes per parameter, before activations)")
+            tr("%1 parameters (%2 active per token) · model file %3 · training needs about %4: "
+               "weights, gradients and AdamW moments %5, activations of a batch %6")
                 .arg(QLocale().toString(params, 'f', 0), QLocale().toString(active, 'f', 0),
-                     megabytes(params * 4), megabytes(params * 16)));
+                     megabytes(params * 4), megabytes(static_cast<double>(memory.total())),
+                     megabytes(static_cast<double>(memory.parameters)),
+                     megabytes(static_cast<double>(memory.activations))));
+        m_warning = warningFor(r.settings, memory);
         // The rest of the form, in the order it is laid out.
         if (r.data.request.corpus.empty()) throw Error("choose a corpus");
         if (!m_corpusProblem.isEmpty()) throw Error(m_corpusProblem.toStdString());
@@ -360,42 +439,88 @@ void NewRunDialog::revalidate() {
     } catch (const std::exception& e) {
         m_problem = QString::fromStdString(e.what());
     }
-    m_problemLabel->setText(m_problem);
-    m_problemLabel->setVisible(!m_problem.isEmpty());
+    // A problem blocks Start (red); a warning only says what will likely go wrong (orange).
+    if (!m_problem.isEmpty()) m_warning.clear();
+    m_problemLabel->setText(m_problem.isEmpty() ? m_warning : m_problem);
+    m_problemLabel->setStyleSheet(m_problem.isEmpty() ? QStringLiteral("color: #a15c00;")
+                                                      : QStringLiteral("color: #c62828;"));
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(m_problem.isEmpty());
+}
+
+QString NewRunDialog::warningFor(const TrainSettings& s, const TrainingMemory& memory) const {
+    const auto available = available_memory_bytes();
+    if (static_cast<double>(memory.total()) > 0.8 * static_cast<double>(available))
+        return tr("Training needs about %1 and %2 is available: the machine would swap (or the "
+                  "run be killed). Use a smaller batch, sequence length or model.")
+            .arg(megabytes(static_cast<double>(memory.total())),
+                 megabytes(static_cast<double>(available)));
+    // SentencePiece needs text enough to find its pieces: refuses a 4,096 vocabulary
+    // from a few kilobytes. A warning, as the exact bound is the library's.
+    const auto kind = static_cast<TokenizerKind>(m_tokenizer->currentData().toInt());
+    if ((kind == TokenizerKind::Bpe || kind == TokenizerKind::Unigram) && m_corpusBytes > 0 &&
+        m_corpusBytes < static_cast<std::uint64_t>(m_vocab->value()) * 16)
+        return tr("The corpus (%1) is likely too small for a %2-token vocabulary: SentencePiece "
+                  "may refuse it. A smaller vocabulary or the byte tokenizer always works.")
+            .arg(megabytes(static_cast<double>(m_corpusBytes)))
+            .arg(m_vocab->value());
+    const auto tokens = s.batch_size * s.seq_len;
+    if (tokens > (1 << 18))
+        return tr("%1 tokens per step is a very large batch (the default is 2,048): each step "
+                  "takes long and the run makes few of them.")
+            .arg(QLocale().toString(static_cast<qlonglong>(tokens)));
+    if (s.adam.lr > 1e-2)
+        return tr("A learning rate of %1 is unusually high for these models (the default is "
+                  "0.002): the run will likely diverge.")
+            .arg(s.adam.lr);
+    if (s.adam.lr < 1e-5)
+        return tr("A learning rate of %1 is unusually low (the default is 0.002): the model "
+                  "will barely learn.")
+            .arg(s.adam.lr);
+    return {};
 }
 
 void NewRunDialog::setFromRun(const RunRecord& run) {
     setWindowTitle(
         tr("New run from run %1 “%2”").arg(run.id).arg(QString::fromStdString(run.name)));
-    const auto s = TrainSettings::from_json(run.config_json);
-    const auto d = stored_data_spec(run);
-    m_name->setText(QString::fromStdString(run.name) + tr(" (copy)"));
-    m_clonedModel = s.model;
-    m_clonedPreset = QString::fromStdString(s.preset);
-    m_preset->setCurrentText(m_clonedPreset);
-    m_dropout->setValue(s.model.dropout);
+    NewRunRequest r;
+    r.name = QString::fromStdString(run.name) + tr(" (copy)");
+    r.settings = TrainSettings::from_json(run.config_json);
+    r.data = stored_data_spec(run);
+    r.modelGiven = true;
+    setRequest(r);
+}
+
+void NewRunDialog::setRequest(const NewRunRequest& r) {
+    const auto& s = r.settings;
+    const auto& d = r.data;
+    m_name->setText(r.name);
+    m_cloned = s;
+    m_clonedData = d;
+    // Without a model of its own the request's preset decides, as in a new form.
+    m_clonedPreset =
+        r.modelGiven ? QString::fromStdString(ModelConfig::canonical_preset(s.preset)) : QString();
+    selectPreset(QString::fromStdString(s.preset));
+    setExactly(m_dropout, s.model.dropout);
     setCorpus(QString::fromStdString(d.request.corpus));
     m_format->setCurrentIndex(m_format->findData(static_cast<int>(d.request.format)));
     m_tokenizer->setCurrentIndex(m_tokenizer->findData(static_cast<int>(d.request.tokenizer)));
     m_vocab->setValue(d.request.vocab_size);
     // A time budget was turned into steps once measured: offer the budget again.
-    const auto stored = nlohmann::json::parse(run.config_json);
-    const double minutes = stored.value("minutes", 0.0);
-    if (minutes > 0) {
+    if (s.minutes > 0) {
         m_byMinutes->setChecked(true);
-        m_minutes->setValue(minutes);
+        setExactly(m_minutes, s.minutes);
     } else {
         m_bySteps->setChecked(true);
         m_steps->setValue(static_cast<int>(std::min<std::int64_t>(s.steps, m_steps->maximum())));
     }
     m_batch->setValue(static_cast<int>(s.batch_size));
     m_seqLen->setValue(static_cast<int>(s.seq_len));
-    m_lr->setText(QString::number(s.adam.lr));
+    m_lr->setText(QString::number(s.adam.lr, 'g', QLocale::FloatingPointShortest));
     m_warmup->setValue(static_cast<int>(s.warmup_steps));
-    m_minLrRatio->setValue(s.min_lr_ratio);
-    m_weightDecay->setValue(s.adam.weight_decay);
+    setExactly(m_minLrRatio, s.min_lr_ratio);
+    setExactly(m_weightDecay, s.adam.weight_decay);
     m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(s.seed, INT32_MAX)));
+    m_threads->setValue(std::clamp(s.threads, m_threads->minimum(), m_threads->maximum()));
     m_precision->setCurrentIndex(
         std::max(0, m_precision->findData(QString::fromStdString(s.precision))));
     m_evalEvery->setValue(static_cast<int>(s.eval_every));
@@ -404,7 +529,7 @@ void NewRunDialog::setFromRun(const RunRecord& run) {
     m_gradAccum->setValue(static_cast<int>(s.grad_accum));
     m_evalTokens->setValue(
         static_cast<int>(std::min<std::int64_t>(s.eval_tokens, m_evalTokens->maximum())));
-    m_validationFraction->setValue(d.split.validation_fraction);
+    setExactly(m_validationFraction, d.split.validation_fraction);
     revalidate();
 }
 

@@ -7,6 +7,7 @@
 
 #include <QDialog>
 
+#include "train/memory_estimate.h"
 #include "training_job.h"
 
 class QCheckBox;
@@ -32,6 +33,8 @@ public:
 
     /// Fills the form from a stored run ("clone this run with edits").
     void setFromRun(const RunRecord& run);
+    /// Fills the form from a request (one that failed, to edit and retry).
+    void setRequest(const NewRunRequest& request);
     /// Sets the corpus: a built-in name or a file/folder path.
     void setCorpus(const QString& corpus);
 
@@ -39,13 +42,19 @@ public:
     NewRunRequest request() const;
     /// The first problem with the form, empty when it can start.
     QString problem() const { return m_problem; }
+    /// What will likely go wrong with settings that can start (memory beyond
+    /// the machine's, an absurd batch or learning rate), empty when nothing.
+    QString warning() const { return m_warning; }
 
 private:
     void chooseFile();
     void chooseFolder();
     void revalidate();
+    QString warningFor(const TrainSettings& settings, const TrainingMemory& memory) const;
     void describeCorpus();
     QSpinBox* intField(int min, int max, int value);
+    /// Chooses preset `name` (an old name too); nothing when it is none.
+    void selectPreset(const QString& name);
 
     QLineEdit* m_name;
     QComboBox* m_preset;
@@ -78,9 +87,14 @@ private:
     QLabel* m_problemLabel;
     QDialogButtonBox* m_buttons;
     QString m_problem;
-    QString m_corpusProblem;  ///< why the corpus cannot be read, empty when it can
-    /// A cloned run's own model config (kept when its preset is unchanged).
-    std::optional<ModelConfig> m_clonedModel;
+    QString m_warning;
+    QString m_corpusProblem;          ///< why the corpus cannot be read, empty when it can
+    std::uint64_t m_corpusBytes = 0;  ///< the corpus's size, 0 when unknown
+    /// A cloned run's settings and data: what the form does not show (gradient
+    /// clipping, AdamW's betas, a teacher, read options, ...) comes from them, and
+    /// its model config is kept while its preset is unchanged.
+    std::optional<TrainSettings> m_cloned;
+    std::optional<DataSpec> m_clonedData;
     QString m_clonedPreset;
     Workspace m_workspace;
 };

@@ -9,6 +9,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QShortcut>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QThread>
@@ -17,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "duration_text.h"
 #include "infer/score.h"
 #include "kl_strip.h"
 #include "store/run_store.h"
@@ -53,7 +55,7 @@ PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent)
     m_prompt->setObjectName(QStringLiteral("prompt"));
     m_prompt->setPlaceholderText(tr("Prompt, e.g. “Call me Ishmael.”"));
     m_prompt->setPlainText(QStringLiteral("Call me Ishmael."));
-    m_prompt->setMaximumHeight(m_prompt->fontMetrics().height() * 4 + 12);
+    m_prompt->setMaximumHeight(m_prompt->fontMetrics().height() * 3 + 12);
     auto* historyRow = new QHBoxLayout;
     historyRow->addWidget(new QLabel(tr("History:"), this));
     m_history = new QComboBox(this);
@@ -136,13 +138,47 @@ PlaygroundPage::PlaygroundPage(RunStore* store, QWidget* parent)
     layout->addWidget(legend);
 
     connect(m_generate, &QPushButton::clicked, this, &PlaygroundPage::generate);
+    // Ctrl+Enter generates from anywhere on the page (the prompt included), Esc stops.
+    for (const auto key : {Qt::Key_Return, Qt::Key_Enter}) {
+        auto* go = new QShortcut(QKeySequence(Qt::CTRL | key), this);
+        go->setContext(Qt::WidgetWithChildrenShortcut);
+        connect(go, &QShortcut::activated, this, [this] {
+            if (m_generate->isEnabled()) generate();
+        });
+    }
+    auto* halt = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+    halt->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(halt, &QShortcut::activated, this, &PlaygroundPage::stop);
+    m_stopButton->setToolTip(tr("Stop generating (Esc)"));
     connect(m_history, &QComboBox::activated, this, &PlaygroundPage::restore);
     refreshHistory();
     connect(m_stopButton, &QPushButton::clicked, this, &PlaygroundPage::stop);
     for (auto* p : {m_left, m_right}) {
         connect(p, &PlaygroundPane::updated, this, &PlaygroundPage::compare);
         connect(p, &PlaygroundPane::finished, this, &PlaygroundPage::onPaneFinished);
+        connect(p, &PlaygroundPane::modelChanged, this, &PlaygroundPage::forgetComparison);
+        connect(p, &PlaygroundPane::regenerateRequested, this, [this, p] { regenerate(p); });
     }
+    updateGenerate();
+}
+
+void PlaygroundPage::forgetComparison() {
+    if (m_running > 0) return;
+    if (m_klJob) m_klRunner.cancel(m_klJob);
+    m_klJob = 0;
+    m_kl->setValues({}, {});
+    m_klLabel->clear();
+    m_comparison->clear();
+    m_ran.clear();
+    m_started.clear();
+    updateGenerate();
+}
+
+void PlaygroundPage::updateGenerate() {
+    const bool model = !m_left->modelPath().isEmpty() || !m_right->modelPath().isEmpty();
+    m_generate->setEnabled(m_running == 0 && model);
+    m_generate->setToolTip(model ? tr("Generate from the prompt in both panes (Ctrl+Enter)")
+                                 : tr("Choose a model in pane A or B first"));
 }
 
 PlaygroundPage::~PlaygroundPage() = default;  // the runners cancel and wait
@@ -193,13 +229,54 @@ void PlaygroundPage::generate() {
     m_klJob = 0;  // a comparison of the previous outputs is no longer shown
     m_kl->setValues({}, {});
     m_klLabel->clear();
-    m_running = 2;
+    // Only panes with a model generate; a pane without one shows that.
+    m_ran.clear();
+    for (auto* p : {m_left, m_right})
+        if (!p->modelPath().isEmpty()) m_ran << p;
+    if (m_ran.isEmpty()) {
+        m_comparison->setText(QStringLiteral("<span style='color:#c62828'>%1</span>")
+                                  .arg(tr("Choose a model in pane A or B first")));
+        return;
+    }
+    m_started = m_ran;
+    m_running = static_cast<int>(m_ran.size());
     m_generate->setEnabled(false);
     m_stopButton->setEnabled(true);
     m_comparison->setText(tr("Generating…"));
-    m_left->start(m_prompt->toPlainText(), s);
-    if (!m_sameSeed->isChecked()) ++s.sampling.seed;
-    m_right->start(m_prompt->toPlainText(), s);
+    for (auto* p : {m_left, m_right}) {
+        if (m_ran.contains(p))
+            p->start(m_prompt->toPlainText(), s);
+        else
+            p->clearOutput();
+        if (!m_sameSeed->isChecked()) ++s.sampling.seed;  // B's seed is one more than A's
+    }
+}
+
+void PlaygroundPage::regenerate(PlaygroundPane* pane) {
+    if (m_running > 0 || pane->modelPath().isEmpty()) return;
+    GenerateSettings s;
+    try {
+        s = settings();
+        if (m_prompt->toPlainText().isEmpty()) throw Error("write a prompt first");
+    } catch (const std::exception& e) {
+        m_comparison->setText(QStringLiteral("<span style='color:#c62828'>%1</span>")
+                                  .arg(QString::fromStdString(e.what()).toHtmlEscaped()));
+        return;
+    }
+    m_lastSettings = s;
+    if (pane == m_right && !m_sameSeed->isChecked()) ++s.sampling.seed;
+    if (m_klJob) m_klRunner.cancel(m_klJob);
+    m_klJob = 0;
+    m_kl->setValues({}, {});
+    m_klLabel->clear();
+    // The other pane's output stays in the comparison when it answered this prompt.
+    if (!m_ran.contains(pane)) m_ran << pane;
+    m_started = {pane};
+    m_running = 1;
+    m_generate->setEnabled(false);
+    m_stopButton->setEnabled(true);
+    m_comparison->setText(tr("Generating…"));
+    pane->start(m_prompt->toPlainText(), s);
 }
 
 void PlaygroundPage::stop() {
@@ -208,6 +285,7 @@ void PlaygroundPage::stop() {
 }
 
 void PlaygroundPage::compare() {
+    if (m_ran.size() != 2) return;  // one output: nothing to compare it with
     const auto& a = m_left->tokens();
     const auto& b = m_right->tokens();
     const auto n = std::min(a.size(), b.size());
@@ -241,13 +319,15 @@ void PlaygroundPage::refreshHistory() {
     for (const auto& g : m_records) {
         auto prompt = QString::fromStdString(g.prompt).simplified();
         if (prompt.size() > 48) prompt = prompt.left(47) + QStringLiteral("…");
-        m_history->addItem(QStringLiteral("%1 · %2 · “%3”")
-                               .arg(QString::fromStdString(g.created_at)
-                                        .replace(QLatin1Char('T'), QLatin1Char(' ')),
-                                    QString::fromStdString(
-                                        std::filesystem::path(g.model_path).filename().string()),
-                                    prompt));
-        m_history->setItemData(m_history->count() - 1, QString::fromStdString(g.output).left(400),
+        // The model by its run and file: every run's best model is "best.safetensors".
+        const auto file =
+            QString::fromStdString(std::filesystem::path(g.model_path).filename().string());
+        const auto model = g.run_id ? tr("run #%1 %2").arg(*g.run_id).arg(file) : file;
+        m_history->addItem(
+            QStringLiteral("%1 · %2 · “%3”").arg(localTimeText(g.created_at), model, prompt));
+        m_history->setItemData(m_history->count() - 1,
+                               QString::fromStdString(g.model_path) + QStringLiteral("\n\n") +
+                                   QString::fromStdString(g.output).left(400),
                                Qt::ToolTipRole);
     }
     m_history->setCurrentIndex(-1);
@@ -350,12 +430,13 @@ void PlaygroundPage::onTeacherForced(JobId id, const QVariant& result) {
 void PlaygroundPage::onPaneFinished() {
     if (--m_running > 0) return;
     m_running = 0;
-    m_generate->setEnabled(true);
+    updateGenerate();
     m_stopButton->setEnabled(false);
     compare();
+    if (m_ran.size() == 1) m_comparison->clear();
     // Both panes' records share a key, so reports find the two halves of a comparison.
     const auto pair = QUuid::createUuid().toString(QUuid::WithoutBraces).toStdString();
-    for (auto* p : {m_left, m_right}) {
+    for (auto* p : m_started) {  // the panes that generated this time, each saved once
         if (!p->error().isEmpty()) {
             m_comparison->setText(QStringLiteral("<span style='color:#c62828'>%1</span>")
                                       .arg(p->statusText().toHtmlEscaped()));
@@ -395,7 +476,9 @@ void PlaygroundPage::onPaneFinished() {
     }
     refreshHistory();
     Q_EMIT generated();
-    if (m_left->error().isEmpty() && m_right->error().isEmpty()) startTeacherForcing();
+    if (m_ran.size() == 2 && m_left->result() && m_right->result() && m_left->error().isEmpty() &&
+        m_right->error().isEmpty())
+        startTeacherForcing();
 }
 
 }  // namespace itera::ui

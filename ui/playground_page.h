@@ -55,6 +55,12 @@ Q_SIGNALS:
 
 private:
     void compare();
+    /// The outputs' comparison no longer applies (a pane's model changed).
+    void forgetComparison();
+    /// Generate is offered when a pane has a model and nothing generates.
+    void updateGenerate();
+    /// Generates again in `pane` alone, with the current prompt and settings.
+    void regenerate(PlaygroundPane* pane);
     void onPaneFinished();
     void onTeacherForced(JobId id, const QVariant& result);
     void onTeacherForcingFailed(JobId id, const QString& message);
@@ -87,6 +93,8 @@ private:
     JobRunner m_klRunner;
     JobId m_klJob = 0;  ///< the teacher-forcing job whose result will be shown
     int m_running = 0;
+    QList<PlaygroundPane*> m_ran;      ///< the panes whose outputs are compared
+    QList<PlaygroundPane*> m_started;  ///< the panes generating now (saved when done)
     GenerateSettings m_lastSettings;
 };
 

@@ -1,13 +1,16 @@
 #include "playground_pane.h"
 
+#include <QClipboard>
 #include <QComboBox>
 #include <QFileDialog>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHelpEvent>
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
 #include <QTextBrowser>
+#include <QToolButton>
 #include <QToolTip>
 #include <QVBoxLayout>
 
@@ -51,11 +54,25 @@ PlaygroundPane::PlaygroundPane(const QString& title, ModelCache* cache, QWidget*
     m_model = new QComboBox(this);
     m_model->setObjectName(QStringLiteral("model"));
     m_model->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_model->setMinimumContentsLength(24);
+    m_model->setMinimumContentsLength(16);
     row->addWidget(m_model, 1);
-    auto* browse = new QPushButton(tr("File…"), this);
-    row->addWidget(browse);
+    m_browse = new QPushButton(tr("File…"), this);
+    m_browse->setToolTip(tr("Choose any model file (.safetensors)"));
+    row->addWidget(m_browse);
+    m_regenerate = new QToolButton(this);
+    m_regenerate->setObjectName(QStringLiteral("regenerate"));
+    m_regenerate->setText(tr("Again"));
+    m_regenerate->setToolTip(tr("Generate again in this pane only (the other keeps its output)"));
+    row->addWidget(m_regenerate);
+    auto* copy = new QToolButton(this);
+    copy->setObjectName(QStringLiteral("copy"));
+    copy->setText(tr("Copy"));
+    copy->setToolTip(tr("Copy this pane's output to the clipboard"));
+    row->addWidget(copy);
     layout->addLayout(row);
+    connect(copy, &QToolButton::clicked, this,
+            [this] { QGuiApplication::clipboard()->setText(outputText()); });
+    connect(m_regenerate, &QToolButton::clicked, this, &PlaygroundPane::regenerateRequested);
     m_view = new QTextBrowser(this);
     m_view->setObjectName(QStringLiteral("output"));
     m_view->viewport()->installEventFilter(this);
@@ -64,7 +81,11 @@ PlaygroundPane::PlaygroundPane(const QString& title, ModelCache* cache, QWidget*
     m_status->setObjectName(QStringLiteral("status"));
     m_status->setWordWrap(true);
     layout->addWidget(m_status);
-    connect(browse, &QPushButton::clicked, this, &PlaygroundPane::browse);
+    connect(m_browse, &QPushButton::clicked, this, &PlaygroundPane::browse);
+    connect(m_model, &QComboBox::currentIndexChanged, this, [this] {
+        clearOutput();
+        Q_EMIT modelChanged();
+    });
     connect(&m_runner, &JobRunner::progressed, this, [this](JobId id, const JobProgress&) {
         if (id == m_job) drain();
     });
@@ -134,9 +155,24 @@ void PlaygroundPane::start(const QString& prompt, const GenerateSettings& settin
     const auto model = std::filesystem::path(path.toStdString());
     const auto text = prompt.toStdString();
     m_clock.start();
+    m_model->setEnabled(false);
+    m_browse->setEnabled(false);
+    m_regenerate->setEnabled(false);
     m_job = m_runner.submit(path, [cache, model, text, settings, box](JobContext& context) {
         return QVariant::fromValue(runGeneration(*cache, model, text, settings, *box, context));
     });
+    render();
+}
+
+void PlaygroundPane::clearOutput() {
+    if (m_job) return;  // the model cannot change while generating
+    m_prompt.clear();
+    m_tokens.clear();
+    m_result.reset();
+    m_error.clear();
+    m_firstToken = -1;
+    m_divergence = -1;
+    m_other = nullptr;
     render();
 }
 
@@ -158,6 +194,9 @@ void PlaygroundPane::ended(JobId id, std::optional<GenerateResult> result, const
     drain();
     m_job = 0;
     m_box.reset();
+    m_model->setEnabled(true);
+    m_browse->setEnabled(true);
+    m_regenerate->setEnabled(true);
     m_result = std::move(result);
     m_error = error;
     render();
@@ -167,8 +206,12 @@ void PlaygroundPane::ended(JobId id, std::optional<GenerateResult> result, const
 
 QString PlaygroundPane::statusText() const {
     if (!m_error.isEmpty()) return tr("Error: %1").arg(m_error);
+    if (!m_job && !m_result && m_tokens.empty())
+        return modelPath().isEmpty() ? tr("No model chosen") : QString();
     QStringList parts;
-    parts << tr("%n token(s)", nullptr, static_cast<int>(m_tokens.size()));
+    // The end-of-text token ends a generation without being part of it (as stored).
+    const auto tokens = m_result ? m_result->ids.size() : m_tokens.size();
+    parts << tr("%n token(s)", nullptr, static_cast<int>(tokens));
     if (m_result) {
         parts << tr("%1 tokens/s").arg(m_result->decode_tokens_per_s(), 0, 'f', 0);
         parts << tr("prompt %1 tokens in %2 ms")
@@ -176,6 +219,10 @@ QString PlaygroundPane::statusText() const {
                      .arg(m_result->prefill_seconds * 1000, 0, 'f', 1);
         parts << tr("ended: %1").arg(QString::fromStdString(m_result->stop_reason));
     } else if (m_job) {
+        // Live: the tokens since the first one, over the time since it came.
+        const double since = m_clock.elapsed() / 1000.0 - m_firstToken;
+        if (m_firstToken >= 0 && tokens > 1 && since > 0)
+            parts << tr("%1 tokens/s so far").arg((tokens - 1) / since, 0, 'f', 0);
         parts << tr("generating…");
     }
     if (m_firstToken >= 0)

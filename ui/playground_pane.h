@@ -14,6 +14,8 @@
 #include "generation_job.h"
 
 class QComboBox;
+class QPushButton;
+class QToolButton;
 class QLabel;
 class QTextBrowser;
 
@@ -39,6 +41,8 @@ public:
     qint64 modelRunId() const;
 
     void start(const QString& prompt, const GenerateSettings& settings);
+    /// Forgets the output shown (when another model is chosen it is not this model's).
+    void clearOutput();
     void stop();
     bool running() const { return m_job != 0; }
 
@@ -53,6 +57,10 @@ public:
 Q_SIGNALS:
     void updated();
     void finished();
+    /// Another model was chosen (the output was cleared).
+    void modelChanged();
+    /// The user asked for this pane alone to generate again.
+    void regenerateRequested();
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -65,6 +73,8 @@ private:
 
     ModelCache* m_cache;
     QComboBox* m_model;
+    QPushButton* m_browse;  ///< with m_model and m_regenerate, disabled while generating
+    QToolButton* m_regenerate;
     QTextBrowser* m_view;
     QLabel* m_status;
     QElapsedTimer m_clock;

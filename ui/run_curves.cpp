@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "plot_data.h"
+#include "util/palette.h"
 
 namespace itera::ui {
 
@@ -64,13 +65,16 @@ int RunCurves::experts() const {
 }
 
 QColor runColor(int i) {
-    // Okabe–Ito, then Tableau-like fallbacks.
-    static const QColor palette[] = {
-        QColor(0x00, 0x72, 0xb2), QColor(0xd5, 0x5e, 0x00), QColor(0x00, 0x9e, 0x73),
-        QColor(0xcc, 0x79, 0xa7), QColor(0xe6, 0x9f, 0x00), QColor(0x56, 0xb4, 0xe9),
-        QColor(0x33, 0x33, 0x33), QColor(0x8c, 0x56, 0x4b),
-    };
-    return palette[static_cast<std::size_t>(i) % std::size(palette)];
+    return QColor::fromRgb(run_colour(static_cast<std::size_t>(std::max(0, i))));
+}
+
+QColor methodColor(const QString& method) {
+    return QColor::fromRgb(method_colour(method.toStdString()));
+}
+
+QColor expertColor(int i, int n) {
+    return QColor::fromRgb(expert_colour(static_cast<std::size_t>(std::max(0, i)),
+                                         static_cast<std::size_t>(std::max(1, n))));
 }
 
 }  // namespace itera::ui

@@ -34,6 +34,9 @@ struct RunCurves {
     QString name;
     QColor color;
     std::map<QString, MetricSeries> metrics;
+    /// The model layer of each mixture-of-experts layer, in the order of the
+    /// metrics' <layer> (the first MoE layer is model layer 1 by default).
+    std::vector<int> moeLayers;
 
     void add(const std::vector<MetricPoint>& points);
     /// Layers and experts of the "expert_load.<layer>.<expert>" metrics.
@@ -44,5 +47,9 @@ struct RunCurves {
 /// The colour of the i-th run shown (a palette that reads on white and is
 /// distinguishable for common colour-vision deficiencies).
 QColor runColor(int i);
+/// A compression method's colour, the same wherever it is drawn.
+QColor methodColor(const QString& method);
+/// Expert i of n (a ramp that does not reuse the run colours).
+QColor expertColor(int i, int n);
 
 }  // namespace itera::ui

@@ -9,14 +9,21 @@
 #include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QUrl>
 #include <QVBoxLayout>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "duration_text.h"
 #include "model/tensor_names.h"
 #include "train/train_settings.h"
 
@@ -36,7 +43,51 @@ QString row(const QString& key, const QString& value) {
         .arg(key.toHtmlEscaped(), value.toHtmlEscaped());
 }
 
+/// A run's settings and data description as flat "path → value" pairs
+/// ("model/hidden_size" → "128", "data/corpus" → "moby-dick"); presets by their
+/// current names.
+std::map<std::string, std::string> flatSettings(const RunRecord& run) {
+    std::map<std::string, std::string> out;
+    auto add = [&](const std::string& prefix, const std::string& text) {
+        try {
+            const auto flat = nlohmann::json::parse(text).flatten();  // alive through the loop
+            for (const auto& [key, value] : flat.items())
+                out[prefix + key] = value.is_string() ? value.get<std::string>() : value.dump();
+            // A preset by its old name is the same preset.
+            const auto preset = out.find(prefix + "/preset");
+            if (preset != out.end()) preset->second = ModelConfig::canonical_preset(preset->second);
+        } catch (const std::exception&) {
+            out[prefix] = text;  // not JSON: compared as it is
+        }
+    };
+    add("", run.config_json);
+    add("data", run.dataset);
+    return out;
+}
+
 }  // namespace
+
+std::vector<SettingDifference> settingDifferences(const std::vector<RunRecord>& runs) {
+    std::vector<std::map<std::string, std::string>> flat;
+    std::set<std::string> keys;
+    for (const auto& r : runs) {
+        flat.push_back(flatSettings(r));
+        for (const auto& [k, v] : flat.back()) keys.insert(k);
+    }
+    std::vector<SettingDifference> out;
+    for (const auto& key : keys) {
+        SettingDifference d;
+        d.key = QString::fromStdString(!key.empty() && key.front() == '/' ? key.substr(1) : key);
+        bool differs = false;
+        for (const auto& f : flat) {
+            const auto it = f.find(key);
+            d.values << (it == f.end() ? QString() : QString::fromStdString(it->second));
+            differs = differs || d.values.back() != d.values.front();
+        }
+        if (differs) out.push_back(std::move(d));
+    }
+    return out;
+}
 
 RunDetails::RunDetails(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
@@ -50,7 +101,11 @@ RunDetails::RunDetails(QWidget* parent) : QWidget(parent) {
     m_overview->setWordWrap(true);
     m_overview->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_overview->setMargin(6);
-    m_tabs->addTab(m_overview, tr("Overview"));
+    auto* overviewScroll = new QScrollArea(this);  // a short dock scrolls, never clips
+    overviewScroll->setWidgetResizable(true);
+    overviewScroll->setFrameShape(QFrame::NoFrame);
+    overviewScroll->setWidget(m_overview);
+    m_tabs->addTab(overviewScroll, tr("Overview"));
 
     auto* notesPage = new QWidget(this);
     auto* notesLayout = new QVBoxLayout(notesPage);
@@ -91,9 +146,17 @@ RunDetails::RunDetails(QWidget* parent) : QWidget(parent) {
     view->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_tabs->addTab(view, tr("Checkpoints"));
 
-    connect(m_notes, &QPlainTextEdit::textChanged, this,
-            [this] { m_saveNotes->setEnabled(m_runId > 0); });
-    connect(m_saveNotes, &QPushButton::clicked, this, &RunDetails::saveNotes);
+    // Notes save themselves like tags: a second after typing stops, when another
+    // run is shown and when the window closes (flushNotes); the button saves now.
+    m_autosave = new QTimer(this);
+    m_autosave->setSingleShot(true);
+    m_autosave->setInterval(1000);
+    connect(m_autosave, &QTimer::timeout, this, &RunDetails::flushNotes);
+    connect(m_notes, &QPlainTextEdit::textChanged, this, [this] {
+        m_saveNotes->setEnabled(m_runId > 0);
+        if (m_runId > 0) m_autosave->start();
+    });
+    connect(m_saveNotes, &QPushButton::clicked, this, &RunDetails::flushNotes);
     connect(m_newTag, &QLineEdit::returnPressed, this, [this] {
         const auto tag = m_newTag->text().trimmed();
         if (tag.isEmpty() || m_runId <= 0) return;
@@ -106,14 +169,51 @@ RunDetails::RunDetails(QWidget* parent) : QWidget(parent) {
     showRun(nullptr, {});
 }
 
-void RunDetails::saveNotes() {
-    if (m_runId <= 0) return;
-    Q_EMIT notesSaved(m_runId, m_notes->toPlainText());
+void RunDetails::flushNotes() {
+    m_autosave->stop();
+    if (m_runId <= 0 || !m_saveNotes->isEnabled()) return;
     m_saveNotes->setEnabled(false);
+    Q_EMIT notesSaved(m_runId, m_notes->toPlainText());
+}
+
+void RunDetails::showDifferences(const std::vector<RunRecord>& runs) {
+    flushNotes();
+    m_runId = 0;
+    setEnabled(true);
+    m_notes->clear();
+    m_tags->clear();
+    m_config->clear();
+    m_checkpoints->removeRows(0, m_checkpoints->rowCount());
+    const auto diffs = settingDifferences(runs);
+    QString html =
+        tr("<p>The settings in which these %n runs differ (a blank: not set, the "
+           "default):</p>",
+           nullptr, static_cast<int>(runs.size()));
+    html += QStringLiteral("<table cellspacing=0 cellpadding=2><tr><th align=left>%1</th>")
+                .arg(tr("Setting"));
+    for (const auto& r : runs)
+        html += QStringLiteral("<th align=left>#%1 %2</th>")
+                    .arg(r.id)
+                    .arg(QString::fromStdString(r.name).toHtmlEscaped());
+    html += QStringLiteral("</tr>");
+    for (const auto& d : diffs) {
+        html += QStringLiteral("<tr><td style='color:#666;padding-right:10px'>%1</td>")
+                    .arg(d.key.toHtmlEscaped());
+        for (const auto& v : d.values)
+            html += QStringLiteral("<td style='padding-right:10px'>%1</td>").arg(v.toHtmlEscaped());
+        html += QStringLiteral("</tr>");
+    }
+    html += QStringLiteral("</table>");
+    if (diffs.empty())
+        html = tr("These %n runs have the same settings and data.", nullptr,
+                  static_cast<int>(runs.size()));
+    m_overview->setText(html);
+    m_tabs->setCurrentIndex(0);
 }
 
 void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecord>& checkpoints) {
     const bool same = run && run->id == m_runId;
+    if (!same) flushNotes();  // the notes typed for the run shown until now
     m_runId = run ? run->id : 0;
     setEnabled(run != nullptr);
     m_checkpoints->removeRows(0, m_checkpoints->rowCount());
@@ -131,17 +231,16 @@ void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecor
                 QStringLiteral("%1 · %2").arg(run->id).arg(QString::fromStdString(run->name)));
     html += row(tr("Status"), QString::fromStdString(run_status_name(run->status)));
     if (!run->message.empty()) html += row(tr("Message"), QString::fromStdString(run->message));
-    html += row(tr("Created"), QString::fromStdString(run->created_at));
-    if (!run->started_at.empty())
-        html += row(tr("Started"), QString::fromStdString(run->started_at));
-    if (!run->ended_at.empty()) html += row(tr("Ended"), QString::fromStdString(run->ended_at));
+    html += row(tr("Created"), localTimeText(run->created_at));
+    if (!run->started_at.empty()) html += row(tr("Started"), localTimeText(run->started_at));
+    if (!run->ended_at.empty()) html += row(tr("Ended"), localTimeText(run->ended_at));
     try {
         const auto s = TrainSettings::from_json(run->config_json);
         const auto& m = s.model;
         html +=
             row(tr("Model"),
                 tr("%1 · %2 parameters · hidden %3 · %4 layers · %5 experts (top %6) · vocab %7")
-                    .arg(QString::fromStdString(s.preset))
+                    .arg(QString::fromStdString(ModelConfig::canonical_preset(s.preset)))
                     .arg(QLocale().toString(static_cast<qlonglong>(parameter_count(m))))
                     .arg(m.hidden_size)
                     .arg(m.num_layers)
@@ -194,9 +293,16 @@ void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecor
     m_tags->setText(tags.isEmpty() ? tr("<i>none</i>") : tags.join(QStringLiteral(" · ")));
     m_config->setPlainText(pretty(run->config_json));
 
+    // The trainer keeps two step checkpoints, both stored as "latest": name the
+    // older one for what it is.
+    std::int64_t newest = -1;
+    for (const auto& c : checkpoints)
+        if (c.kind == "latest") newest = std::max(newest, c.step);
     for (const auto& c : checkpoints) {
         QList<QStandardItem*> items;
-        items << new QStandardItem(QString::fromStdString(c.kind));
+        items << new QStandardItem(c.kind == "latest" && c.step < newest
+                                       ? tr("previous (kept for safety)")
+                                       : QString::fromStdString(c.kind));
         items << new QStandardItem(QLocale().toString(static_cast<qlonglong>(c.step)));
         items << new QStandardItem(c.val_loss ? QString::number(*c.val_loss, 'f', 4) : QString());
         items << new QStandardItem(QStringLiteral("%1 MB").arg(c.bytes / 1e6, 0, 'f', 2));

@@ -3,7 +3,10 @@
 // tokenizer, seed, versions), notes and tags (edited and saved to the store),
 // the stored settings as JSON, and its checkpoints.
 
+#include <QStringList>
 #include <QWidget>
+
+#include <vector>
 
 #include "store/run_store.h"
 
@@ -13,8 +16,19 @@ class QPlainTextEdit;
 class QPushButton;
 class QStandardItemModel;
 class QTabWidget;
+class QTimer;
 
 namespace itera::ui {
+
+/// One setting in which runs differ: its path ("model/hidden_size",
+/// "data/corpus") and each run's value (empty when a run does not set it).
+struct SettingDifference {
+    QString key;
+    QStringList values;
+};
+
+/// The settings (stored config and data description) in which `runs` differ.
+std::vector<SettingDifference> settingDifferences(const std::vector<RunRecord>& runs);
 
 class RunDetails : public QWidget {
     Q_OBJECT
@@ -23,7 +37,11 @@ public:
 
     /// Shows run `run` with its checkpoints; `nullptr` shows nothing.
     void showRun(const RunRecord* run, const std::vector<CheckpointRecord>& checkpoints);
+    /// Several runs: the settings in which they differ, side by side.
+    void showDifferences(const std::vector<RunRecord>& runs);
     qint64 runId() const { return m_runId; }
+    /// Saves notes typed and not yet saved (emits notesSaved); nothing when none.
+    void flushNotes();
 
 Q_SIGNALS:
     void notesSaved(qint64 runId, const QString& notes);
@@ -31,13 +49,12 @@ Q_SIGNALS:
     void tagRemoved(qint64 runId, const QString& tag);
 
 private:
-    void saveNotes();
-
     qint64 m_runId = 0;
     QTabWidget* m_tabs;
     QLabel* m_overview;
     QPlainTextEdit* m_notes;
-    QPushButton* m_saveNotes;
+    QPushButton* m_saveNotes;  ///< enabled while the notes have unsaved edits
+    QTimer* m_autosave;
     QLineEdit* m_newTag;
     QLabel* m_tags;
     QPlainTextEdit* m_config;

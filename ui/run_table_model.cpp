@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "duration_text.h"
+#include "model/config.h"
 
 namespace itera::ui {
 namespace {
@@ -32,6 +33,12 @@ std::optional<double> latest(const RunSummary& r, const char* name) {
     return it->second.value;
 }
 
+std::optional<double> best(const RunSummary& r, const char* name) {
+    const auto it = r.best.find(name);
+    if (it == r.best.end()) return std::nullopt;
+    return it->second;
+}
+
 QString number(std::optional<double> v, int decimals) {
     return v ? QLocale().toString(*v, 'f', decimals) : QString();
 }
@@ -43,6 +50,7 @@ std::vector<RunSummary> readRunSummaries(RunStore& store) {
     for (auto& run : store.list_runs()) {
         RunSummary s;
         s.latest = store.latest_metrics(run.id);
+        s.best = store.best_validation(run.id);
         // The trainer's own wall time (it spans resumed sessions), else the clock.
         const auto it = s.latest.find("train_loss");
         if (it != s.latest.end())
@@ -165,7 +173,7 @@ QVariant RunTableModel::display(const RunSummary& r, int column) const {
         case Name:
             return QString::fromStdString(run.name);
         case Preset:
-            return QString::fromStdString(run.preset);
+            return QString::fromStdString(ModelConfig::canonical_preset(run.preset));
         case Dataset:
             return datasetLabel(run);
         case Tags: {
@@ -192,6 +200,10 @@ QVariant RunTableModel::display(const RunSummary& r, int column) const {
             return number(latest(r, "val_perplexity"), 2);
         case BitsPerByte:
             return number(latest(r, "val_bits_per_byte"), 4);
+        case BestValLoss:
+            return number(best(r, "val_loss"), 4);
+        case BestBitsPerByte:
+            return number(best(r, "val_bits_per_byte"), 4);
         case Duration:
             return durationText(r.durationSeconds);
         case Created: {
@@ -228,6 +240,11 @@ QVariant RunTableModel::sortKey(const RunSummary& r, int column) const {
             return num("val_perplexity");
         case BitsPerByte:
             return num("val_bits_per_byte");
+        case BestValLoss:
+        case BestBitsPerByte: {
+            const auto v = best(r, column == BestValLoss ? "val_loss" : "val_bits_per_byte");
+            return v ? QVariant(*v) : QVariant(std::numeric_limits<double>::infinity());
+        }
         case Duration:
             return r.durationSeconds;
         case Created:
@@ -255,8 +272,11 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
         case SortRole:
             return sortKey(r, index.column());
         case FilterRole:
-            return QStringList{display(r, Name).toString(), display(r, Tags).toString(),
-                               display(r, Status).toString(), display(r, Preset).toString(),
+            return QStringList{display(r, Name).toString(),
+                               display(r, Tags).toString(),
+                               display(r, Status).toString(),
+                               display(r, Preset).toString(),
+                               QString::fromStdString(r.record.preset),  // an old name too
                                display(r, Dataset).toString()}
                 .join(QLatin1Char(' '));
         case RunIdRole:
@@ -292,6 +312,10 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
             return tr("Perplexity");
         case BitsPerByte:
             return tr("Bits/byte");
+        case BestValLoss:
+            return tr("Best val loss");
+        case BestBitsPerByte:
+            return tr("Best bits/byte");
         case Duration:
             return tr("Duration");
         case Created:

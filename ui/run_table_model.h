@@ -18,6 +18,7 @@ namespace itera::ui {
 struct RunSummary {
     RunRecord record;
     std::map<std::string, MetricPoint> latest;
+    std::map<std::string, double> best;  ///< the lowest validation figures, by metric name
     double durationSeconds = 0;
 };
 
@@ -35,8 +36,8 @@ class RunTableModel : public QAbstractTableModel {
 public:
     // clang-format off
     enum Column {
-        Status, Id, Name, ValLoss, Perplexity, BitsPerByte, TrainLoss, Steps, Tokens, Duration,
-        Preset, Dataset, Tags, Created, ColumnCount
+        Status, Id, Name, ValLoss, Perplexity, BitsPerByte, BestValLoss, BestBitsPerByte,
+        TrainLoss, Steps, Tokens, Duration, Preset, Dataset, Tags, Created, ColumnCount
     };
     // clang-format on
     /// Qt::UserRole of any cell: the value to sort by (numbers as numbers).

@@ -38,6 +38,7 @@ RunsDock::RunsDock(RunTableModel* model, QWidget* parent)
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_view->setAlternatingRowColors(true);
     m_view->setWordWrap(false);
+    m_view->setTextElideMode(Qt::ElideRight);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
@@ -52,8 +53,18 @@ RunsDock::RunsDock(RunTableModel* model, QWidget* parent)
     connect(m_view, &QWidget::customContextMenuRequested, this, [this](const QPoint& p) {
         Q_EMIT contextMenuRequested(m_view->viewport()->mapToGlobal(p));
     });
-    connect(model, &QAbstractItemModel::rowsInserted, this,
-            [this] { m_view->resizeColumnsToContents(); });
+    connect(model, &QAbstractItemModel::rowsInserted, this, &RunsDock::fitColumns);
+    connect(model, &QAbstractItemModel::modelReset, this, &RunsDock::fitColumns);
+}
+
+void RunsDock::fitColumns() {
+    // The key columns (status, id, name, the validation figures) come first and
+    // stay narrow enough to be seen without scrolling: long texts are elided.
+    m_view->resizeColumnsToContents();
+    for (const auto& [column, most] :
+         {std::pair{RunTableModel::Name, 220}, std::pair{RunTableModel::Dataset, 140},
+          std::pair{RunTableModel::Tags, 140}, std::pair{RunTableModel::Preset, 90}})
+        if (m_view->columnWidth(column) > most) m_view->setColumnWidth(column, most);
 }
 
 QList<qint64> RunsDock::selectedRuns() const {

@@ -31,6 +31,9 @@ Q_SIGNALS:
     void contextMenuRequested(const QPoint& globalPos);
 
 private:
+    /// Sizes the columns to their contents, long texts capped (and elided).
+    void fitColumns();
+
     RunTableModel* m_model;
     RunFilterModel* m_proxy;
     QLineEdit* m_filter;

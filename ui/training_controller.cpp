@@ -37,6 +37,7 @@ struct TrainingOutcome {
 struct TrainingController::State {
     TrainControl control;
     JobMailbox<TrainingUpdates> box;
+    std::optional<NewRunRequest> create;  ///< the job's new run, kept to offer a retry
 };
 
 }  // namespace itera::ui
@@ -125,6 +126,7 @@ TrainingController::~TrainingController() {
 
 void TrainingController::enqueue(TrainingJob job) {
     auto state = std::make_shared<State>();
+    state->create = job.create;
     const auto label = job.label();
     const auto id = m_runner.submit(
         label, [ws = m_workspace, job = std::move(job), state](JobContext& context) {
@@ -190,7 +192,9 @@ void TrainingController::deliver(JobId id) {
 }
 
 void TrainingController::onFinished(JobId id, const QVariant& result) {
-    m_states.erase(id);
+    const auto it = m_states.find(id);
+    m_failedRequest = it != m_states.end() ? it->second->create : std::nullopt;
+    if (it != m_states.end()) m_states.erase(it);
     const auto outcome = result.value<TrainingOutcome>();
     m_runId = 0;
     if (outcome.status < 0)

@@ -46,6 +46,9 @@ public:
     void clearQueue();
     /// stop(), then waits (processing events) until no job runs.
     void stopAndWait();
+    /// The new run of the job that ended last, when it was one (with jobFailed:
+    /// the request to edit and retry).
+    const std::optional<NewRunRequest>& lastRequest() const { return m_failedRequest; }
 
     /// A job's shared state (its pause/stop flags and its mailbox).
     struct State;
@@ -69,6 +72,7 @@ private:
     std::map<JobId, std::shared_ptr<State>> m_states;  ///< queued and running jobs
     ProgressBatch m_batch;  ///< the running job's state, repeated in each batch
     qint64 m_runId = 0;
+    std::optional<NewRunRequest> m_failedRequest;
 };
 
 }  // namespace itera::ui

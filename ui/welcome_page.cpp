@@ -7,6 +7,7 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include "app_settings.h"
 #include "data/builtin.h"
 #include "new_run_dialog.h"
 #include "training_job.h"
@@ -27,6 +28,9 @@ bool mobyDickInstalled(const Workspace& ws) {
 /// text that reads like the book, short enough to wait for.
 NewRunRequest defaultRun(const Workspace& ws, QWidget* parent) {
     auto r = NewRunDialog(ws, parent).request();
+    // The documented default, whatever the dialog last started with.
+    r.settings.preset = "mini";
+    r.settings.threads = settings::threads.value();
     r.settings.steps = 0;
     r.settings.minutes = 10;
     return r;

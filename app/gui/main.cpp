@@ -114,7 +114,19 @@ int main(int argc, char** argv) {
     });
     if (parser.isSet(size)) {
         const auto wh = parser.value(size).split(QLatin1Char('x'));
-        if (wh.size() == 2) window->resize(wh[0].toInt(), wh[1].toInt());
+        bool okW = false, okH = false;
+        const int w = wh.size() == 2 ? wh[0].toInt(&okW) : 0;
+        const int h = wh.size() == 2 ? wh[1].toInt(&okH) : 0;
+        if (!okW || !okH || w < 200 || h < 200 || w > 16384 || h > 16384) {
+            std::fprintf(stderr,
+                         "itera-workbench: --size wants WIDTHxHEIGHT, e.g. 1366x768, got %s\n",
+                         qPrintable(parser.value(size)));
+            return 2;
+        }
+        // A size asked for wins over a maximised or full-screen state saved last time.
+        window->setWindowState(window->windowState() &
+                               ~(Qt::WindowMaximized | Qt::WindowFullScreen));
+        window->resize(w, h);
     }
     window->show();
     if (parser.isSet(open)) {

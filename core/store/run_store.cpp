@@ -153,7 +153,7 @@ void RunStore::mark_dead_runs_interrupted() {
     {
         sql::Statement s(db_,
                          "SELECT id, owner_pid, owner_host, heartbeat_at FROM runs "
-                         "WHERE status IN ('running', 'paused')");
+                         "WHERE status IN ('queued', 'running', 'paused')");
         while (s.step())
             if (owner_is_dead(s.null(1) ? 0 : s.integer(1), s.text(2), s.real(3)))
                 dead.push_back(s.integer(0));
@@ -161,7 +161,7 @@ void RunStore::mark_dead_runs_interrupted() {
     sql::Statement u(db_,
                      "UPDATE runs SET status = 'interrupted', ended_at = ?2, "
                      "message = 'the training process ended without closing the run' "
-                     "WHERE id = ?1 AND status IN ('running', 'paused')");
+                     "WHERE id = ?1 AND status IN ('queued', 'running', 'paused')");
     for (auto id : dead) u.bind(1, id).bind(2, now_iso()).run();
 }
 
@@ -169,8 +169,9 @@ std::int64_t RunStore::create_run(const NewRun& r) {
     sql::Statement s(db_,
                      "INSERT INTO runs (name, status, created_at, config_json, preset, dataset, "
                      "tokenizer, seed, library_versions, git_revision, parent_run_id, "
-                     "parent_checkpoint, parent_relation) "
-                     "VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+                     "parent_checkpoint, parent_relation, owner_pid, owner_host, heartbeat_at) "
+                     "VALUES (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                     "?14, ?15)");
     s.bind(1, r.name)
         .bind(2, now_iso())
         .bind(3, r.config_json)
@@ -183,6 +184,11 @@ std::int64_t RunStore::create_run(const NewRun& r) {
         .bind(10, r.parent_run_id)
         .bind(11, r.parent_checkpoint)
         .bind(12, r.parent_relation)
+        // The creating process owns a queued run: killed before training starts,
+        // the run is found interrupted like one killed while training.
+        .bind(13, static_cast<std::int64_t>(getpid()))
+        .bind(14, host_name())
+        .bind(15, now_unix())
         .run();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     // A new run owns nothing yet: a folder of its name that holds files is

@@ -29,7 +29,7 @@ for f in bin/itera bin/itera-workbench lib/itera-workbench/libitera_spm.so \
          share/icons/hicolor/48x48/apps/itera-workbench.png \
          share/icons/hicolor/256x256/apps/itera-workbench.png \
          share/bash-completion/completions/itera share/itera-workbench/fetch-corpora.sh \
-         share/doc/itera-workbench/LICENSE; do
+         share/doc/itera-workbench/LICENSE share/doc/itera-workbench/docs/workbench.md; do
   [ -s "$r/$f" ] || fail "package lacks /usr/$f"
 done
 desktop-file-validate "$r/share/applications/org.iteralite.workbench.desktop" || fail "desktop entry"

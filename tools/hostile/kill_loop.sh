@@ -50,7 +50,9 @@ q() { sqlite3 "$db" "$1" 2>&1; }
 run_id() { [ -e "$db" ] && sqlite3 "$db" 'SELECT max(id) FROM runs' 2>/dev/null; }
 run_status() { "$itera" runs show "$1" --db "$db" 2>/dev/null | awk '$1 == "status" { sub(/:$/, "", $2); print $2 }'; }
 newest_ckpt() {  # the newest complete step folder, as resuming sees it ("none" when there is none)
-  local d="$work/runs/$1/checkpoints" s
+  local dir d s  # the run's folder as the store records it: runs/<store>/<id>, beside the database
+  dir=$(sqlite3 "$db" "SELECT dir FROM runs WHERE id = $1" 2>/dev/null)
+  d="$work/${dir:-runs/$1}/checkpoints"
   s=$(find "$d" -maxdepth 1 -name 'step-*' -printf '%f\n' 2>/dev/null | sed -n 's/^step-0*\([0-9][0-9]*\)$/\1/p' | sort -n | tail -1)
   echo "${s:-none}"
 }
