@@ -12,7 +12,7 @@ namespace itera {
 
 struct ChartSeries {
     std::string name;  ///< shown in the legend when a chart has several series
-    Rgb color = 0x1f77b4;
+    Rgb color = 0x0072b2;  ///< the first run colour (util/palette.h)
     std::vector<double> x, y;  ///< points with a non-finite coordinate are skipped
     bool line = true;
     bool markers = false;

@@ -5,6 +5,7 @@
 #include "model/tensor_names.h"
 #include "report/markdown.h"
 #include "report/sections.h"
+#include "util/palette.h"
 
 namespace itera {
 namespace {
@@ -123,10 +124,10 @@ std::string charts_section(Report& report, const ReportOptions& options, const R
     auto val = metric_series(f, "val_loss", false);
     if (train.x.empty() && val.x.empty()) return out + "No metric points were stored.\n\n";
     train.name = "training (each step)";
-    train.color = 0x9ecae1;
+    train.color = run_colour(0);  // the workbench's colours for these metrics
     train.width = 1.0;
     val.name = "validation";
-    val.color = 0xd62728;
+    val.color = run_colour(1);
     val.markers = true;
     val.width = 2.0;
     out += add_chart(report, options, "loss",
@@ -134,7 +135,7 @@ std::string charts_section(Report& report, const ReportOptions& options, const R
     auto ppl = metric_series(f, "val_perplexity", false);
     if (!ppl.x.empty()) {
         ppl.name = "validation";
-        ppl.color = 0xd62728;
+        ppl.color = run_colour(0);
         ppl.markers = true;
         ppl.width = 2.0;
         out += add_chart(report, options, "perplexity",
