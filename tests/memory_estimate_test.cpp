@@ -38,10 +38,11 @@ TEST(TrainingMemory, EstimatesTheActivationsAForwardPassHolds) {
         const double estimate = static_cast<double>(training_memory(config, B, T).activations);
         std::printf("%s: held %.0f bytes, estimated %.0f (%.2f×)\n", preset, held, estimate,
                     held / estimate);
-        // An estimate from the saved tensors: within half either way of what is held.
-        EXPECT_GT(held / estimate, 0.67)
+        // An estimate from the saved tensors: within a quarter of what is held (1.01× and 1.03×
+        // when written).
+        EXPECT_GT(held / estimate, 0.8)
             << preset << ": held " << held << ", estimated " << estimate;
-        EXPECT_LT(held / estimate, 1.5)
+        EXPECT_LT(held / estimate, 1.25)
             << preset << ": held " << held << ", estimated " << estimate;
         out.loss.backward();
     }
