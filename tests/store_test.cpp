@@ -237,11 +237,11 @@ TEST(RunStore, ARunWhoseProcessDiedIsInterruptedOnOpen) {
         sqlite3* db = nullptr;
         ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
         for (auto id : {dead, unstarted})
-            ASSERT_EQ(sqlite3_exec(
-                          db,
-                          ("UPDATE runs SET owner_pid = 2147483646 WHERE id = " + std::to_string(id))
-                              .c_str(),
-                          nullptr, nullptr, nullptr),
+            ASSERT_EQ(sqlite3_exec(db,
+                                   ("UPDATE runs SET owner_pid = 2147483646 WHERE id = " +
+                                    std::to_string(id))
+                                       .c_str(),
+                                   nullptr, nullptr, nullptr),
                       SQLITE_OK);
         sqlite3_close(db);
     }

@@ -87,8 +87,8 @@ QString metricLabel(const QString& name) {
     if (name == QLatin1String("tokens_per_s")) return MetricChart::tr("tokens/s");
     if (name == QLatin1String("grad_norm")) return MetricChart::tr("gradient norm");
     if (name == QLatin1String("aux_loss")) return MetricChart::tr("load-balancing loss");
-    if (name.startsWith(QLatin1String("expert_load.")))
-        return MetricChart::tr("E%1").arg(name.section(QLatin1Char('.'), 2, 2));  // short: a legend row of them fits
+    if (name.startsWith(QLatin1String("expert_load.")))  // short: a legend row of them fits
+        return MetricChart::tr("E%1").arg(name.section(QLatin1Char('.'), 2, 2));
     return name;
 }
 

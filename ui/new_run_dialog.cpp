@@ -267,11 +267,11 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Start training"));
     outer->addWidget(m_buttons);
     // As large as the form, as far as the screen allows.
-    const auto screen = (parent ? parent->screen() : QGuiApplication::primaryScreen())
-                            ->availableGeometry();
-    const auto want = form->sizeHint() + QSize(scroll->verticalScrollBar()->sizeHint().width() + 24,
-                                               m_buttons->sizeHint().height() +
-                                                   m_problemLabel->minimumHeight() + 40);
+    const auto screen =
+        (parent ? parent->screen() : QGuiApplication::primaryScreen())->availableGeometry();
+    const auto want = form->sizeHint() +
+                      QSize(scroll->verticalScrollBar()->sizeHint().width() + 24,
+                            m_buttons->sizeHint().height() + m_problemLabel->minimumHeight() + 40);
     resize(std::min(want.width(), screen.width() * 9 / 10),
            std::min(want.height(), screen.height() * 9 / 10));
     connect(m_buttons, &QDialogButtonBox::accepted, this, [this] {
