@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "error_of.h"
 #include "model/config.h"
 #include "model/tensor_names.h"
@@ -96,6 +98,34 @@ TEST(Config, InvalidValuesNameTheField) {
     EXPECT_NE(
         error_of([] { ModelConfig::from_json(R"({"vocab_size": "big"})"); }).find("vocab_size"),
         std::string::npos);
+}
+
+}  // namespace
+}  // namespace itera
+
+namespace itera {
+namespace {
+
+// is_moe_layer answers as resolved() lists the MoE layers, default or explicit,
+// for deep models too (it no longer copies the config per call).
+TEST(ModelConfig, IsMoeLayerAgreesWithTheResolvedList) {
+    for (const std::int64_t layers : {1, 2, 7, 4095}) {
+        ModelConfig c;
+        c.vocab_size = 16;
+        c.num_layers = layers;
+        const auto r = c.resolved();
+        for (std::int64_t l = -1; l <= layers; ++l)
+            EXPECT_EQ(c.is_moe_layer(l),
+                      std::find(r.moe_layers.begin(), r.moe_layers.end(), l) != r.moe_layers.end())
+                << layers << " layers, layer " << l;
+    }
+    ModelConfig c;
+    c.num_layers = 6;
+    c.moe_layers = {0, 5};
+    c.moe_layers_default = false;
+    EXPECT_TRUE(c.is_moe_layer(0));
+    EXPECT_FALSE(c.is_moe_layer(1));
+    EXPECT_TRUE(c.is_moe_layer(5));
 }
 
 }  // namespace

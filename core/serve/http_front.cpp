@@ -525,7 +525,14 @@ void HttpFront::serve_admitted(socket_t sock, const std::string& client) {
 void HttpFront::serve_overflow(socket_t sock) {
     // A short look at the request: health and metrics are answered, the rest
     // is told to come back.
+    const auto busy = "the server is at its connection limit (" +
+                      std::to_string(limits_.max_connections) + " in all, " +
+                      std::to_string(limits_.max_per_client) +
+                      " per client address); retry shortly";
     Connection conn(sock);
+    // A connection that has sent nothing yet is turned away at once: a flood of
+    // idle ones, a second each, held every worker that health checks come through.
+    if (!conn.wait_readable(200)) return refuse(sock, 503, busy);
     FrontLimits quick = limits_;
     quick.max_header_bytes = std::min<std::size_t>(limits_.max_header_bytes, 4096);
     quick.max_body_bytes = 0;
@@ -540,10 +547,7 @@ void HttpFront::serve_overflow(socket_t sock) {
         return;
     }
     if (r.status == 0 && head.head_bytes == 0) return;  // the client closed
-    refuse(sock, 503,
-           "the server is at its connection limit (" + std::to_string(limits_.max_connections) +
-               " in all, " + std::to_string(limits_.max_per_client) +
-               " per client address); retry shortly");
+    refuse(sock, 503, busy);
 }
 
 }  // namespace itera
