@@ -509,8 +509,9 @@ TEST(Trainer, ATimeBudgetsLearningRateStaysSmoothThroughRePlansAndAResume) {
             control.stop();
     });
     if (planned_at < 0) GTEST_SKIP() << "this build took fewer than 12 steps in 7 s";
-    if (first.status != RunStatus::Stopped)  // a machine this loaded leaves nothing to resume
-        GTEST_SKIP() << "the budget ran out before the stop: " << first.message;
+    if (first.status != RunStatus::Stopped)  // a loaded machine planned too few steps to stop in
+        GTEST_SKIP() << "the run ended at step " << first.steps << ", before the stop at step "
+                     << planned_at + 30 << " (" << first.message << ")";
 
     // Resumed on a machine half as fast: each step also sleeps as long as it took, so the
     // next evaluation (every 20 steps) re-plans.
