@@ -214,17 +214,23 @@ GenerateSettings PlaygroundPage::settings() const {
     return s;
 }
 
-void PlaygroundPage::generate() {
-    GenerateSettings s;
+std::optional<GenerateSettings> PlaygroundPage::startSettings() {
     try {
-        s = settings();
+        auto s = settings();
         if (m_prompt->toPlainText().isEmpty()) throw Error("write a prompt first");
+        m_lastSettings = s;
+        return s;
     } catch (const std::exception& e) {
         m_comparison->setText(QStringLiteral("<span style='color:#c62828'>%1</span>")
                                   .arg(QString::fromStdString(e.what()).toHtmlEscaped()));
-        return;
+        return std::nullopt;
     }
-    m_lastSettings = s;
+}
+
+void PlaygroundPage::generate() {
+    const auto ready = startSettings();
+    if (!ready) return;
+    auto s = *ready;
     if (m_klJob) m_klRunner.cancel(m_klJob);
     m_klJob = 0;  // a comparison of the previous outputs is no longer shown
     m_kl->setValues({}, {});
@@ -254,16 +260,9 @@ void PlaygroundPage::generate() {
 
 void PlaygroundPage::regenerate(PlaygroundPane* pane) {
     if (m_running > 0 || pane->modelPath().isEmpty()) return;
-    GenerateSettings s;
-    try {
-        s = settings();
-        if (m_prompt->toPlainText().isEmpty()) throw Error("write a prompt first");
-    } catch (const std::exception& e) {
-        m_comparison->setText(QStringLiteral("<span style='color:#c62828'>%1</span>")
-                                  .arg(QString::fromStdString(e.what()).toHtmlEscaped()));
-        return;
-    }
-    m_lastSettings = s;
+    const auto ready = startSettings();
+    if (!ready) return;
+    auto s = *ready;
     if (pane == m_right && !m_sameSeed->isChecked()) ++s.sampling.seed;
     if (m_klJob) m_klRunner.cancel(m_klJob);
     m_klJob = 0;

@@ -7,6 +7,8 @@
 
 #include <QWidget>
 
+#include <optional>
+
 #include "playground_pane.h"
 #include "store/run_store.h"
 
@@ -59,6 +61,8 @@ private:
     void forgetComparison();
     /// Generate is offered when a pane has a model and nothing generates.
     void updateGenerate();
+    /// The settings to generate with (kept as the last ones), or none after showing why not.
+    std::optional<GenerateSettings> startSettings();
     /// Generates again in `pane` alone, with the current prompt and settings.
     void regenerate(PlaygroundPane* pane);
     void onPaneFinished();

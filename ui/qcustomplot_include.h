@@ -1,6 +1,6 @@
 #pragma once
 // QCustomPlot's header uses Qt's `signals` and `foreach` keywords, which this
-// project turns off (QT_NO_KEYWORDS, see ../shared/style.md): they are defined
+// project turns off (QT_NO_KEYWORDS, set in ui/CMakeLists.txt): they are defined
 // for that header alone.
 
 #define signals Q_SIGNALS
