@@ -57,17 +57,24 @@ EvalResult evaluate(IteraModel& model, const TokenStream& stream, const Tokenize
     const bool was_training = model->is_training();
     model->eval();
     torch::NoGradGuard no_grad;
-    double nats = 0;
+    if (o.parts < 1 || o.part < 0 || o.part >= o.parts || (o.parts > 1 && !o.sum_across))
+        throw Error("evaluation: part " + std::to_string(o.part) + " of " +
+                    std::to_string(o.parts) + " is not a split");
     std::int64_t done = 0;
     const std::int64_t T = o.seq_len;
     const std::int64_t full = n / T;  // windows of exactly T targets
+    // Nats of each batch (0 for the batches another process evaluates).
+    std::vector<double> batch_nats;
     auto run = [&](std::int64_t first_window, std::int64_t windows, std::int64_t len) {
+        const auto index = static_cast<std::int64_t>(batch_nats.size());
+        batch_nats.push_back(0);
+        if (index % o.parts != o.part) return;
         auto batch = torch::empty({windows, len + 1}, torch::kLong);
         auto* p = batch.data_ptr<std::int64_t>();
         for (std::int64_t w = 0; w < windows; ++w)
             std::copy_n(ids.data() + (first_window + w) * T, len + 1, p + w * (len + 1));
         auto out = model->loss(batch);
-        nats += out.ce.item<double>() * static_cast<double>(out.target_tokens);
+        batch_nats.back() = out.ce.item<double>() * static_cast<double>(out.target_tokens);
         done += out.target_tokens;
         if (o.progress) o.progress(done, n);
         if (o.cancel && o.cancel->load()) {
@@ -79,6 +86,9 @@ EvalResult evaluate(IteraModel& model, const TokenStream& stream, const Tokenize
         run(w, std::min(o.batch_size, full - w), T);
     if (n % T) run(full, 1, n % T);
     if (was_training) model->train();
+    if (o.parts > 1) o.sum_across(batch_nats);
+    double nats = 0;
+    for (double b : batch_nats) nats += b;
 
     r.tokens = n;
     r.loss = nats / static_cast<double>(n);

@@ -23,6 +23,11 @@ struct EvalOptions {
     /// Called after each batch with (tokens evaluated, tokens to evaluate).
     std::function<void(std::int64_t done, std::int64_t total)> progress;
     const std::atomic<bool>* cancel = nullptr;  ///< set to stop; throws itera::Error("cancelled")
+    /// Split across processes: this one evaluates batches i with i % parts ==
+    /// part, and `sum_across` sums a vector over all of them (every process
+    /// then adds the batches up in order, as one process would).
+    int part = 0, parts = 1;
+    std::function<void(std::vector<double>&)> sum_across;
 };
 
 /// The ids an evaluation predicts: [EOS] + the first tokens of `stream` (up
