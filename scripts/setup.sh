@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   # ML core: LibTorch (CPU) and a fast BLAS for it (the reference BLAS is ~15x slower)
   libtorch-dev libopenblas0-openmp
+  # distributed training: LibTorch's c10d + Gloo need Gloo's headers
+  libgloo-dev
   # storage, formats, tokenizers
   libsqlite3-dev sqlite3 liblzma-dev zlib1g-dev nlohmann-json3-dev libsentencepiece-dev
   # the HTTP server (itera serve)

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "infer/paired_timing.h"
 #include "train/train_bench.h"
 #include "train/train_settings.h"
+#include "train_dist.h"
 #include "util/error.h"
 #include "util/kernel_path.h"
 #include "util/threads.h"
@@ -28,13 +30,20 @@ namespace {
 constexpr const char* kBenchUsage = R"(usage:
   itera bench train [--preset mini] [--vocab-size 4096] [--batch-size 16] [--seq-len 128]
                     [--steps 20] [--warmup 3] [--threads N] [--seed S]
-                    [--precision fp32|bf16] [--json]
+                    [--precision fp32|bf16] [--nproc 1,2 [--rounds 3]] [--json]
 
 Times full training steps (forward + backward + gradient clipping + AdamW) on
 random tokens and prints tokens/s, the thread count, and how a step splits into
 the selective scan, GEMMs, the causal conv and everything else. --precision bf16
 runs the step's matrix products with BF16 inputs, as `itera train --precision
 bf16` does (fast on CPUs with AVX-512 BF16, much slower elsewhere).
+
+With --nproc, each listed process count is timed in turn, --rounds times
+(interleaved: 1 2 2 1 1 2 ...): N processes of --threads threads each (default:
+the cores divided by N) each run their own batch and sum their gradients with
+Gloo every step, as `itera train --nproc N` does. Prints the tokens/s of all
+processes together (median over rounds), the speed-up over the first count and
+the share of rank 0's step spent summing gradients.
 
   itera bench tokenize [--size-mb 1024] [--source moby-dick] [--vocab-size 4096]
                        [--threads 1,2] [--work-dir DIR] [--keep] [--json]
@@ -75,6 +84,102 @@ Examples:
   itera bench decode run:1 --vs m-int8.safetensors
 )";
 
+// "1,2" -> {1, 2}: counts in [1, max] for `option`.
+std::vector<int> count_list(const std::string& text, const std::string& option, int max) {
+    std::vector<int> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        const auto item = text.substr(start, end - start);
+        std::size_t used = 0;
+        int n = 0;
+        try {
+            n = std::stoi(item, &used);
+        } catch (...) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size() || n < 1 || n > max)
+            throw Error(option + " expects a list like 1,2 (each at most " + std::to_string(max) +
+                        "), got \"" + text + "\"");
+        out.push_back(n);
+        start = end + 1;
+    }
+    return out;
+}
+
+// One data-parallel measurement: this process is rank 0 of `nproc`.
+TrainBenchResult measure_processes(TrainBenchOptions o, int nproc, int threads,
+                                   std::vector<std::string> child_args) {
+    o.threads = threads_per_process(threads, nproc);
+    if (nproc == 1) return run_train_bench(o);
+    DistSettings ds;
+    ds.port = 0;
+    ds.world_size = nproc;
+    GlooGroup group(ds);
+    LocalRanks ranks;
+    child_args.insert(child_args.end(), {"--threads", std::to_string(o.threads)});
+    ranks.start(itera_executable(), nproc, group.port(), child_args);
+    group.set_failure_hint([&ranks] { return ranks.ended_rank(); });
+    group.join();
+    o.group = &group;
+    auto r = run_train_bench(o);
+    if (!ranks.wait(60)) throw Error("bench train: a rank did not end cleanly");
+    return r;
+}
+
+// `--nproc 1,2`: the counts timed in turn over rounds, as a table.
+int train_processes(const TrainBenchOptions& o, const std::string& list, int threads, int rounds,
+                    const std::vector<std::string>& child_args, bool json_out) {
+    const auto counts = count_list(list, "--nproc", 64);
+    std::vector<std::vector<TrainBenchResult>> results(counts.size());
+    for (int round = 0; round < rounds; ++round) {
+        for (std::size_t k = 0; k < counts.size(); ++k) {
+            const auto i = round % 2 ? counts.size() - 1 - k : k;  // alternate the order
+            if (!json_out)
+                std::fprintf(stderr, "\rround %d/%d: %d process(es)   ", round + 1, rounds,
+                             counts[i]);
+            results[i].push_back(measure_processes(o, counts[i], threads, child_args));
+        }
+    }
+    if (!json_out) std::fprintf(stderr, "\r%40s\r", "");
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    nlohmann::json rows = nlohmann::json::array();
+    double first = 0;
+    const auto params = results[0][0].params;
+    if (!json_out)
+        std::printf("%s parameters: %.1f MB of FP32 gradients summed per step\n",
+                    with_commas(params).c_str(), static_cast<double>(params) * 4 / 1e6);
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        std::vector<double> speed, share, step_ms;
+        for (const auto& r : results[i]) {
+            speed.push_back(r.tokens_per_s);
+            share.push_back(r.allreduce_s / r.seconds);
+            step_ms.push_back(1e3 * r.seconds / r.steps);
+        }
+        const double s = median(speed);
+        if (i == 0) first = s;
+        const int per = results[i][0].threads;
+        rows.push_back({{"processes", counts[i]},
+                        {"threads_per_process", per},
+                        {"tokens_per_s", s},
+                        {"tokens_per_s_rounds", speed},
+                        {"speedup", s / first},
+                        {"step_ms", median(step_ms)},
+                        {"allreduce_share", median(share)}});
+        if (!json_out)
+            std::printf(
+                "%2d process(es) x %d thread(s)  %8.0f tokens/s  x%.2f  %6.1f ms/step  "
+                "summing gradients %4.1f%% of rank 0's step\n",
+                counts[i], per, s, s / first, median(step_ms), 100 * median(share));
+    }
+    if (json_out) std::cout << nlohmann::json{{"params", params}, {"rows", rows}}.dump(2) << "\n";
+    return 0;
+}
+
 int train(Args& a) {
     TrainBenchOptions o;
     auto preset = a.text_or("preset", "mini");
@@ -90,7 +195,29 @@ int train(Args& a) {
     check_precision(precision, "--precision");
     o.bf16 = precision == "bf16";
     bool json_out = a.flag("json");
+    const auto nproc = a.text("nproc");
+    const int rounds = static_cast<int>(a.integer_or("rounds", 3, 1, 1000));
+    const auto dist = dist_request(a, false);
     a.finish();
+    if (dist) {  // a rank above 0 of a --nproc measurement
+        GlooGroup group(dist->settings);
+        group.join();
+        o.group = &group;
+        run_train_bench(o);
+        return 0;
+    }
+    if (nproc) {
+        const std::vector<std::string> child_args = {"bench",        "train",
+                                                     "--preset",     preset,
+                                                     "--vocab-size", std::to_string(vocab),
+                                                     "--batch-size", std::to_string(o.batch_size),
+                                                     "--seq-len",    std::to_string(o.seq_len),
+                                                     "--steps",      std::to_string(o.steps),
+                                                     "--warmup",     std::to_string(o.warmup_steps),
+                                                     "--seed",       std::to_string(o.seed),
+                                                     "--precision",  precision};
+        return train_processes(o, *nproc, o.threads, rounds, child_args, json_out);
+    }
 
     auto r = run_train_bench(o, [&](int step, int total) {
         if (!json_out) std::fprintf(stderr, "\rstep %d/%d", step, total);
@@ -133,35 +260,13 @@ int train(Args& a) {
     return 0;
 }
 
-std::vector<int> thread_list(const std::string& text) {
-    std::vector<int> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        auto end = text.find(',', start);
-        if (end == std::string::npos) end = text.size();
-        const auto item = text.substr(start, end - start);
-        std::size_t used = 0;
-        int n = 0;
-        try {
-            n = std::stoi(item, &used);
-        } catch (...) {
-            used = 0;
-        }
-        if (used == 0 || used != item.size() || n < 1 || n > 4096)
-            throw Error("--threads expects a list like 1,2, got \"" + text + "\"");
-        out.push_back(n);
-        start = end + 1;
-    }
-    return out;
-}
-
 int tokenize(Args& a) {
     TokenizeBenchOptions o;
     o.corpus_bytes = static_cast<std::uint64_t>(a.integer_or("size-mb", 1024, 1, 1 << 20)) << 20;
     o.source = a.text_or("source", "moby-dick");
     o.workspace = Workspace::standard();
     o.vocab_size = static_cast<std::int32_t>(a.integer_or("vocab-size", 4096, 300, 1 << 20));
-    o.thread_counts = thread_list(a.text_or("threads", "1,2"));
+    o.thread_counts = count_list(a.text_or("threads", "1,2"), "--threads", 4096);
     const bool keep = a.flag("keep");
     const bool json_out = a.flag("json");
     o.work_dir = a.text_or("work-dir", (std::filesystem::temp_directory_path() /

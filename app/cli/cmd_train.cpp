@@ -15,6 +15,7 @@
 #include "progress.h"
 #include "store/run_store.h"
 #include "train/train_settings.h"
+#include "train_dist.h"
 #include "train_progress.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
@@ -54,6 +55,16 @@ Optimisation:
                   AVX-512 BF16, several times slower on CPUs without it
 Evaluation and checkpoints:
   --eval-every 200  --eval-tokens 262144  --checkpoint-every 500  --patience 0 (off)
+Processes (docs/distributed.md):
+  --nproc N       N processes of this run on this machine (the cores divided
+                  between them unless --threads says per process); each runs
+                  --grad-accum micro-batches of a step, so the run's step has N
+                  times as many and resumes as the same computation with any N
+  --dist HOST:PORT --rank R --world-size W    one process of a run across
+                  machines (rank 0 serves HOST:PORT; or torchrun's MASTER_ADDR,
+                  MASTER_PORT, RANK, WORLD_SIZE); ranks above 0 take only
+                  --threads and --db: the run comes from rank 0
+  --dist-timeout S (300)   --dist-interface IF (Gloo's network interface)
 Other:
   --config FILE   settings as JSON (as `itera runs show` prints; a "data" object
                   may hold the data options); options given on the line win
@@ -72,12 +83,6 @@ TrainControl* g_control = nullptr;
 extern "C" void on_interrupt(int signal) {
     if (g_control) g_control->stop();  // lock-free atomic store: async-signal-safe
     std::signal(signal, SIG_DFL);      // a second Ctrl-C ends the process at once
-}
-
-// Ctrl-C and SIGTERM stop the run cleanly (checkpoint, status `stopped`).
-void catch_stop_signals(TrainControl* control) {
-    g_control = control;
-    for (int s : {SIGINT, SIGTERM}) std::signal(s, control ? on_interrupt : SIG_DFL);
 }
 
 // Data options: from the config's "data" object, then the command line.
@@ -174,16 +179,39 @@ std::optional<XzBaseline> baseline_for(const ReadyData& ready, const DataSpec& s
 
 }  // namespace
 
+void catch_stop_signals(TrainControl* control) {
+    g_control = control;
+    for (int s : {SIGINT, SIGTERM}) std::signal(s, control ? on_interrupt : SIG_DFL);
+}
+
 int train_command(const std::vector<std::string>& args) {
-    Args a(args, {"help", "json", "no-baseline", "replace-invalid-utf8"});
+    Args a(args, {"help", "json", "no-baseline", "replace-invalid-utf8", "quiet"});
     if (a.flag("help")) {
         std::cout << kTrainUsage;
         return 0;
     }
+    const auto dist = dist_request(a);
+    if (dist && dist->settings.rank > 0) return train_worker(*dist, a);
     const bool json = a.flag("json");
     const bool baseline = !a.flag("no-baseline");
     const auto ws = workspace_of(a.text("db"));
     RunStore store(ws.db_path);
+    // Rank 0 of a distributed run serves the rendezvous (and starts --nproc's ranks).
+    std::unique_ptr<GlooGroup> group;
+    LocalRanks ranks;
+    auto start_ranks = [&](int threads) {
+        if (!dist) return;
+        group = std::make_unique<GlooGroup>(dist->settings);
+        if (dist->nproc > 1) {
+            std::vector<std::string> args = {
+                "train",          "--quiet",
+                "--threads",      std::to_string(threads),
+                "--dist-timeout", std::to_string(dist->settings.timeout_s)};
+            if (auto db = a.text("db")) args.insert(args.end(), {"--db", *db});
+            ranks.start(itera_executable(), dist->nproc, group->port(), args);
+        }
+        group->set_failure_hint([&ranks] { return ranks.ended_rank(); });
+    };
 
     CacheBuildOptions prep;
     prep.progress = byte_progress("tokenising");
@@ -192,8 +220,16 @@ int train_command(const std::vector<std::string>& args) {
         std::optional<int> threads;
         if (auto v = a.integer("threads", 0, 4096)) threads = static_cast<int>(*v);
         a.finish();
+        if (dist && dist->nproc > 1)
+            threads = threads_per_process(threads.value_or(0), dist->nproc);
         prep.threads = threads.value_or(0);
-        launched = launch_resumed_run(ws, store, *resume, threads, prep);
+        start_ranks(threads.value_or(0));
+        try {
+            launched = launch_resumed_run(ws, store, *resume, threads, prep);
+        } catch (const std::exception& e) {
+            if (group) publish_failure(*group, e.what());
+            throw;
+        }
     } else {
         nlohmann::json config = nlohmann::json::object();
         if (auto path = a.text("config")) {
@@ -206,12 +242,23 @@ int train_command(const std::vector<std::string>& args) {
         }
         const auto spec = data_spec(a, config.value("data", nlohmann::json::object()));
         bool have_model = false;
-        const auto settings = train_settings(a, config, have_model);
+        auto settings = train_settings(a, config, have_model);
         const auto name = a.text("name");
         a.finish();
+        if (dist && dist->nproc > 1)
+            settings.threads = threads_per_process(settings.threads, dist->nproc);
+        // --grad-accum is per process; the run's step has that many from each.
+        if (dist) settings.grad_accum *= dist->settings.world_size;
         prep.threads = settings.threads;
+        start_ranks(settings.threads);
         std::fprintf(stderr, "preparing %s ...\n", spec.request.corpus.c_str());
-        launched = launch_new_run(ws, store, name.value_or(""), settings, have_model, spec, prep);
+        try {
+            launched =
+                launch_new_run(ws, store, name.value_or(""), settings, have_model, spec, prep);
+        } catch (const std::exception& e) {
+            if (group) publish_failure(*group, e.what());
+            throw;
+        }
     }
     const auto run_id = launched.id;
     const auto& settings = launched.settings;
@@ -223,17 +270,36 @@ int train_command(const std::vector<std::string>& args) {
                  with_commas(static_cast<long long>(ready->data.train->size())).c_str(),
                  store.run_dir(run_id).string().c_str());
 
+    if (group) {
+        publish_run(*group, run_id, settings, spec, ready->data.tokenizer->fingerprint());
+        std::fprintf(stderr, "waiting for %d processes to join on port %d ...\n",
+                     dist->settings.world_size, group->port());
+        group->join();
+        std::fprintf(stderr, "%d processes, %d threads each\n", dist->settings.world_size,
+                     settings.threads);
+    }
+
     TrainControl control;
     catch_stop_signals(&control);
     ProgressPrinter printer;
     TrainResult r;
     try {
-        r = train_stored_run(store, run_id, settings, ready->data, &control, std::ref(printer));
+        r = train_stored_run(store, run_id, settings, ready->data, &control, std::ref(printer),
+                             group.get());
+    } catch (const CollectiveError& e) {
+        catch_stop_signals(nullptr);
+        clear_progress();
+        ranks.wait(2);
+        throw Error(std::string(e.what()) + "; run " + std::to_string(run_id) +
+                    " is interrupted at its last checkpoint: resume it with itera train --resume " +
+                    std::to_string(run_id) + " (any number of processes)");
     } catch (...) {
         catch_stop_signals(nullptr);
+        ranks.wait(5);
         throw;
     }
     catch_stop_signals(nullptr);
+    if (!ranks.wait(60)) std::fprintf(stderr, "warning: a rank did not end cleanly\n");
 
     std::optional<XzBaseline> xz;
     if (baseline && r.status != RunStatus::Failed) xz = baseline_for(*ready, spec);

@@ -10,6 +10,7 @@
 #include "model/itera_model.h"
 #include "model/ops.h"
 #include "model/tensor_names.h"
+#include "train/data_parallel.h"
 #include "train/optimizer.h"
 #include "util/error.h"
 #include "util/op_timer.h"
@@ -30,8 +31,12 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o,
     model->train();
     AdamW opt(model, {});
     r.params = parameter_count(o.config);
-    r.tokens_per_step = o.batch_size * o.seq_len;
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed + 1);
+    r.world = o.group ? o.group->world_size() : 1;
+    r.tokens_per_step = o.batch_size * o.seq_len * r.world;
+    const int rank = o.group ? o.group->rank() : 0;
+    auto gen =
+        at::make_generator<at::CPUGeneratorImpl>(o.seed + 1 + static_cast<std::uint64_t>(rank));
+    bool timing = false;
     auto batch = [&] {
         return torch::randint(o.config.vocab_size, {o.batch_size, o.seq_len + 1}, gen,
                               torch::kLong);
@@ -41,6 +46,13 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o,
         const Bf16Gemms precision(o.bf16);
         auto out = model->loss(tokens);
         out.loss.backward();
+        if (o.group) {
+            const auto a0 = std::chrono::steady_clock::now();
+            sum_gradients(*o.group, model);
+            if (timing)
+                r.allreduce_s +=
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - a0).count();
+        }
         opt.step(1e-3, 1.0);
         return out.ce.item<double>();
     };
@@ -50,6 +62,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o,
     for (int i = 0; i < o.steps; ++i) batches.push_back(batch());
     op_timer_reset();
     op_timer_enable(true);
+    timing = true;
     std::vector<double> step_seconds;
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < o.steps; ++i) {

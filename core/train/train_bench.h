@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "model/config.h"
+#include "train/collective.h"
 
 namespace itera {
 
@@ -19,6 +20,9 @@ struct TrainBenchOptions {
     int threads = 0;  ///< 0 = all cores
     std::uint64_t seed = 0;
     bool bf16 = false;  ///< the step's products with BF16 inputs (TrainSettings::precision)
+    /// Data-parallel: every rank runs its own batch and the gradients are
+    /// summed across ranks each step, as `itera train --nproc` does.
+    Collective* group = nullptr;
 };
 
 struct TrainBenchResult {
@@ -30,6 +34,8 @@ struct TrainBenchResult {
     double tokens_per_s = 0;         ///< over all measured steps
     double median_tokens_per_s = 0;  ///< from the median step time (robust to a noisy host)
     double scan_s = 0, gemm_s = 0, conv_s = 0;  ///< inside `seconds`
+    int world = 1;                              ///< processes; tokens_per_* count all of them
+    double allreduce_s = 0;                     ///< inside `seconds`: summing gradients
     double final_loss = 0;
 };
 

@@ -11,6 +11,7 @@
 #include "model/checkpoint.h"
 #include "model/itera_model.h"
 #include "model/ops.h"
+#include "train/data_parallel.h"
 #include "train/distill_loss.h"
 #include "train/optimizer.h"
 #include "train/run_checkpoints.h"
@@ -49,6 +50,13 @@ torch::Tensor make_batch(const TokenStream& s, const TrainSettings& o, std::int6
         s.copy(mix(key) % starts, static_cast<std::uint64_t>(width), p + b * width);
     }
     return batch;
+}
+
+// The dropout seed of micro-batch `micro` of step `step` (micro-batch 0 keeps
+// the seed runs had before micro-batches had their own).
+std::uint64_t dropout_seed(std::uint64_t seed, std::int64_t step, std::int64_t micro) {
+    const auto s = mix(mix(seed) ^ static_cast<std::uint64_t>(step));
+    return micro == 0 ? s : mix(s ^ static_cast<std::uint64_t>(micro));
 }
 
 double seconds_since(Clock::time_point t) {
@@ -143,17 +151,31 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
     if (!out.recorder) throw Error("train_run: no recorder");
     RunRecorder& recorder = *out.recorder;
     const std::int64_t run_id = out.run_id;
+    Collective* group = out.group && out.group->world_size() > 1 ? out.group : nullptr;
+    const int rank = group ? group->rank() : 0;
+    const int world = group ? group->world_size() : 1;
+    const bool writer = rank == 0;  // only rank 0 writes files and records
     settings.validate();
     check_train_data(settings, data);
+    if (settings.grad_accum < world)
+        throw Error("a step of this run has " + std::to_string(settings.grad_accum) +
+                    " micro-batches (grad_accum), fewer than its " + std::to_string(world) +
+                    " processes: use at most " + std::to_string(settings.grad_accum) +
+                    " processes");
+    if (group && !settings.teacher.empty())
+        throw Error(
+            "distillation trains in one process: every rank would need the teacher "
+            "model (run it without --nproc or --dist)");
     set_thread_count(settings.threads);
     const fs::path& run_dir = out.run_dir;
-    fs::create_directories(run_dir);
+    if (writer) fs::create_directories(run_dir);
     const std::string tokenizer_json = data.tokenizer->serialize();
     const std::map<std::string, std::string> meta = {{"run_id", std::to_string(run_id)}};
 
     IteraModel model(settings.model);
     model->initialize(settings.seed);
-    if (!settings.init_from.empty()) start_from(model, settings.init_from, *data.tokenizer);
+    if (!settings.init_from.empty() && writer)  // the others receive rank 0's weights
+        start_from(model, settings.init_from, *data.tokenizer);
     model->train();
     IteraModel teacher{nullptr};
     if (!settings.teacher.empty()) teacher = load_teacher(settings.teacher, *data.tokenizer);
@@ -164,7 +186,9 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
 
     // Resume from the newest readable checkpoint pair.
     std::string skipped;
-    for (const auto& pair : list_checkpoint_pairs(run_dir)) {
+    std::vector<CheckpointPaths> pairs;
+    if (writer) pairs = list_checkpoint_pairs(run_dir);  // the others start from rank 0's
+    for (const auto& pair : pairs) {
         try {
             auto loaded = load_checkpoint(pair.model);
             if (!(loaded.model->config().resolved() == settings.model.resolved()))
@@ -182,6 +206,7 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
             skipped += std::string(skipped.empty() ? "" : "; ") + e.what();
         }
     }
+    if (group) copy_start_from_rank0(*group, model, optimizer, st);
     // A time budget's plan is the checkpoint's: the stored settings may hold a
     // later re-plan whose steps (and anchor) were lost with the steps after it.
     if (settings.minutes > 0 || (st.total_steps > 0 && settings.steps == 0))
@@ -207,6 +232,15 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
     double paused_s = 0;  // excluded from wall time
     auto wall_now = [&] { return wall_before + seconds_since(session_start) - paused_s; };
 
+    // The step's micro-batches (all ranks together), and its tokens.
+    const std::int64_t micro_batches = settings.grad_accum;
+    const double tokens_per_step =
+        static_cast<double>(settings.batch_size * settings.seq_len * micro_batches);
+    // Decisions on time (the budget, its plan) follow rank 0's clock on every rank.
+    double shared_wall = wall_now();
+    auto decision_wall = [&] { return group ? shared_wall : wall_now(); };
+    bool stop_all = false;  // a rank asked to stop (distributed runs)
+
     TrainProgress p;
     std::optional<EvalResult> last_eval;
     std::int64_t last_eval_step = -1, last_checkpoint_step = st.step;
@@ -231,8 +265,7 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
             const double dt = recent.back().first - recent.front().first;
             const double ds = static_cast<double>(recent.back().second - recent.front().second);
             if (dt > 0 && ds > 0) {
-                p.tokens_per_s =
-                    ds * settings.batch_size * settings.seq_len * settings.grad_accum / dt;
+                p.tokens_per_s = ds * tokens_per_step / dt;
                 if (settings.steps > 0) p.eta_s = (settings.steps - st.step) * dt / ds;
             }
         }
@@ -248,6 +281,11 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
     eval_options.max_tokens = settings.eval_tokens;
     eval_options.batch_size = settings.batch_size;
     eval_options.seq_len = settings.seq_len;
+    if (group) {  // each rank evaluates every world-th batch; the sums are shared
+        eval_options.part = rank;
+        eval_options.parts = world;
+        eval_options.sum_across = [&](std::vector<double>& v) { sum_values(*group, v); };
+    }
     auto run_eval = [&] {
         last_eval =
             evaluate(model, *data.validation, *data.tokenizer, data.validation_bytes, eval_options);
@@ -256,10 +294,15 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
         metrics.add(st.step, st.tokens, wall_now(), "val_loss", e.loss);
         metrics.add(st.step, st.tokens, wall_now(), "val_perplexity", e.perplexity);
         metrics.add(st.step, st.tokens, wall_now(), "val_bits_per_byte", e.bits_per_byte);
-        if (st.best_step < 0 || e.loss < st.best_val_loss) {
+        const bool improved = st.best_step < 0 || e.loss < st.best_val_loss;
+        if (improved) {
             st.best_val_loss = e.loss;
             st.best_step = st.step;
             st.evals_without_improvement = 0;
+        } else {
+            ++st.evals_without_improvement;
+        }
+        if (writer && improved) {
             const auto best = run_dir / "best.safetensors";
             auto m = meta;
             m["step"] = std::to_string(st.step);
@@ -269,8 +312,6 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                                          static_cast<std::int64_t>(fs::file_size(best)),
                                          sha256_file(best), e.loss});
             result.best_checkpoint = best;
-        } else {
-            ++st.evals_without_improvement;
         }
         metrics.flush();
         emit(TrainProgress::Kind::Eval);
@@ -281,6 +322,8 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
         // metrics were never written.
         metrics.flush();
         st.wall_s = wall_now();
+        last_checkpoint_step = st.step;
+        if (!writer) return;
         auto paths = write_checkpoint_pair(run_dir, model, optimizer, st, tokenizer_json, meta);
         std::optional<double> val;
         if (last_eval && last_eval_step == st.step) val = last_eval->loss;
@@ -290,26 +333,29 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
         for (const auto& gone : prune_checkpoint_pairs(run_dir, kKeptCheckpoints))
             recorder.checkpoint_removed(gone.string());
         result.latest_checkpoint = paths.model;
-        last_checkpoint_step = st.step;
         emit(TrainProgress::Kind::Checkpoint, paths.model.string());
     };
 
     try {
         const double budget_s = settings.minutes * 60;
         if (st.step == 0 && result.message.empty()) run_eval();
-        const double eval_seconds = last_eval ? last_eval->seconds : 0;
+        double eval_seconds = last_eval ? last_eval->seconds : 0;
+        if (group) {
+            eval_seconds = rank0_value(*group, eval_seconds);
+            shared_wall = rank0_value(*group, wall_now());
+        }
         if (budget_s > 0 && settings.steps > 0) {  // a resumed, already planned budget
             plan_step = st.step;
-            plan_wall = wall_now();
+            plan_wall = decision_wall();
         }
         while (result.message.empty()) {
             if (settings.steps > 0 && st.step >= settings.steps) break;
-            if (control && control->stop_requested()) {
+            if (group ? stop_all : control && control->stop_requested()) {
                 result.status = RunStatus::Stopped;
                 result.message = describe_step("stopped", st.step);
                 break;
             }
-            if (control && control->paused()) {
+            if (!group && control && control->paused()) {  // a distributed run does not pause
                 const auto t0 = Clock::now();
                 metrics.flush();  // a paused run's stored curve is complete
                 recorder.paused();
@@ -327,7 +373,7 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                 emit(TrainProgress::Kind::Resumed);
                 continue;
             }
-            if (budget_s > 0 && wall_now() >= budget_s) {
+            if (budget_s > 0 && decision_wall() >= budget_s) {
                 char minutes[32];
                 std::snprintf(minutes, sizeof minutes, "%g", settings.minutes);
                 result.message = std::string("time budget of ") + minutes +
@@ -337,14 +383,15 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
 
             // One optimiser step.
             const auto t0 = Clock::now();
-            if (settings.model.dropout > 0)
-                torch::manual_seed(mix(mix(settings.seed) ^ static_cast<std::uint64_t>(st.step)));
             optimizer.zero_grad();
             double ce = 0, aux = 0, kl = 0;
             std::vector<torch::Tensor> load;
             // The forward and backward products of this step (never the evaluation's).
             const bool bf16 = settings.precision == "bf16";
-            for (std::int64_t m = 0; m < settings.grad_accum; ++m) {
+            // This rank's micro-batches of the step: m ≡ rank (mod world).
+            for (std::int64_t m = rank; m < micro_batches; m += world) {
+                if (settings.model.dropout > 0)
+                    torch::manual_seed(dropout_seed(settings.seed, st.step, m));
                 const Bf16Gemms precision(bf16);
                 auto batch = make_batch(*data.train, settings, st.step, m);
                 LossOutput out;
@@ -352,20 +399,59 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                     auto d = distillation_loss(model, teacher, batch, settings.distill_alpha,
                                                settings.distill_temperature);
                     out = std::move(d.lm);
-                    kl += d.kl.item<double>() / settings.grad_accum;
+                    kl += d.kl.item<double>() / static_cast<double>(micro_batches);
                 } else {
                     out = model->loss(batch);
                 }
-                (settings.grad_accum > 1 ? out.loss / static_cast<double>(settings.grad_accum)
-                                         : out.loss)
+                (micro_batches > 1 ? out.loss / static_cast<double>(micro_batches) : out.loss)
                     .backward();
-                ce += out.ce.item<double>() / settings.grad_accum;
-                aux += out.aux.item<double>() / settings.grad_accum;
+                ce += out.ce.item<double>() / static_cast<double>(micro_batches);
+                aux += out.aux.item<double>() / static_cast<double>(micro_batches);
+                // Summed in double, so that summing across ranks gives the same bits.
                 if (load.empty()) {
-                    for (const auto& l : out.expert_load) load.push_back(l.detach().clone());
+                    for (const auto& l : out.expert_load)
+                        load.push_back(l.detach().to(torch::kDouble));
                 } else {
-                    for (std::size_t i = 0; i < load.size(); ++i) load[i] += out.expert_load[i];
+                    for (std::size_t i = 0; i < load.size(); ++i)
+                        load[i] += out.expert_load[i].to(torch::kDouble);
                 }
+            }
+            double step_s = seconds_since(t0), rank_tokens_per_s = 0, collective_s = 0;
+            std::vector<double> rank_speeds;
+            if (group) {
+                // One sum carries the step's figures, the stop requests and rank 0's
+                // clock; then the gradients. Each rank fills its own slots.
+                const auto tc = Clock::now();
+                const auto mine = (micro_batches - rank + world - 1) / world;
+                rank_tokens_per_s =
+                    static_cast<double>(mine * settings.batch_size * settings.seq_len) / step_s;
+                const std::size_t fixed = 5 + static_cast<std::size_t>(world);
+                std::vector<double> v(fixed);
+                v[0] = ce;
+                v[1] = aux;
+                v[2] = kl;
+                v[3] = control && control->stop_requested() ? 1 : 0;
+                v[4] = rank == 0 ? wall_now() : 0;
+                v[5 + rank] = rank_tokens_per_s;
+                for (const auto& l : load)
+                    v.insert(v.end(), l.data_ptr<double>(), l.data_ptr<double>() + l.numel());
+                sum_values(*group, v);
+                sum_gradients(*group, model);
+                ce = v[0];
+                aux = v[1];
+                kl = v[2];
+                stop_all = v[3] > 0;
+                rank_speeds.assign(v.begin() + 5, v.begin() + static_cast<std::ptrdiff_t>(fixed));
+                std::size_t at = fixed;
+                for (auto& l : load) {
+                    std::copy_n(v.begin() + static_cast<std::ptrdiff_t>(at), l.numel(),
+                                l.data_ptr<double>());
+                    at += static_cast<std::size_t>(l.numel());
+                }
+                collective_s = seconds_since(tc);
+                // The step's time for the plan: rank 0's, from one reduce to the next.
+                const double previous = std::exchange(shared_wall, v[4]);
+                step_s = shared_wall - previous;
             }
             const double lr = learning_rate(settings, st.step, settings.steps, st.schedule);
             const double norm = optimizer.step(lr, settings.max_grad_norm);
@@ -381,9 +467,9 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                     " (try a lower learning rate)";
                 break;
             }
-            const double step_s = seconds_since(t0);
+            if (!group) step_s = seconds_since(t0);
             ++st.step;
-            st.tokens += settings.batch_size * settings.seq_len * settings.grad_accum;
+            st.tokens += static_cast<std::int64_t>(tokens_per_step);
             step_times.push_back(step_s);
             recent.emplace_back(wall_now(), st.step);
             while (recent.size() > 50) recent.pop_front();
@@ -394,11 +480,17 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
             if (teacher) metrics.add(st.step, st.tokens, w, "distill_kl", kl);
             metrics.add(st.step, st.tokens, w, "lr", lr);
             metrics.add(st.step, st.tokens, w, "grad_norm", norm);
-            metrics.add(st.step, st.tokens, w, "tokens_per_s",
-                        settings.batch_size * settings.seq_len * settings.grad_accum / step_s);
+            metrics.add(st.step, st.tokens, w, "tokens_per_s", tokens_per_step / step_s);
+            if (group) {
+                for (int r = 0; r < world; ++r)
+                    metrics.add(st.step, st.tokens, w, "tokens_per_s.rank" + std::to_string(r),
+                                rank_speeds[static_cast<std::size_t>(r)]);
+                metrics.add(st.step, st.tokens, w, "allreduce_share", collective_s / step_s);
+                metrics.add(st.step, st.tokens, w, "processes", world);
+            }
             p.expert_load.clear();
             for (std::size_t l = 0; l < load.size(); ++l) {
-                auto f = (load[l] / static_cast<double>(settings.grad_accum)).to(torch::kDouble);
+                auto f = (load[l] / static_cast<double>(micro_batches)).contiguous();
                 std::vector<double> v(f.data_ptr<double>(), f.data_ptr<double>() + f.numel());
                 for (std::size_t e = 0; e < v.size(); ++e)
                     metrics.add(st.step, st.tokens, w,
@@ -427,24 +519,22 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                      how + " " + std::to_string(settings.steps) + " steps from " +
                          std::to_string(static_cast<long long>(tokens_per_s)) + " tokens/s");
             };
-            const double tokens_per_step =
-                static_cast<double>(settings.batch_size * settings.seq_len * settings.grad_accum);
             if (budget_s > 0 && settings.steps == 0 && step_times.size() == kPlanAfter) {
                 double mean = 0;
                 for (std::size_t i = kPlanSkip; i < kPlanAfter; ++i) mean += step_times[i];
                 mean /= static_cast<double>(kPlanAfter - kPlanSkip);
                 const double per_step = mean + eval_seconds / settings.eval_every;
-                const double left = std::max(0.0, budget_s - wall_now() - eval_seconds);
+                const double left = std::max(0.0, budget_s - decision_wall() - eval_seconds);
                 plan_step = st.step;
-                plan_wall = wall_now();
+                plan_wall = decision_wall();
                 replan(st.step + static_cast<std::int64_t>(0.97 * left / per_step), "planned",
                        tokens_per_step / mean);
             }
 
             if (budget_s > 0 && plan_step >= 0 && st.step < settings.steps &&
                 st.step % settings.eval_every == 0 && st.step >= plan_step + 20) {
-                const double per_step = (wall_now() - plan_wall) / (st.step - plan_step);
-                const double left = std::max(0.0, budget_s - wall_now() - eval_seconds);
+                const double per_step = (decision_wall() - plan_wall) / (st.step - plan_step);
+                const double left = std::max(0.0, budget_s - decision_wall() - eval_seconds);
                 const auto steps = st.step + static_cast<std::int64_t>(0.98 * left / per_step);
                 if (std::abs(static_cast<double>(steps - settings.steps)) > 0.01 * settings.steps)
                     replan(steps, "re-planned", tokens_per_step / per_step);
@@ -468,6 +558,16 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
         }
         metrics.flush();
         recorder.ended(result.status, result.message);
+    } catch (const CollectiveError& e) {
+        // Another rank is gone: the steps up to the last checkpoint stand, and the
+        // run resumes with any number of processes.
+        result.message = group ? group->describe_failure(e.what()) : e.what();
+        try {
+            metrics.flush();
+            recorder.ended(RunStatus::Interrupted, result.message);
+        } catch (const std::exception&) {
+        }
+        throw CollectiveError(result.message);
     } catch (const std::exception& e) {
         result.status = RunStatus::Failed;
         result.message = e.what();

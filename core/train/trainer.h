@@ -3,8 +3,10 @@
 // end, writing checkpoints to the run's folder and reporting metrics (in
 // batches), checkpoints and status through a RunRecorder — it never opens the
 // run store itself. Reproducible bit for bit on the same
-// machine and thread count: the batch of step s and its dropout masks are
-// pure functions of (seed, s), so a resumed run follows the same curve.
+// machine and thread count: micro-batch m of step s and its dropout masks are
+// pure functions of (seed, s, m), so a resumed run follows the same curve; the
+// grad_accum micro-batches of a step may be split over W processes (rank r
+// computes m ≡ r mod W), which computes what one process does.
 
 #include <atomic>
 #include <cstdint>
@@ -18,6 +20,7 @@
 #include "data/data_spec.h"
 #include "eval/eval_result.h"
 #include "tokenizer/tokenizer.h"
+#include "train/collective.h"
 #include "train/recorder.h"
 #include "train/train_settings.h"
 
@@ -83,12 +86,17 @@ struct RunOutput {
     std::int64_t run_id = 0;
     std::filesystem::path run_dir;
     RunRecorder* recorder = nullptr;  ///< required
+    /// The run's processes when it is data-parallel (docs/distributed.md);
+    /// null: this process alone. Only rank 0 writes checkpoints; the others'
+    /// recorder should write nothing and their run_dir is unused.
+    Collective* group = nullptr;
 };
 
 /// Trains run `out.run_id` with `settings` (resuming from the newest
 /// checkpoint in `out.run_dir` when there is one) until it finishes, is
 /// stopped, fails or stops early. Reports the run's status to the recorder; a
-/// failure is also rethrown as itera::Error.
+/// failure is also rethrown as itera::Error — as CollectiveError (the run
+/// recorded `interrupted`) when another rank of a distributed run failed.
 TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainData& data,
                       TrainControl* control = nullptr,
                       const std::function<void(const TrainProgress&)>& progress = {});

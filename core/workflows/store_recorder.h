@@ -38,14 +38,16 @@ private:
     std::int64_t run_;
 };
 
-/// Trains run `run_id` of `store` (see train_run), its files in the run's folder.
-inline TrainResult train_stored_run(
-    RunStore& store, std::int64_t run_id, const TrainSettings& settings, const TrainData& data,
-    TrainControl* control = nullptr,
-    const std::function<void(const TrainProgress&)>& progress = {}) {
+/// Trains run `run_id` of `store` (see train_run), its files in the run's folder;
+/// `group`: the run's processes, this one rank 0.
+inline TrainResult train_stored_run(RunStore& store, std::int64_t run_id,
+                                    const TrainSettings& settings, const TrainData& data,
+                                    TrainControl* control = nullptr,
+                                    const std::function<void(const TrainProgress&)>& progress = {},
+                                    Collective* group = nullptr) {
     StoreRecorder recorder(store, run_id);
-    return train_run({run_id, store.claim_run_dir(run_id), &recorder}, settings, data, control,
-                     progress);
+    return train_run({run_id, store.claim_run_dir(run_id), &recorder, group}, settings, data,
+                     control, progress);
 }
 
 }  // namespace itera
