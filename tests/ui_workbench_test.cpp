@@ -42,6 +42,7 @@
 #include "runs_dock.h"
 #include "temp_dir.h"
 #include "training_controller.h"
+#include "workbench_fixture.h"
 
 using namespace itera;
 using namespace itera::ui;
@@ -49,50 +50,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Workbench {
-    itera::testing::TempDir dir;
-    fs::path corpus = dir.path() / "corpus";
-    fs::path db = dir.path() / "runs.sqlite";
-
-    Workbench() {
-        fs::create_directories(corpus);
-        std::mt19937 rng(9);
-        const char* words[] = {"the",   "whale", "sea",     "ship",   "captain",
-                               "white", "deep",  "harpoon", "sailor", "wind"};
-        for (int d = 0; d < 60; ++d) {
-            std::ofstream out(corpus / ("doc" + std::to_string(d) + ".txt"));
-            for (int w = 0; w < 150; ++w) out << words[rng() % 10] << (w % 12 == 11 ? ".\n" : " ");
-        }
-    }
-
-    /// The dialog filled in as a user would: micro preset, byte tokenizer.
-    NewRunRequest request(NewRunDialog& d, int steps) {
-        d.setCorpus(QString::fromStdString(corpus.string()));
-        auto* preset = d.findChild<QComboBox*>(QStringLiteral("preset"));
-        preset->setCurrentIndex(preset->findData(QStringLiteral("micro")));
-        d.findChild<QComboBox*>(QStringLiteral("tokenizer"))
-            ->setCurrentText(QStringLiteral("byte"));
-        d.findChild<QSpinBox*>(QStringLiteral("steps"))->setValue(steps);
-        d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(4);
-        d.findChild<QSpinBox*>(QStringLiteral("seqLen"))->setValue(32);
-        EXPECT_TRUE(d.problem().isEmpty()) << d.problem().toStdString();
-        auto r = d.request();
-        r.settings.eval_every = 10;
-        r.settings.eval_tokens = 2048;
-        r.settings.warmup_steps = 5;
-        r.settings.threads = 2;
-        return r;
-    }
-
-    /// Trains a micro run of `steps` from the dialog's request; its id, 0 if it did not end.
-    qint64 trainMicroRun(MainWindow& w, int steps) {
-        NewRunDialog d(Workspace::standard(), &w);
-        QSignalSpy ended(w.training(), &TrainingController::runEnded);
-        w.startRun(request(d, steps));
-        if (!ended.wait(120'000)) return 0;
-        return ended.at(0).at(0).toLongLong();
-    }
-};
+using itera::testing::Workbench;
 
 }  // namespace
 

@@ -400,7 +400,7 @@ void MainWindow::showDetails(qint64 id) {
     } catch (const std::exception&) {
         // shown without its checkpoints; the list refresh reports store errors
     }
-    m_details->showRun(&summary->record, checkpoints);
+    m_details->showRun(&summary->record, checkpoints, summary->latest);
 }
 
 void MainWindow::startRun(const NewRunRequest& request) {

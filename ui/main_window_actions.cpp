@@ -226,7 +226,7 @@ void MainWindow::updateActions() {
         resumable = resumable && r && id != current && canResume(r->record);
     }
     m_resume->setEnabled(resumable);
-    m_pause->setEnabled(busy && current && !m_training->paused());
+    m_pause->setEnabled(busy && current && !m_training->paused() && m_training->canPause());
     m_continue->setEnabled(busy && m_training->paused());
     m_stop->setEnabled(busy);
     m_delete->setEnabled(!ids.isEmpty() && !ids.contains(current));

@@ -38,6 +38,7 @@
 #include "util/kernel_path.h"
 #include "util/system_info.h"
 #include "util/threads.h"
+#include "workflows/distributed_run.h"
 #include "workflows/model_source.h"
 
 namespace itera::ui {
@@ -203,10 +204,22 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
                          settings::newRunThreads.value() >= 0 ? settings::newRunThreads.value()
                                                               : settings::threads.value());
     m_threads->setSpecialValueText(tr("all cores (%1)").arg(default_thread_count()));
+    m_threads->setToolTip(tr("Threads of each process"));
+    m_processes = intField(1, 64, 1);
+    m_processes->setObjectName(QStringLiteral("processes"));
+    m_processes->setToolTip(
+        tr("Processes on this machine training the run together: each computes its share of "
+           "the step's micro-batches and they sum their gradients (docs/distributed.md). The "
+           "run computes the same as one process with all the micro-batches."));
+    m_processInfo = new QLabel(this);
+    m_processInfo->setObjectName(QStringLiteral("processInfo"));
     auto* seedRow = new QHBoxLayout;
     seedRow->addWidget(m_seed);
     seedRow->addWidget(new QLabel(tr("Threads:"), this));
     seedRow->addWidget(m_threads);
+    seedRow->addWidget(new QLabel(tr("Processes:"), this));
+    seedRow->addWidget(m_processes);
+    seedRow->addWidget(m_processInfo, 1);
     trainForm->addRow(tr("Seed:"), seedRow);
     m_precision = new QComboBox(this);
     m_precision->setObjectName(QStringLiteral("precision"));
@@ -232,7 +245,8 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
     trainForm->addRow(tr("Evaluate every:"), evalRow);
     m_gradAccum = intField(1, 4096, 1);
     m_gradAccum->setObjectName(QStringLiteral("gradAccum"));
-    m_gradAccum->setToolTip(tr("Micro-batches of the batch size per optimiser step"));
+    m_gradAccum->setToolTip(
+        tr("Micro-batches of the batch size per optimiser step, in each process"));
     m_validationFraction = new QDoubleSpinBox(this);
     m_validationFraction->setObjectName(QStringLiteral("validationFraction"));
     m_validationFraction->setRange(0.01, 0.9);
@@ -294,6 +308,8 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
         revalidate();
     });
     connect(m_name, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
+    for (auto* s : {m_processes, m_threads, m_gradAccum})
+        connect(s, &QSpinBox::valueChanged, this, &NewRunDialog::revalidate);
     connect(m_lr, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
     for (auto* s : {m_minutes, m_minLrRatio, m_weightDecay, m_dropout, m_validationFraction})
         connect(s, &QDoubleSpinBox::valueChanged, this, &NewRunDialog::revalidate);
@@ -380,11 +396,12 @@ NewRunRequest NewRunDialog::request() const {
     s.adam.weight_decay = m_weightDecay->value();
     s.seed = static_cast<std::uint64_t>(m_seed->value());
     s.threads = m_threads->value();
+    r.processes = m_processes->value();
     s.precision = m_precision->currentData().toString().toStdString();
     s.eval_every = m_evalEvery->value();
     s.checkpoint_every = m_checkpointEvery->value();
     s.patience = m_patience->value();
-    s.grad_accum = m_gradAccum->value();
+    s.grad_accum = static_cast<std::int64_t>(m_gradAccum->value()) * r.processes;
     s.eval_tokens = m_evalTokens->value();
     r.data.split.validation_fraction = m_validationFraction->value();
     return r;
@@ -411,6 +428,16 @@ void NewRunDialog::revalidate() {
     m_problem.clear();
     m_warning.clear();
     m_modelInfo->clear();  // filled once the model part is valid
+    const int processes = m_processes->value();
+    m_processInfo->setText(
+        processes == 1
+            ? QString()
+            : tr("%1 × %2 thread(s) of %3 cores · each computes %4 of the step's %5 micro-batches")
+                  .arg(processes)
+                  .arg(threads_per_process(r.settings.threads, processes))
+                  .arg(default_thread_count())
+                  .arg(m_gradAccum->value())
+                  .arg(r.settings.grad_accum));
     try {
         if (!r.modelGiven) {
             const auto dropout = r.settings.model.dropout;
@@ -429,7 +456,7 @@ void NewRunDialog::revalidate() {
                      megabytes(params * 4), megabytes(static_cast<double>(memory.total())),
                      megabytes(static_cast<double>(memory.parameters)),
                      megabytes(static_cast<double>(memory.activations))));
-        m_warning = warningFor(r.settings, memory);
+        m_warning = warningFor(r.settings, memory, r.processes);
         // The rest of the form, in the order it is laid out.
         if (r.data.request.corpus.empty()) throw Error("choose a corpus");
         if (!m_corpusProblem.isEmpty()) throw Error(m_corpusProblem.toStdString());
@@ -447,13 +474,14 @@ void NewRunDialog::revalidate() {
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(m_problem.isEmpty());
 }
 
-QString NewRunDialog::warningFor(const TrainSettings& s, const TrainingMemory& memory) const {
+QString NewRunDialog::warningFor(const TrainSettings& s, const TrainingMemory& memory,
+                                 int processes) const {
     const auto available = available_memory_bytes();
-    if (static_cast<double>(memory.total()) > 0.8 * static_cast<double>(available))
+    const double needed = static_cast<double>(memory.total()) * processes;  // each holds it all
+    if (needed > 0.8 * static_cast<double>(available))
         return tr("Training needs about %1 and %2 is available: the machine would swap (or the "
                   "run be killed). Use a smaller batch, sequence length or model.")
-            .arg(megabytes(static_cast<double>(memory.total())),
-                 megabytes(static_cast<double>(available)));
+            .arg(megabytes(needed), megabytes(static_cast<double>(available)));
     // SentencePiece needs text enough to find its pieces: refuses a 4,096 vocabulary
     // from a few kilobytes. A warning, as the exact bound is the library's.
     const auto kind = static_cast<TokenizerKind>(m_tokenizer->currentData().toInt());
@@ -463,6 +491,13 @@ QString NewRunDialog::warningFor(const TrainSettings& s, const TrainingMemory& m
                   "may refuse it. A smaller vocabulary or the byte tokenizer always works.")
             .arg(megabytes(static_cast<double>(m_corpusBytes)))
             .arg(m_vocab->value());
+    const int threads = threads_per_process(s.threads, processes);
+    if (processes > 1 && processes * threads > default_thread_count())
+        return tr("%1 processes × %2 threads is more than this machine's %3 cores: they would "
+                  "slow each other down.")
+            .arg(processes)
+            .arg(threads)
+            .arg(default_thread_count());
     const auto tokens = s.batch_size * s.seq_len;
     if (tokens > (1 << 18))
         return tr("%1 tokens per step is a very large batch (the default is 2,048): each step "
@@ -526,7 +561,8 @@ void NewRunDialog::setRequest(const NewRunRequest& r) {
     m_evalEvery->setValue(static_cast<int>(s.eval_every));
     m_checkpointEvery->setValue(static_cast<int>(s.checkpoint_every));
     m_patience->setValue(static_cast<int>(s.patience));
-    m_gradAccum->setValue(static_cast<int>(s.grad_accum));
+    m_processes->setValue(std::clamp(r.processes, 1, m_processes->maximum()));
+    m_gradAccum->setValue(static_cast<int>(s.grad_accum / m_processes->value()));
     m_evalTokens->setValue(
         static_cast<int>(std::min<std::int64_t>(s.eval_tokens, m_evalTokens->maximum())));
     setExactly(m_validationFraction, d.split.validation_fraction);

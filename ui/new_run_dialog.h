@@ -50,7 +50,9 @@ private:
     void chooseFile();
     void chooseFolder();
     void revalidate();
-    QString warningFor(const TrainSettings& settings, const TrainingMemory& memory) const;
+    /// What will likely go wrong (not a blocking problem); `processes` each hold the model.
+    QString warningFor(const TrainSettings& settings, const TrainingMemory& memory,
+                       int processes) const;
     void describeCorpus();
     QSpinBox* intField(int min, int max, int value);
     /// Chooses preset `name` (an old name too); nothing when it is none.
@@ -77,6 +79,8 @@ private:
     QDoubleSpinBox* m_dropout;
     QSpinBox* m_seed;
     QSpinBox* m_threads;
+    QSpinBox* m_processes;
+    QLabel* m_processInfo;
     QComboBox* m_precision;
     QSpinBox* m_evalEvery;
     QSpinBox* m_checkpointEvery;

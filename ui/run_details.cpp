@@ -211,7 +211,39 @@ void RunDetails::showDifferences(const std::vector<RunRecord>& runs) {
     m_tabs->setCurrentIndex(0);
 }
 
-void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecord>& checkpoints) {
+namespace {
+
+// "2 processes · rank 0 24,110 tokens/s · rank 1 24,794 tokens/s · gradient sums
+// 14 % of a step" from the latest points of a distributed run; "" for one
+// process. A later session in one process has newer tokens_per_s points.
+QString processesText(const std::map<std::string, MetricPoint>& latest) {
+    const auto n = latest.find("processes");
+    if (n == latest.end()) return {};
+    const auto world = static_cast<int>(n->second.value);
+    QString text = RunDetails::tr("%1 processes").arg(world);
+    const auto speed = latest.find("tokens_per_s");
+    if (speed != latest.end() && speed->second.step > n->second.step)
+        return RunDetails::tr("%1 until step %2, then one")
+            .arg(text)
+            .arg(QLocale().toString(static_cast<qlonglong>(n->second.step)));
+    for (int r = 0; r < world; ++r) {
+        const auto it = latest.find("tokens_per_s.rank" + std::to_string(r));
+        if (it == latest.end()) continue;
+        text += RunDetails::tr(" · rank %1 %2 tokens/s")
+                    .arg(r)
+                    .arg(QLocale().toString(it->second.value, 'f', 0));
+    }
+    const auto share = latest.find("allreduce_share");
+    if (share != latest.end())
+        text += RunDetails::tr(" · summing gradients %1 % of a step")
+                    .arg(QLocale().toString(100 * share->second.value, 'f', 1));
+    return text;
+}
+
+}  // namespace
+
+void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecord>& checkpoints,
+                         const std::map<std::string, MetricPoint>& latest) {
     const bool same = run && run->id == m_runId;
     if (!same) flushNotes();  // the notes typed for the run shown until now
     m_runId = run ? run->id : 0;
@@ -247,15 +279,20 @@ void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecor
                     .arg(m.num_experts)
                     .arg(m.top_k_experts)
                     .arg(m.vocab_size));
-        html += row(tr("Training"), tr("%1 steps · batch %2 × %3 tokens · lr %4 · seed %5")
-                                        .arg(QLocale().toString(static_cast<qlonglong>(s.steps)))
-                                        .arg(s.batch_size)
-                                        .arg(s.seq_len)
-                                        .arg(s.adam.lr)
-                                        .arg(s.seed));
+        html +=
+            row(tr("Training"),
+                tr("%1 steps · batch %2 × %3 tokens%4 · lr %5 · seed %6")
+                    .arg(QLocale().toString(static_cast<qlonglong>(s.steps)))
+                    .arg(s.batch_size)
+                    .arg(s.seq_len)
+                    .arg(s.grad_accum > 1 ? tr(" × %1 micro-batches").arg(s.grad_accum) : QString())
+                    .arg(s.adam.lr)
+                    .arg(s.seed));
     } catch (const std::exception& e) {
         html += row(tr("Settings"), QString::fromStdString(e.what()));
     }
+    if (const auto processes = processesText(latest); !processes.isEmpty())
+        html += row(tr("Processes"), processes);
     try {
         const auto d = nlohmann::json::parse(run->dataset);
         html += row(tr("Dataset"),

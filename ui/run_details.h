@@ -6,6 +6,8 @@
 #include <QStringList>
 #include <QWidget>
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "store/run_store.h"
@@ -35,8 +37,11 @@ class RunDetails : public QWidget {
 public:
     explicit RunDetails(QWidget* parent = nullptr);
 
-    /// Shows run `run` with its checkpoints; `nullptr` shows nothing.
-    void showRun(const RunRecord* run, const std::vector<CheckpointRecord>& checkpoints);
+    /// Shows run `run` with its checkpoints and its latest metric values (by
+    /// name: the processes of a distributed run and their speeds); `nullptr`
+    /// shows nothing.
+    void showRun(const RunRecord* run, const std::vector<CheckpointRecord>& checkpoints,
+                 const std::map<std::string, MetricPoint>& latest = {});
     /// Several runs: the settings in which they differ, side by side.
     void showDifferences(const std::vector<RunRecord>& runs);
     qint64 runId() const { return m_runId; }

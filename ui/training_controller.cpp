@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "store/run_store.h"
+#include "train/gloo_group.h"
+#include "workflows/distributed_run.h"
 #include "workflows/store_recorder.h"
 
 namespace itera::ui {
@@ -61,14 +63,44 @@ TrainingOutcome runTrainingJob(const Workspace& ws, const TrainingJob& job,
                 u.prepareFraction = total ? static_cast<double>(done) / total : -1;
             });
         };
+        // Several processes (a new run only; a resumed one computes the same in one):
+        // this job is rank 0 and starts the others as `itera train` processes.
+        const int processes = job.create ? job.create->processes : 1;
+        std::unique_ptr<GlooGroup> group;
+        LocalRanks ranks;
         LaunchedRun run;
-        if (job.create) {
-            const auto& c = *job.create;
-            prep.threads = c.settings.threads;
-            run = launch_new_run(ws, store, c.name.toStdString(), c.settings, c.modelGiven, c.data,
-                                 prep);
-        } else {
-            run = launch_resumed_run(ws, store, job.resumeRunId, std::nullopt, prep);
+        try {
+            if (job.create) {
+                auto c = *job.create;
+                if (processes > 1) {
+                    c.settings.threads = threads_per_process(c.settings.threads, processes);
+                    DistSettings dist;
+                    dist.port = 0;
+                    dist.world_size = processes;
+                    group = std::make_unique<GlooGroup>(dist);
+                    ranks.set_environment({"ITERA_DATA_DIR=" + ws.data_dir.string()});
+                    ranks.start(itera_executable(), processes, group->port(),
+                                {"train", "--quiet", "--threads",
+                                 std::to_string(c.settings.threads), "--db", ws.db_path.string()});
+                    group->set_failure_hint([&ranks] { return ranks.ended_rank(); });
+                }
+                prep.threads = c.settings.threads;
+                run = launch_new_run(ws, store, c.name.toStdString(), c.settings, c.modelGiven,
+                                     c.data, prep);
+            } else {
+                run = launch_resumed_run(ws, store, job.resumeRunId, std::nullopt, prep);
+            }
+            if (group) {
+                publish_run(*group, run.id, run.settings, run.spec,
+                            run.ready.data.tokenizer->fingerprint());
+                box.post([&](TrainingUpdates& u) {
+                    u.phase = QObject::tr("waiting for %1 processes").arg(processes);
+                });
+                group->join();
+            }
+        } catch (const std::exception& e) {
+            if (group) publish_failure(*group, e.what());
+            throw;
         }
         runId = run.id;
         box.post([&](TrainingUpdates& u) {
@@ -76,17 +108,27 @@ TrainingOutcome runTrainingJob(const Workspace& ws, const TrainingJob& job,
             u.phase = QObject::tr("training");
             u.prepareFraction = -1;
         });
-        const auto result = train_stored_run(
-            store, runId, run.settings, run.ready.data, &state.control,
-            [&box](const TrainProgress& p) {
-                box.post([&](TrainingUpdates& u) {
-                    u.points.insert(u.points.end(), p.points.begin(), p.points.end());
-                    u.latest = p;
-                    u.latest->points.clear();
-                    if (p.kind == TrainProgress::Kind::Paused) u.phase = QObject::tr("paused");
-                    if (p.kind == TrainProgress::Kind::Resumed) u.phase = QObject::tr("training");
-                });
-            });
+        TrainResult result;
+        try {
+            result = train_stored_run(
+                store, runId, run.settings, run.ready.data, &state.control,
+                [&box](const TrainProgress& p) {
+                    box.post([&](TrainingUpdates& u) {
+                        u.points.insert(u.points.end(), p.points.begin(), p.points.end());
+                        u.latest = p;
+                        u.latest->points.clear();
+                        if (p.kind == TrainProgress::Kind::Paused) u.phase = QObject::tr("paused");
+                        if (p.kind == TrainProgress::Kind::Resumed)
+                            u.phase = QObject::tr("training");
+                    });
+                },
+                group.get());
+        } catch (const CollectiveError& e) {  // recorded `interrupted` by the trainer
+            ranks.wait(2);
+            return {runId, static_cast<int>(RunStatus::Interrupted),
+                    QString::fromStdString(e.what())};
+        }
+        ranks.wait(60);
         return {runId, static_cast<int>(result.status), QString::fromStdString(result.message)};
     } catch (const std::exception& e) {
         // The trainer marks its run failed itself; before that there may be no run.
@@ -138,6 +180,11 @@ void TrainingController::enqueue(TrainingJob job) {
 bool TrainingController::paused() const {
     const auto it = m_states.find(m_runner.currentJob());
     return it != m_states.end() && it->second->control.paused();
+}
+
+bool TrainingController::canPause() const {
+    const auto it = m_states.find(m_runner.currentJob());
+    return it == m_states.end() || !it->second->create || it->second->create->processes <= 1;
 }
 
 void TrainingController::pause() {

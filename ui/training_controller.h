@@ -34,6 +34,9 @@ public:
     /// The jobs waiting to start, in order: (id, label).
     std::vector<std::pair<JobId, QString>> queuedJobs() const { return m_runner.queued(); }
     bool paused() const;
+    /// False while a run of several processes trains: they step together and
+    /// do not pause (stop, then resume, instead).
+    bool canPause() const;
 
     void pause();
     void resume();

@@ -19,8 +19,10 @@ namespace itera::ui {
 struct NewRunRequest {
     QString name;
     DataSpec data;
-    TrainSettings settings;
+    TrainSettings settings;  ///< grad_accum: the step's micro-batches, all processes together
     bool modelGiven = false;
+    /// Processes on this machine training the run together (docs/distributed.md).
+    int processes = 1;
 };
 
 /// One queued piece of work: a new run, or resuming a stored one.
