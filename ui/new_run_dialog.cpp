@@ -213,14 +213,16 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
            "run computes the same as one process with all the micro-batches."));
     m_processInfo = new QLabel(this);
     m_processInfo->setObjectName(QStringLiteral("processInfo"));
+    m_processInfo->setWordWrap(true);
+    m_processInfo->setVisible(false);
     auto* seedRow = new QHBoxLayout;
     seedRow->addWidget(m_seed);
     seedRow->addWidget(new QLabel(tr("Threads:"), this));
     seedRow->addWidget(m_threads);
     seedRow->addWidget(new QLabel(tr("Processes:"), this));
     seedRow->addWidget(m_processes);
-    seedRow->addWidget(m_processInfo, 1);
     trainForm->addRow(tr("Seed:"), seedRow);
+    trainForm->addRow(QString(), m_processInfo);
     m_precision = new QComboBox(this);
     m_precision->setObjectName(QStringLiteral("precision"));
     m_precision->addItem(tr("FP32"), QStringLiteral("fp32"));
@@ -438,6 +440,7 @@ void NewRunDialog::revalidate() {
                   .arg(default_thread_count())
                   .arg(m_gradAccum->value())
                   .arg(r.settings.grad_accum));
+    m_processInfo->setVisible(processes > 1);
     try {
         if (!r.modelGiven) {
             const auto dropout = r.settings.model.dropout;

@@ -260,6 +260,16 @@ int train_command(const std::vector<std::string>& args) {
             throw;
         }
     }
+    if (dist && launched.settings.grad_accum < dist->settings.world_size) {
+        const auto why = "a step of run " + std::to_string(launched.id) + " has " +
+                         std::to_string(launched.settings.grad_accum) +
+                         " micro-batch(es), fewer than " +
+                         std::to_string(dist->settings.world_size) +
+                         " processes: resume it with at most that many";
+        publish_failure(*group, why);
+        ranks.wait(5);
+        throw Error(why);
+    }
     const auto run_id = launched.id;
     const auto& settings = launched.settings;
     const auto& spec = launched.spec;

@@ -103,7 +103,13 @@ int train_worker(const DistRequest& request, Args& a) {
     const int rank = request.settings.rank;
     GlooGroup group(request.settings);
     try {
-        const auto run = take_published_run(group);
+        PublishedRun run;
+        try {
+            run = take_published_run(group);
+        } catch (const Error&) {
+            if (quiet) return 1;  // rank 0, on this machine, says why
+            throw;
+        }
         const auto run_id = run.run_id;
         auto settings = run.settings;
         const auto& spec = run.spec;

@@ -159,8 +159,7 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
     check_train_data(settings, data);
     if (settings.grad_accum < world)
         throw Error("a step of this run has " + std::to_string(settings.grad_accum) +
-                    " micro-batches (grad_accum), fewer than its " + std::to_string(world) +
-                    " processes: use at most " + std::to_string(settings.grad_accum) +
+                    " micro-batch(es) (grad_accum), fewer than its " + std::to_string(world) +
                     " processes");
     if (group && !settings.teacher.empty())
         throw Error(

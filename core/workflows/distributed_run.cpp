@@ -116,8 +116,8 @@ std::string LocalRanks::ended_rank(double wait_s) {
             const std::string who =
                 "rank " + std::to_string(c.rank) + " (pid " + std::to_string(c.pid) + ")";
             if (WIFSIGNALED(c.status))
-                return who + " was killed by signal " + std::to_string(WTERMSIG(c.status)) +
-                       " (" + strsignal(WTERMSIG(c.status)) + ")";
+                return who + " was killed by signal " + std::to_string(WTERMSIG(c.status)) + " (" +
+                       strsignal(WTERMSIG(c.status)) + ")";
             if (WIFEXITED(c.status) && WEXITSTATUS(c.status) != 0)
                 return who + " exited with code " + std::to_string(WEXITSTATUS(c.status));
         }
