@@ -54,7 +54,7 @@ TEST(Workbench, TrainsARunInTwoProcessesThatComputesWhatOneProcessDoes) {
         r.settings.threads = 1;
         QSignalSpy ended(w.training(), &TrainingController::runEnded);
         w.startRun(r);
-        if (!ended.wait(180'000)) return 0;
+        if (!ended.wait(itera::testing::workWait(180'000))) return 0;
         EXPECT_EQ(static_cast<RunStatus>(ended.at(0).at(1).toInt()), RunStatus::Finished)
             << ended.at(0).at(2).toString().toStdString();
         return ended.at(0).at(0).toLongLong();
