@@ -126,12 +126,17 @@ auto as_rank1(int port, F body) {
     });
 }
 
-TEST(GlooGroup, TwoRanksSumBroadcastAndStartFromRankZerosModel) {
+// Rank 0 of two, serving its store on a free port.
+DistSettings rank0_of_two() {
     DistSettings s;
     s.port = 0;
     s.world_size = 2;
     s.timeout_s = 20;
-    GlooGroup rank0(s);
+    return s;
+}
+
+TEST(GlooGroup, TwoRanksSumBroadcastAndStartFromRankZerosModel) {
+    GlooGroup rank0(rank0_of_two());
     auto config = ModelConfig::preset("micro", 64);
     auto other = as_rank1(rank0.port(), [config](GlooGroup& g) {
         std::vector<at::Tensor> t = {torch::full({3}, 2.5, torch::kDouble)};
@@ -169,11 +174,7 @@ TEST(GlooGroup, TwoRanksSumBroadcastAndStartFromRankZerosModel) {
 }
 
 TEST(GlooGroup, ARankThatLeavesIsNamedFromWhatItReported) {
-    DistSettings s;
-    s.port = 0;
-    s.world_size = 2;
-    s.timeout_s = 20;
-    GlooGroup rank0(s);
+    GlooGroup rank0(rank0_of_two());
     auto other = as_rank1(rank0.port(), [](GlooGroup& g) {
         g.report_failure("out of memory");
         return 0;  // leaves: its group is destroyed

@@ -54,114 +54,6 @@ using itera::testing::Workbench;
 
 }  // namespace
 
-TEST(NewRunDialog, ShowsTheModelSizeAndNamesTheFirstProblem) {
-    Workbench wb;
-    NewRunDialog d(Workspace::standard());
-    auto* ok = d.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
-    auto* info = d.findChild<QLabel*>(QStringLiteral("modelInfo"));
-    auto* preset = d.findChild<QComboBox*>(QStringLiteral("preset"));
-    preset->setCurrentIndex(preset->findData(QStringLiteral("mini")));
-    EXPECT_TRUE(preset->currentText().startsWith(QStringLiteral("mini · 1.62M parameters")))
-        << preset->currentText().toStdString();
-    d.findChild<QSpinBox*>(QStringLiteral("vocab"))->setValue(4096);
-    EXPECT_TRUE(info->text().contains(QLocale().toString(1624320))) << info->text().toStdString();
-
-    d.setCorpus(QStringLiteral("/nonexistent/corpus.txt"));
-    EXPECT_TRUE(d.findChild<QLabel*>(QStringLiteral("corpusInfo"))
-                    ->text()
-                    .contains(QStringLiteral("/nonexistent/corpus.txt")));
-    d.setCorpus(QString::fromStdString(wb.corpus.string()));
-    EXPECT_TRUE(d.findChild<QLabel*>(QStringLiteral("corpusInfo"))
-                    ->text()
-                    .contains(QStringLiteral("text")));
-
-    d.findChild<QLineEdit*>(QStringLiteral("lr"))->setText(QStringLiteral("0"));
-    EXPECT_TRUE(d.problem().contains(QStringLiteral("learning rate"))) << d.problem().toStdString();
-    EXPECT_FALSE(ok->isEnabled());
-    d.findChild<QLineEdit*>(QStringLiteral("lr"))->setText(QStringLiteral("0.002"));
-    EXPECT_TRUE(d.problem().isEmpty()) << d.problem().toStdString();
-    EXPECT_TRUE(ok->isEnabled());
-    d.findChild<QSpinBox*>(QStringLiteral("seqLen"))->setValue(1);
-    d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(1);
-    d.findChild<QSpinBox*>(QStringLiteral("seqLen"))->setValue(128);
-    EXPECT_TRUE(ok->isEnabled());
-
-    // Precision: FP32 by default, BF16 when chosen.
-    auto* precision = d.findChild<QComboBox*>(QStringLiteral("precision"));
-    ASSERT_NE(precision, nullptr);
-    EXPECT_EQ(d.request().settings.precision, "fp32");
-    precision->setCurrentIndex(precision->findData(QStringLiteral("bf16")));
-    EXPECT_EQ(d.request().settings.precision, "bf16");
-
-    // Settings that can start but will likely fail are warned about, not refused:
-    // 53 KB of ten distinct words cannot make 4,096 SentencePiece tokens.
-    EXPECT_TRUE(d.warning().contains(QStringLiteral("too small for a 4096-token vocabulary")))
-        << d.warning().toStdString();
-    d.findChild<QComboBox*>(QStringLiteral("tokenizer"))->setCurrentText(QStringLiteral("byte"));
-    EXPECT_TRUE(d.warning().isEmpty()) << d.warning().toStdString();
-    EXPECT_TRUE(info->text().contains(QStringLiteral("activations"))) << info->text().toStdString();
-    d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(9999);  // 9,999 × 128 tokens
-    EXPECT_TRUE(d.warning().contains(QStringLiteral("swap")) ||
-                d.warning().contains(QStringLiteral("very large batch")))
-        << d.warning().toStdString();
-    EXPECT_TRUE(ok->isEnabled());
-    d.findChild<QSpinBox*>(QStringLiteral("batch"))->setValue(16);
-    d.findChild<QLineEdit*>(QStringLiteral("lr"))->setText(QStringLiteral("0.5"));
-    EXPECT_TRUE(d.warning().contains(QStringLiteral("unusually high")))
-        << d.warning().toStdString();
-    EXPECT_TRUE(ok->isEnabled());
-    d.findChild<QLineEdit*>(QStringLiteral("lr"))->setText(QStringLiteral("0.002"));
-    EXPECT_TRUE(d.warning().isEmpty()) << d.warning().toStdString();
-}
-
-// Clone with edits: every setting and data option of the stored run comes back
-// unchanged in the dialog's request, shown in the form or not.
-TEST(NewRunDialog, ACloneRoundTripsEverySettingOfTheRun) {
-    Workbench wb;
-    TrainSettings s;
-    s.preset = "micro";
-    s.model = ModelConfig::preset("micro", 259);
-    s.model.dropout = 0.15;
-    s.batch_size = 7;
-    s.seq_len = 48;
-    s.grad_accum = 3;
-    s.steps = 321;
-    s.adam.lr = 1.2345678e-3;
-    s.adam.beta1 = 0.85;
-    s.adam.beta2 = 0.97;
-    s.adam.eps = 1e-7;
-    s.adam.weight_decay = 0.05;
-    s.min_lr_ratio = 0.2;
-    s.warmup_steps = 17;
-    s.max_grad_norm = 0.5;
-    s.eval_every = 33;
-    s.eval_tokens = 5000;
-    s.checkpoint_every = 77;
-    s.patience = 4;
-    s.seed = 12345;
-    s.threads = 1;
-    s.precision = "bf16";
-    auto data = DataSpec::from_json("{}");
-    data.request = {wb.corpus.string(), CorpusFormat::Text, TokenizerKind::Byte, 4096};
-    data.split.validation_fraction = 0.12;
-    data.split.seed = 99;
-    data.read.replace_invalid_utf8 = true;
-    RunRecord run;
-    run.id = 4;
-    run.name = "original";
-    run.config_json = s.to_json();
-    run.dataset = data.to_json();
-
-    NewRunDialog d(Workspace::standard());
-    d.setFromRun(run);
-    const auto r = d.request();
-    EXPECT_TRUE(d.problem().isEmpty()) << d.problem().toStdString();
-    EXPECT_TRUE(r.modelGiven);
-    EXPECT_EQ(r.settings.to_json(), s.to_json());
-    EXPECT_EQ(r.data.to_json(), data.to_json());
-    EXPECT_EQ(r.name, QStringLiteral("original (copy)"));
-}
-
 // Notes typed for a run are saved when another run is selected and when the
 // window closes, never lost.
 TEST(Workbench, SavesUnsavedNotesOnSelectingAnotherRunAndOnQuitting) {
@@ -567,7 +459,7 @@ TEST(Workbench, CompressesTheOpenRunsModelFromTheInspector) {
     QSignalSpy done(page, &CompressionPage::compressed);
     page->compressChecked();
     EXPECT_TRUE(page->compressing());
-    ASSERT_TRUE(done.wait(300'000));
+    ASSERT_TRUE(done.wait(itera::testing::workWait(300'000)));
     EXPECT_TRUE(page->jobError().isEmpty()) << page->jobError().toStdString();
     EXPECT_EQ(page->rowCount(), 2);  // measured, stored, listed
     RunStore store(wb.db);
@@ -586,7 +478,7 @@ TEST(Workbench, CompressesTheOpenRunsModelFromTheInspector) {
     const double target = page->findChild<QDoubleSpinBox*>(QStringLiteral("mixedTarget"))->value();
     EXPECT_GT(target, 0.0);
     page->compressChecked();
-    ASSERT_TRUE(done.wait(300'000));
+    ASSERT_TRUE(done.wait(itera::testing::workWait(300'000)));
     EXPECT_TRUE(page->jobError().isEmpty()) << page->jobError().toStdString();
     EXPECT_EQ(page->rowCount(), 3);
     const auto all = store.compressions(id);

@@ -117,15 +117,15 @@ void GlooGroup::join() {
     }
 }
 
-void GlooGroup::sum(std::vector<at::Tensor>& tensors) {
-    if (!impl_->group) throw Error("distributed: sum before join");
+// Starts `op` on each tensor alone (Gloo reduces a list of tensors as copies
+// of one), all in flight before the first wait.
+template <class Op>
+void each_then_wait(std::vector<at::Tensor>& tensors, Op op) {
     try {
-        // One operation per tensor (Gloo reduces a list of tensors as copies of
-        // one), all in flight before the first wait.
         std::vector<c10::intrusive_ptr<c10d::Work>> work;
         for (auto& t : tensors) {
             std::vector<at::Tensor> one = {t};
-            work.push_back(impl_->group->allreduce(one));
+            work.push_back(op(one));
         }
         for (auto& w : work) w->wait();
     } catch (const std::exception& e) {
@@ -133,18 +133,16 @@ void GlooGroup::sum(std::vector<at::Tensor>& tensors) {
     }
 }
 
+void GlooGroup::sum(std::vector<at::Tensor>& tensors) {
+    if (!impl_->group) throw Error("distributed: sum before join");
+    each_then_wait(tensors,
+                   [this](std::vector<at::Tensor>& one) { return impl_->group->allreduce(one); });
+}
+
 void GlooGroup::broadcast(std::vector<at::Tensor>& tensors) {
     if (!impl_->group) throw Error("distributed: broadcast before join");
-    try {
-        std::vector<c10::intrusive_ptr<c10d::Work>> work;
-        for (auto& t : tensors) {
-            std::vector<at::Tensor> one = {t};
-            work.push_back(impl_->group->broadcast(one));
-        }
-        for (auto& w : work) w->wait();
-    } catch (const std::exception& e) {
-        throw CollectiveError(first_line(e.what()));
-    }
+    each_then_wait(tensors,
+                   [this](std::vector<at::Tensor>& one) { return impl_->group->broadcast(one); });
 }
 
 std::string GlooGroup::describe_failure(const std::string& what) {
