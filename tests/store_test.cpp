@@ -285,22 +285,22 @@ TEST(RunStore, MigratesASchemaOneStoreToTheNewest) {
     EXPECT_EQ(store.run(id).name, "old");
     EXPECT_FALSE(store.run(id).parent_run_id.has_value());
     EXPECT_EQ(store.run(id).parent_relation, "");
-    SweepRecord r;
+    SensitivityRecord r;
     r.run_id = id;
     r.source_path = "/m/best.safetensors";
     r.source_sha256 = "abc";
     r.settings = R"({"candidates":["int8"]})";
     r.sweep = R"({"entries":[]})";
-    store.add_sweep(r);
+    store.add_sensitivity_sweep(r);
     r.sweep = R"({"entries":[1]})";
-    store.add_sweep(r);
-    const auto found = store.find_sweep("abc", R"({"candidates":["int8"]})");
+    store.add_sensitivity_sweep(r);
+    const auto found = store.find_sensitivity_sweep("abc", R"({"candidates":["int8"]})");
     ASSERT_TRUE(found.has_value());
     EXPECT_EQ(found->sweep, R"({"entries":[1]})");  // the newest
     EXPECT_EQ(found->run_id, id);
-    EXPECT_FALSE(store.find_sweep("abc", R"({"candidates":["int4"]})"));
+    EXPECT_FALSE(store.find_sensitivity_sweep("abc", R"({"candidates":["int4"]})"));
     store.delete_run(id);  // its sweeps go with it
-    EXPECT_FALSE(store.find_sweep("abc", R"({"candidates":["int8"]})"));
+    EXPECT_FALSE(store.find_sensitivity_sweep("abc", R"({"candidates":["int8"]})"));
 }
 
 TEST(RunStore, LinksARunToTheModelItStartsFrom) {

@@ -14,7 +14,7 @@ import sys
 
 # Each layer may include the layers listed (and itself); the order is
 # docs/architecture.md's: util → format → tokenizer → data → model → infer →
-# eval → train, compress → store → report → workflows → serve.
+# eval → train, compress → sweep → store → report → workflows → serve.
 BELOW = ["util", "format", "tokenizer", "data", "model", "infer", "eval"]
 ALLOWED = {
     "util": [],
@@ -26,10 +26,11 @@ ALLOWED = {
     "eval": ["util", "format", "tokenizer", "data", "model", "infer"],
     "train": BELOW,
     "compress": BELOW,
-    "store": BELOW + ["train", "compress"],
-    "report": BELOW + ["train", "compress", "store"],
-    "workflows": BELOW + ["train", "compress", "store", "report"],
-    "serve": BELOW + ["train", "compress", "store", "report", "workflows"],
+    "sweep": BELOW + ["train"],
+    "store": BELOW + ["train", "compress", "sweep"],
+    "report": BELOW + ["train", "compress", "sweep", "store"],
+    "workflows": BELOW + ["train", "compress", "sweep", "store", "report"],
+    "serve": BELOW + ["train", "compress", "sweep", "store", "report", "workflows"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
 

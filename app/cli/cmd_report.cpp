@@ -19,9 +19,10 @@ constexpr const char* kReportUsage = R"(usage:
                                                       checkpoints, compressions, comparisons, notes
   itera report --compare ID,ID[,ID...] [--out FILE.md] runs side by side, curves overlaid
   itera report --compression CKPT|run:ID [--out FILE.md]  every stored compression of a checkpoint
+  itera report --sweep ID [--out FILE.md]          a sweep: trials, stopping decisions, charts
 Options:
-  --out FILE.md   where to write (default: run-ID-report.md, compare-ID-ID.md or
-                  compression-NAME.md in the current folder); the charts are written next
+  --out FILE.md   where to write (default: run-ID-report.md, compare-ID-ID.md,
+                  sweep-ID-report.md or compression-NAME.md in the current folder); the charts are written next
                   to it as FILE-loss.png, ... and linked by relative path
   --db PATH       the run store (default: the data directory's runs.sqlite)
 Every figure comes from the run store: metrics, checkpoints, measured compressions and
@@ -31,6 +32,7 @@ Examples:
   itera report 3 --out reports/run3.md
   itera report --compare 3,4 --out reports/compare.md
   itera report --compression run:3
+  itera report --sweep 1
 )";
 
 std::vector<std::int64_t> parse_ids(const std::string& list) {
@@ -55,14 +57,16 @@ int report_command(const std::vector<std::string>& args) {
     }
     const auto compare = a.text("compare");
     const auto compression = a.text("compression");
+    const auto sweep = a.text("sweep");
     const auto out_arg = a.text("out");
     const auto db_arg = a.text("db");
     a.finish();
     const auto& pos = a.positional();
-    const int kinds = (compare ? 1 : 0) + (compression ? 1 : 0) + (pos.empty() ? 0 : 1);
+    const int kinds =
+        (compare ? 1 : 0) + (compression ? 1 : 0) + (sweep ? 1 : 0) + (pos.empty() ? 0 : 1);
     if (kinds != 1 || pos.size() > 1)
         throw Error(
-            "itera report takes one run ID, --compare ID,ID or --compression CKPT "
+            "itera report takes one run ID, --compare ID,ID, --compression CKPT or --sweep ID "
             "(see itera report --help)");
     const auto db = workspace_of(db_arg).db_path;
     if (!std::filesystem::exists(db))
@@ -84,6 +88,10 @@ int report_command(const std::vector<std::string>& args) {
         for (auto id : ids) name += "-" + std::to_string(id);
         choose_out(name + ".md");
         report = compare_report(store, ids, options);
+    } else if (sweep) {
+        const auto id = parse_run_id(*sweep);
+        choose_out("sweep-" + std::to_string(id) + "-report.md");
+        report = sweep_report(store, id, options);
     } else if (compression) {
         const auto ckpt = resolve_checkpoint(*compression, db.string());
         choose_out("compression-" + ckpt.parent_path().filename().string() + "-" +

@@ -1,5 +1,6 @@
 // `itera train`: train a model on a corpus, keeping the run in the run store.
 
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
@@ -30,7 +31,7 @@ namespace {
 constexpr const char* kTrainUsage = R"(usage:
   itera train [--preset mini] [--data moby-dick] [--tokenizer bpe] [--vocab-size 4096]
               (--steps N | --minutes M) [options]
-  itera train --resume RUN_ID [--threads N] [--db PATH] [--json]
+  itera train --resume RUN_ID [--threads N] [--until-step S] [--db PATH] [--json]
 
 Trains a model and keeps the run (settings, every metric, checkpoints) in the
 run store. Ctrl-C (or SIGTERM) stops after the current step and saves a
@@ -66,6 +67,11 @@ Processes (docs/distributed.md):
                   --threads and --db: the run comes from rank 0
   --dist-timeout S (300)   --dist-interface IF (Gloo's network interface)
 Other:
+  --until-step S  stop (evaluated, with a checkpoint) after step S; the run
+                  stays resumable (exit code 0 when it got there)
+  --with-parent   stop, with a checkpoint, when the process that started this
+                  one ends (sweeps start their trials so)
+  --quiet         no progress lines
   --config FILE   settings as JSON (as `itera runs show` prints; a "data" object
                   may hold the data options); options given on the line win
   --name NAME     --db PATH (default: the data directory's runs.sqlite)
@@ -185,7 +191,7 @@ void catch_stop_signals(TrainControl* control) {
 }
 
 int train_command(const std::vector<std::string>& args) {
-    Args a(args, {"help", "json", "no-baseline", "replace-invalid-utf8", "quiet"});
+    Args a(args, {"help", "json", "no-baseline", "replace-invalid-utf8", "quiet", "with-parent"});
     if (a.flag("help")) {
         std::cout << kTrainUsage;
         return 0;
@@ -194,6 +200,16 @@ int train_command(const std::vector<std::string>& args) {
     if (dist && dist->settings.rank > 0) return train_worker(*dist, a);
     const bool json = a.flag("json");
     const bool baseline = !a.flag("no-baseline");
+    const bool quiet = a.flag("quiet");
+    const auto until_step = a.integer("until-step", 1, std::int64_t{1} << 40);
+    if (until_step && dist)
+        throw Error("--until-step is for one process (every rank would need it)");
+    if (a.flag("with-parent")) {
+        // SIGTERM stops after the current step with a checkpoint, as Ctrl-C does.
+        const pid_t parent = getppid();
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) return 130;  // it ended before the request took hold
+    }
     const auto ws = workspace_of(a.text("db"));
     RunStore store(ws.db_path);
     // Rank 0 of a distributed run serves the rendezvous (and starts --nproc's ranks).
@@ -290,12 +306,14 @@ int train_command(const std::vector<std::string>& args) {
     }
 
     TrainControl control;
+    if (until_step) control.stop_at(*until_step);
     catch_stop_signals(&control);
     ProgressPrinter printer;
+    std::function<void(const TrainProgress&)> progress;
+    if (!quiet) progress = std::ref(printer);
     TrainResult r;
     try {
-        r = train_stored_run(store, run_id, settings, ready->data, &control, std::ref(printer),
-                             group.get());
+        r = train_stored_run(store, run_id, settings, ready->data, &control, progress, group.get());
     } catch (const CollectiveError& e) {
         catch_stop_signals(nullptr);
         clear_progress();
@@ -367,6 +385,7 @@ int train_command(const std::vector<std::string>& args) {
                         a.text("db") ? (" --db " + *a.text("db")).c_str() : "");
     }
     if (r.status == RunStatus::Failed) return 1;
+    if (r.status == RunStatus::Stopped && until_step && r.steps == *until_step) return 0;
     return r.status == RunStatus::Stopped ? 130 : 0;
 }
 

@@ -12,6 +12,7 @@ int bench_command(const std::vector<std::string>& args);
 int data_command(const std::vector<std::string>& args);
 int train_command(const std::vector<std::string>& args);
 int runs_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
 int generate_command(const std::vector<std::string>& args);
 int score_command(const std::vector<std::string>& args);
 int eval_command(const std::vector<std::string>& args);

@@ -22,6 +22,7 @@ Commands:
   data corpora  the built-in corpora and where they are installed
   train         train a model on a corpus; every run is kept in the run store
   runs          list, show, export, tag, note and delete stored runs
+  sweep         many runs as one experiment: grid, random or TPE, ASHA early stopping
   generate      continue a prompt with a checkpoint, streaming the text
   score         per-token log-probabilities of a text under a checkpoint
   eval          perplexity and bits/byte of a checkpoint on held-out text
@@ -49,6 +50,7 @@ Examples:
   itera generate run:1 --prompt "Call me Ishmael." --max-tokens 100
   itera eval run:1
   itera report 1 --out run1.md
+  itera sweep start sweep.json
 )";
 
 }  // namespace
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
         if (command == "data") return itera::cli::data_command(rest);
         if (command == "train") return itera::cli::train_command(rest);
         if (command == "runs") return itera::cli::runs_command(rest);
+        if (command == "sweep") return itera::cli::sweep_command(rest);
         if (command == "generate") return itera::cli::generate_command(rest);
         if (command == "score") return itera::cli::score_command(rest);
         if (command == "eval") return itera::cli::eval_command(rest);

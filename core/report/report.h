@@ -63,6 +63,12 @@ Report compare_report(RunStore& store, const std::vector<std::int64_t>& run_ids,
 Report compression_report(RunStore& store, const std::filesystem::path& checkpoint,
                           const ReportOptions& options = {});
 
+/// A sweep (docs/sweeps.md): its spec, every trial with its parameters,
+/// objective and status, the mean over seeds, the stopping decisions with
+/// their figures, parallel coordinates and each parameter against the
+/// objective.
+Report sweep_report(RunStore& store, std::int64_t sweep_id, const ReportOptions& options = {});
+
 /// Writes the Markdown to `markdown_path` and the charts beside it, each file
 /// atomically (a temporary file renamed into place).
 void write_report(const Report& report, const std::filesystem::path& markdown_path);

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "data/utf8.h"
+#include "store/process_owner.h"
 #include "store/schema.h"
 #include "store/statement.h"
 #include "util/error.h"
@@ -16,30 +17,12 @@
 namespace itera {
 namespace {
 
+using store_owner::host_name;
+using store_owner::now_unix;
+using store_owner::owner_is_dead;
+
 std::string now_iso() {
     return utc_now();
-}
-
-double now_unix() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-std::string host_name() {
-    char buf[256] = {};
-    gethostname(buf, sizeof buf - 1);
-    return buf;
-}
-
-// A run whose owner process is gone; or silent for an hour (a reused pid).
-bool owner_is_dead(std::int64_t pid, const std::string& host, double heartbeat) {
-    const double silent = now_unix() - heartbeat;
-    if (host == host_name()) {
-        if (pid == getpid()) return false;
-        if (pid <= 0 || (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) return true;
-        return silent > 3600;
-    }
-    return silent > 600;  // another machine sharing the file: only the heartbeat tells
 }
 
 RunRecord read_run(sql::Statement& s) {
@@ -163,6 +146,21 @@ void RunStore::mark_dead_runs_interrupted() {
                      "message = 'the training process ended without closing the run' "
                      "WHERE id = ?1 AND status IN ('queued', 'running', 'paused')");
     for (auto id : dead) u.bind(1, id).bind(2, now_iso()).run();
+
+    std::vector<std::int64_t> dead_sweeps;
+    {
+        sql::Statement s(db_,
+                         "SELECT id, owner_pid, owner_host, heartbeat_at FROM sweeps "
+                         "WHERE status IN ('running', 'stopping')");
+        while (s.step())
+            if (owner_is_dead(s.null(1) ? 0 : s.integer(1), s.text(2), s.real(3)))
+                dead_sweeps.push_back(s.integer(0));
+    }
+    sql::Statement w(db_,
+                     "UPDATE sweeps SET status = 'interrupted', ended_at = ?2, "
+                     "message = 'the sweep''s process ended without closing it' "
+                     "WHERE id = ?1 AND status IN ('running', 'stopping')");
+    for (auto id : dead_sweeps) w.bind(1, id).bind(2, now_iso()).run();
 }
 
 std::int64_t RunStore::create_run(const NewRun& r) {
@@ -363,7 +361,7 @@ std::int64_t RunStore::add_generation(const GenerationRecord& g) {
     return sqlite3_last_insert_rowid(db_);
 }
 
-std::int64_t RunStore::add_sweep(const SweepRecord& r) {
+std::int64_t RunStore::add_sensitivity_sweep(const SensitivityRecord& r) {
     sql::Statement s(db_,
                      "INSERT INTO sensitivity_sweeps (run_id, source_path, source_sha256, "
                      "settings, sweep, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -377,15 +375,15 @@ std::int64_t RunStore::add_sweep(const SweepRecord& r) {
     return sqlite3_last_insert_rowid(db_);
 }
 
-std::optional<SweepRecord> RunStore::find_sweep(const std::string& sha256,
-                                                const std::string& settings) {
+std::optional<SensitivityRecord> RunStore::find_sensitivity_sweep(const std::string& sha256,
+                                                                  const std::string& settings) {
     sql::Statement s(db_,
                      "SELECT id, run_id, source_path, source_sha256, settings, sweep, created_at "
                      "FROM sensitivity_sweeps WHERE source_sha256 = ?1 AND settings = ?2 "
                      "ORDER BY id DESC LIMIT 1");
     s.bind(1, sha256).bind(2, settings);
     if (!s.step()) return std::nullopt;
-    SweepRecord r;
+    SensitivityRecord r;
     r.id = s.integer(0);
     if (!s.null(1)) r.run_id = s.integer(1);
     r.source_path = s.text(2);

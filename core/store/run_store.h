@@ -100,7 +100,7 @@ struct FeedbackRecord {
 
 /// A sensitivity sweep of a checkpoint (compress/mixed.h), kept so plans for
 /// other targets reuse it.
-struct SweepRecord {
+struct SensitivityRecord {
     std::int64_t id = 0;
     std::optional<std::int64_t> run_id;
     std::string source_path;
@@ -108,6 +108,30 @@ struct SweepRecord {
     std::string settings;  ///< JSON: candidates and calibration (the reuse key)
     std::string sweep;     ///< JSON: every group at every candidate, measured
     std::string created_at;
+};
+
+/// A hyperparameter sweep (docs/sweeps.md); its trials are runs.
+struct SweepRecord {
+    std::int64_t id = 0;
+    std::string name;
+    std::string status;  ///< running, stopping, stopped, finished, failed, interrupted
+    std::string spec;    ///< the spec's JSON, every key explicit
+    std::string created_at, ended_at, message;
+    double elapsed_s = 0;  ///< the sweep's running time over all its sessions
+};
+
+/// One trial of a sweep: a configuration (and seed) trained as run `run_id`.
+struct TrialRecord {
+    std::int64_t sweep_id = 0;
+    std::int64_t trial = 0;  ///< 0-based, in the order trials were sampled
+    std::optional<std::int64_t> run_id;
+    std::string params;  ///< JSON object: each varied parameter's value, and "seed"
+    /// running (a segment in flight to target_step), waiting (at a rung),
+    /// completed (its full length), stopped (early, for good), failed
+    std::string status = "running";
+    std::int64_t target_step = 0;
+    std::string reason;            ///< the latest decision, in words
+    std::string decisions = "[]";  ///< JSON list: every rung decision with its figures
 };
 
 class RunStore {
@@ -155,10 +179,32 @@ public:
     std::int64_t add_feedback(const FeedbackRecord& f);
     /// Feedback with its served request, newest first; ratings >= `min_rating`.
     std::vector<FeedbackRecord> feedback(int min_rating = 1, std::size_t limit = 100000);
-    std::int64_t add_sweep(const SweepRecord& r);
+    std::int64_t add_sensitivity_sweep(const SensitivityRecord& r);
     /// The newest sweep of the file with this hash and these settings.
-    std::optional<SweepRecord> find_sweep(const std::string& source_sha256,
-                                          const std::string& settings);
+    std::optional<SensitivityRecord> find_sensitivity_sweep(const std::string& source_sha256,
+                                                            const std::string& settings);
+    /// A new sweep, running and owned by this process.
+    std::int64_t create_sweep(const std::string& name, const std::string& spec_json);
+    /// Makes this process the sweep's owner again (resuming it); throws when
+    /// another live process runs it.
+    void claim_sweep(std::int64_t id);
+    void set_sweep_status(std::int64_t id, const std::string& status,
+                          const std::string& message = {});
+    /// The owner is alive; `elapsed_s`: the sweep's running time so far.
+    void sweep_heartbeat(std::int64_t id, double elapsed_s);
+    /// Asks the sweep's process to stop (its trials checkpoint first). A sweep
+    /// that no live process runs is marked stopped at once. Returns its status.
+    std::string request_sweep_stop(std::int64_t id);
+    std::optional<SweepRecord> find_sweep(std::int64_t id);
+    /// As find_sweep; throws itera::Error "no sweep N in PATH" when absent.
+    SweepRecord sweep(std::int64_t id);
+    std::vector<SweepRecord> list_sweeps();
+    /// Inserts or replaces the trial (sweep_id, trial).
+    void put_trial(const TrialRecord& t);
+    std::vector<TrialRecord> trials(std::int64_t sweep_id);
+    /// The sweep and trial a run belongs to, when it is a trial.
+    std::optional<TrialRecord> trial_of_run(std::int64_t run_id);
+
     /// Forgets the records of a checkpoint file that was removed or replaced.
     void forget_checkpoint(std::int64_t id, const std::string& path);
     /// Drops metric points after `step` (a run resumed from that step's

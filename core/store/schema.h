@@ -172,6 +172,37 @@ INSERT INTO store_info (key, value) VALUES ('store_id', lower(hex(randomblob(16)
 ALTER TABLE runs ADD COLUMN dir TEXT NOT NULL DEFAULT '';
 UPDATE runs SET dir = 'runs/' || id;
 )sql",
+        // 8: hyperparameter sweeps (docs/sweeps.md): a sweep's spec and state, and
+        // its trials, each an ordinary run with the sampled parameters.
+        R"sql(
+CREATE TABLE sweeps (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('running', 'stopping', 'stopped', 'finished',
+                                                 'failed', 'interrupted')),
+    spec         TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    ended_at     TEXT,
+    message      TEXT NOT NULL DEFAULT '',
+    elapsed_s    REAL NOT NULL DEFAULT 0,
+    owner_pid    INTEGER,
+    owner_host   TEXT,
+    heartbeat_at REAL
+);
+CREATE TABLE sweep_trials (
+    sweep_id    INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    trial       INTEGER NOT NULL,
+    run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    params      TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('running', 'waiting', 'completed', 'stopped',
+                                                'failed')),
+    target_step INTEGER NOT NULL DEFAULT 0,
+    reason      TEXT NOT NULL DEFAULT '',
+    decisions   TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (sweep_id, trial)
+);
+CREATE INDEX sweep_trials_by_run ON sweep_trials(run_id);
+)sql",
     };
     return m;
 }

@@ -349,6 +349,11 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
         }
         while (result.message.empty()) {
             if (settings.steps > 0 && st.step >= settings.steps) break;
+            if (control && control->stop_step() > 0 && st.step >= control->stop_step()) {
+                result.status = RunStatus::Stopped;
+                result.message = "stopped at step " + std::to_string(st.step) + " as asked";
+                break;
+            }
             if (group ? stop_all : control && control->stop_requested()) {
                 result.status = RunStatus::Stopped;
                 result.message = describe_step("stopped", st.step);
@@ -539,7 +544,8 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
                     replan(steps, "re-planned", tokens_per_step / per_step);
             }
             const bool last = settings.steps > 0 && st.step >= settings.steps;
-            if (st.step % settings.eval_every == 0 || last) {
+            const bool asked_stop = control && st.step == control->stop_step();
+            if (st.step % settings.eval_every == 0 || last || asked_stop) {
                 run_eval();
                 if (settings.patience > 0 && st.evals_without_improvement >= settings.patience)
                     result.message = "stopped early: validation loss did not improve in " +

@@ -33,16 +33,22 @@ public:
     void resume() { paused_ = false; }
     /// Finishes the current step, saves a checkpoint and ends the run as `stopped`.
     void stop() { stop_ = true; }
-    /// Clears both flags, so one control can steer successive runs.
+    /// Ends the run as `stopped` once step `step` is done, evaluated and
+    /// checkpointed (a sweep's rung); 0: no such step.
+    void stop_at(std::int64_t step) { stop_at_ = step; }
+    std::int64_t stop_step() const { return stop_at_; }
+    /// Clears the flags and the stop step, so one control can steer successive runs.
     void reset() {
         paused_ = false;
         stop_ = false;
+        stop_at_ = 0;
     }
     bool paused() const { return paused_; }
     bool stop_requested() const { return stop_; }
 
 private:
     std::atomic<bool> paused_{false}, stop_{false};
+    std::atomic<std::int64_t> stop_at_{0};
 };
 
 struct TrainProgress {

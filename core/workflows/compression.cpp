@@ -159,14 +159,14 @@ SensitivitySweep sweep_sensitivity(const Workspace& ws, const std::filesystem::p
     }
     const auto spec = store ? source_data_spec(*store, src->metadata(), data)
                             : source_data_spec(ws, src->metadata(), data);
-    SweepRecord record;
+    SensitivityRecord record;
     record.source_path = std::filesystem::absolute(source).string();
     record.source_sha256 = sha256_file(source);
     record.settings = sweep_key(settings, spec.request.corpus);
     if (store) {
         record.run_id = source_run_id(*store, src->metadata());
         try {
-            if (auto found = store->find_sweep(record.source_sha256, record.settings))
+            if (auto found = store->find_sensitivity_sweep(record.source_sha256, record.settings))
                 return sweep_from_json(found->sweep);
         } catch (const Error&) {  // no usable stored sweep: measure
         }
@@ -180,7 +180,7 @@ SensitivitySweep sweep_sensitivity(const Workspace& ws, const std::filesystem::p
     record.sweep = sweep_to_json(sweep);
     if (store) {
         try {
-            store->add_sweep(record);
+            store->add_sensitivity_sweep(record);
         } catch (const Error&) {  // not kept: the next plan measures again
         }
     }
