@@ -8,6 +8,7 @@
 #include "app_settings.h"
 #include "run_details.h"
 #include "run_filter_model.h"
+#include "run_groups.h"
 #include "run_table_model.h"
 #include "temp_dir.h"
 
@@ -132,4 +133,36 @@ TEST(RunModels, SettingsDiffListsOnlyTheKeysInWhichRunsDiffer) {
     EXPECT_EQ(diffs[2].key, QStringLiteral("seed"));
     EXPECT_EQ(diffs[2].values, (QStringList{QStringLiteral("1"), QString()}));
     EXPECT_TRUE(settingDifferences({a, a}).empty());
+}
+
+TEST(RunGroups, SeedsOfOneSettingFormAGroupWithMeanAndSampleStd) {
+    auto summary = [](qint64 id, const std::string& config, double bpb) {
+        RunSummary s;
+        s.record.id = id;
+        s.record.name = "run " + std::to_string(id);
+        s.record.config_json = config;
+        s.record.dataset = R"({"corpus":"moby-dick"})";
+        s.best["val_bits_per_byte"] = bpb;
+        return s;
+    };
+    const std::vector<RunSummary> runs = {
+        summary(1, R"({"lr":0.002,"seed":0,"model":{"dropout":0.1}})", 2.0),
+        summary(2, R"({"lr":0.002,"seed":1,"model":{"dropout":0.1}})", 2.2),
+        summary(3, R"({"lr":0.004,"seed":0,"model":{"dropout":0.1}})", 2.5),
+        summary(4, R"({"lr":0.002,"seed":2,"model":{"dropout":0.1}})", 2.4),
+    };
+    const auto seeds = groupRuns(runs, RunGrouping::AllButSeed);
+    ASSERT_EQ(seeds.size(), 2u);
+    EXPECT_EQ(seeds[0].ids, (std::vector<qint64>{1, 2, 4}));
+    EXPECT_EQ(seeds[0].bestBitsPerByte.count, 3);
+    // mean 2.2; sample variance ((0.2)² + 0 + (0.2)²) / 2 = 0.04
+    EXPECT_NEAR(seeds[0].bestBitsPerByte.mean, 2.2, 1e-12);
+    EXPECT_NEAR(seeds[0].bestBitsPerByte.stddev, 0.2, 1e-12);
+    EXPECT_EQ(seeds[0].bestValLoss.count, 0);
+    EXPECT_TRUE(seeds[0].label.startsWith(QStringLiteral("3 seeds of")));
+    EXPECT_EQ(statText(seeds[1].bestBitsPerByte), QStringLiteral("2.5000 (1)"));
+    const auto byLr = groupRuns(runs, RunGrouping::LearningRate);
+    ASSERT_EQ(byLr.size(), 2u);
+    EXPECT_EQ(byLr[1].ids, (std::vector<qint64>{3}));
+    EXPECT_EQ(groupRuns(runs, RunGrouping::Dropout).size(), 1u);
 }

@@ -45,7 +45,7 @@ void CompressionPage::compressChecked() {
         tasks.push_back({o,
                          std::filesystem::path(m_outDir.toStdString()) /
                              ("best-mixed-" + std::to_string(bytes / 1000) + "k.safetensors"),
-                         MixedTarget{bytes, std::nullopt}, QStringLiteral("mixed")});
+                         MixedTarget{bytes, std::nullopt, std::nullopt}, QStringLiteral("mixed")});
     }
     m_jobError.clear();
     if (tasks.empty() || m_groupSize->value() % 16) {

@@ -49,6 +49,7 @@
 #include "run_table_model.h"
 #include "runs_dock.h"
 #include "settings_dialog.h"
+#include "sweeps_page.h"
 #include "train/train_settings.h"
 #include "training_controller.h"
 #include "util/log.h"
@@ -115,6 +116,7 @@ MainWindow::MainWindow(const Workspace& workspace, QWidget* parent)
     m_pages->addTab(m_compression, tr("Compression"));
     m_playground = new PlaygroundPage(m_store.get(), m_pages);
     m_pages->addTab(m_playground, tr("Playground"));
+    buildSweepsPage();
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
     connect(m_pages, &QTabWidget::currentChanged, this, [this](int) {
@@ -307,6 +309,7 @@ void MainWindow::followExternalRuns() {
 
 void MainWindow::openRuns(const QList<qint64>& ids) {
     m_open = ids;
+    m_sweeps->setOpenRun(ids.isEmpty() ? 0 : ids.front());
     std::vector<RunCurves> curves;
     for (auto id : ids) {
         RunCurves c;
@@ -344,48 +347,6 @@ void MainWindow::openRuns(const QList<qint64>& ids) {
     if (m_pages->currentWidget() == m_playground) offerModels();
     if (m_pages->currentWidget() == m_compression) showCompressions();
     updateActions();
-}
-
-void MainWindow::showCompressions() {
-    const qint64 id = m_open.size() == 1 ? m_open.front() : 0;
-    std::vector<CompressionRecord> records;
-    try {
-        if (id) records = m_store->compressions(id);
-    } catch (const std::exception& e) {
-        showMessage(QString::fromStdString(e.what()), true);
-    }
-    m_compression->showRun(id, records);
-    QString source, outDir;
-    if (id) {
-        const auto dir = m_store->run_dir(id);
-        if (std::filesystem::exists(dir / "best.safetensors"))
-            source = QString::fromStdString((dir / "best.safetensors").string());
-        outDir = QString::fromStdString((dir / "compressed").string());
-    }
-    m_compression->setSource(source, outDir);
-}
-
-void MainWindow::showCompressionPage() {
-    m_pages->setCurrentWidget(m_compression);
-    showCompressions();
-}
-
-void MainWindow::showPlayground() {
-    m_pages->setCurrentWidget(m_playground);
-    offerModels();
-}
-
-void MainWindow::offerModels() {
-    try {
-        const auto choices = storedModelChoices(*m_store);
-        const auto [left, right] = m_open.size() == 1
-                                       ? defaultModelPair(*m_store, m_open.front(), choices)
-                                       : std::pair<QString, QString>();
-        m_playground->setChoices(choices, left, right);
-    } catch (const std::exception& e) {
-        showMessage(tr("Listing the models failed: %1").arg(QString::fromStdString(e.what())),
-                    true);
-    }
 }
 
 void MainWindow::showDetails(qint64 id) {

@@ -34,6 +34,7 @@ class ReportDialog;
 class FeedbackDialog;
 class WelcomePage;
 class RunsDock;
+class SweepsPage;
 class TrainingController;
 
 class MainWindow : public QMainWindow {
@@ -61,6 +62,9 @@ public:
     /// Shows the compression inspector for the open run.
     void showCompressionPage();
     CompressionPage* compression() const { return m_compression; }
+    SweepsPage* sweeps() const { return m_sweeps; }
+    /// Shows the Sweeps tab.
+    void showSweeps();
     /// Opens the report preview for the selected runs (the open ones when
     /// none is selected); returns it (it deletes itself when closed).
     ReportDialog* showReport();
@@ -84,6 +88,8 @@ protected:
 
 private:
     void buildActions();
+    /// The Sweeps tab and its links to the runs (main_window_pages.cpp).
+    void buildSweepsPage();
     void showMessage(const QString& text, bool error, const QString& action = {},
                      std::function<void()> onAction = {});
     void updateActions();
@@ -108,6 +114,7 @@ private:
     QTabWidget* m_pages = nullptr;
     PlaygroundPage* m_playground = nullptr;
     CompressionPage* m_compression = nullptr;
+    SweepsPage* m_sweeps = nullptr;
     RunDetails* m_details = nullptr;
     QDockWidget* m_detailsDock = nullptr;
     QList<qint64> m_open;

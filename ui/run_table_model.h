@@ -52,6 +52,7 @@ public:
     /// Replaces the rows: runs gone are removed, new ones appended, the others updated.
     void setRuns(std::vector<RunSummary> runs);
     const RunSummary* run(qint64 id) const;
+    const std::vector<RunSummary>& runs() const { return m_runs; }
     int rowOf(qint64 id) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
         QStringLiteral("PROMPT"));
     const QCommandLineOption page(
         QStringLiteral("page"),
-        QStringLiteral("Page to show: training, compression or playground."),
+        QStringLiteral("Page to show: training, compression, playground or sweeps."),
         QStringLiteral("NAME"));
     const QCommandLineOption report(
         QStringLiteral("report"),
@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(resume)) window->resumeRun(parser.value(resume).toLongLong());
     if (parser.value(page) == QLatin1String("compression")) window->showCompressionPage();
     if (parser.value(page) == QLatin1String("playground")) window->showPlayground();
+    if (parser.value(page) == QLatin1String("sweeps")) window->showSweeps();
     if (parser.isSet(playground)) {
         window->showPlayground();
         window->playground()->setPrompt(parser.value(playground));
