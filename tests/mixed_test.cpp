@@ -74,7 +74,7 @@ TEST(Mixed, PlannerMeetsTheTargetWithTheCheapestLossPerByte) {
     const std::int64_t fixed = 10000, file = fp32 + fixed;
     // Half the weights' FP32 size: int8 everywhere (0.25) meets it; the planner
     // must not pay for int4 where int8 suffices.
-    const auto plan = plan_mixed(sweep, config, file, MixedTarget{fixed + fp32 / 2, {}});
+    const auto plan = plan_mixed(sweep, config, file, MixedTarget{fixed + fp32 / 2, {}, {}});
     EXPECT_LE(plan.predicted_bytes, fixed + fp32 / 2);
     double sum = 0, kld = 0;
     for (const auto& c : plan.choices) {
@@ -85,7 +85,7 @@ TEST(Mixed, PlannerMeetsTheTargetWithTheCheapestLossPerByte) {
     EXPECT_NEAR(plan.predicted_delta_loss, sum, 1e-12);
     EXPECT_NEAR(plan.predicted_kld, kld, 1e-12);
     // A tighter target takes int4 first where it costs least (the 0.02 groups).
-    const auto tight = plan_mixed(sweep, config, file, MixedTarget{fixed + fp32 / 5, {}});
+    const auto tight = plan_mixed(sweep, config, file, MixedTarget{fixed + fp32 / 5, {}, {}});
     EXPECT_LE(tight.predicted_bytes, fixed + fp32 / 5);
     for (const auto& c : tight.choices)
         if (c.settings.scheme == Scheme::Int4) {
@@ -96,7 +96,7 @@ TEST(Mixed, PlannerMeetsTheTargetWithTheCheapestLossPerByte) {
     for (const auto& g : tensor_groups(config))
         for (const auto& t : g.tensors) EXPECT_TRUE(tight.options.per_tensor.count(t)) << t;
     // Bits per weight: 8.x bits per weight means int8 (scales included) nearly everywhere.
-    const auto bpw = plan_mixed(sweep, config, file, MixedTarget{{}, 9.0});
+    const auto bpw = plan_mixed(sweep, config, file, MixedTarget{{}, 9.0, {}});
     std::int64_t bytes = 0, weights = 0;
     for (const auto& g : tensor_groups(config)) weights += g.weights;
     for (const auto& c : bpw.choices) bytes += c.bytes;
@@ -114,7 +114,7 @@ TEST(Mixed, PlannerMeetsTheTargetWithTheCheapestLossPerByte) {
     }
     // Unreachable: below all-int4.
     try {
-        plan_mixed(sweep, config, file, MixedTarget{fixed + fp32 / 20, {}});
+        plan_mixed(sweep, config, file, MixedTarget{fixed + fp32 / 20, {}, {}});
         FAIL() << "expected an error";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("smallest plan"), std::string::npos) << e.what();
@@ -130,7 +130,7 @@ TEST(Mixed, PlannerMeetsTheTargetWithTheCheapestLossPerByte) {
             }
     EXPECT_THROW(plan_mixed(sweep, config, file, MixedTarget{{}, {}, 0.0}), Error);
     EXPECT_THROW(plan_mixed(sweep, config, file, MixedTarget{}), Error);
-    EXPECT_THROW(plan_mixed(sweep, config, file, MixedTarget{fixed + fp32, 4.0}), Error);
+    EXPECT_THROW(plan_mixed(sweep, config, file, MixedTarget{fixed + fp32, 4.0, {}}), Error);
 }
 
 TEST(Mixed, ParsesSizes) {
@@ -223,18 +223,18 @@ TEST_F(MixedCheckpoint, SweepMeasuresEveryGroupStoresItAndIsReused) {
     }
     // A plan from it builds a file near the predicted size.
     const auto file_bytes = static_cast<std::int64_t>(std::filesystem::file_size(source_));
-    const auto plan = plan_mixed(sweep, config_, file_bytes, MixedTarget{file_bytes / 3, {}});
+    const auto plan = plan_mixed(sweep, config_, file_bytes, MixedTarget{file_bytes / 3, {}, {}});
     const auto out = dir_.path() / "planned.safetensors";
     const auto r = compress_checkpoint(source_, plan.options, out);
     // The planner counts tensor bytes; the header grows by a few hundred bytes per
     // quantized tensor (names, quantization entries): within 5 % on this tiny model.
     EXPECT_NEAR(double(r.bytes), double(plan.predicted_bytes), 0.05 * double(plan.predicted_bytes));
     // Checked against the written file, the plan meets the target.
-    const auto checked = plan_mixed_for_file(sweep, source_, MixedTarget{file_bytes / 3, {}});
+    const auto checked = plan_mixed_for_file(sweep, source_, MixedTarget{file_bytes / 3, {}, {}});
     EXPECT_LE(checked.file_bytes, file_bytes / 3);
     EXPECT_EQ(static_cast<std::int64_t>(compress_checkpoint(source_, checked.options, out).bytes),
               checked.file_bytes);
-    const auto report = mixed_plan_report(plan, sweep, MixedTarget{file_bytes / 3, {}});
+    const auto report = mixed_plan_report(plan, sweep, MixedTarget{file_bytes / 3, {}, {}});
     EXPECT_EQ(report.plan.size(), groups.size());
     EXPECT_EQ(report.target_bytes, file_bytes / 3);
     EXPECT_NEAR(report.predicted_delta_ppl_pct, 100 * std::expm1(plan.predicted_delta_loss), 1e-9);
@@ -259,9 +259,9 @@ TEST_F(MixedCheckpoint, WhereUniformInt8FitsTheWrittenModelIsNoLargerAndNoWorse)
     m.max_tokens = 1024;
     m.threads = 2;
     const auto out = dir_.path() / "mixed.safetensors";
-    const auto r =
-        compress_mixed_and_measure(Workspace::at(dir_.path()), source_, MixedTarget{int8_bytes, {}},
-                                   sweep, dir_.path().string(), out, m);
+    const auto r = compress_mixed_and_measure(Workspace::at(dir_.path()), source_,
+                                              MixedTarget{int8_bytes, {}, {}}, sweep,
+                                              dir_.path().string(), out, m);
     EXPECT_LE(static_cast<std::int64_t>(std::filesystem::file_size(out)), int8_bytes);
     ASSERT_TRUE(r.report.mixed.has_value());
     const auto& plan = *r.report.mixed;
