@@ -104,7 +104,16 @@ void ParallelCoordinates::setBrush(int axis, double lo, double hi) {
 
 QRectF ParallelCoordinates::plotArea() const {
     const int line = fontMetrics().height();
-    return QRectF(50, 2.2 * line + 6, width() - 100.0, height() - 3.6 * line - 12);
+    // The outer axes' names are centred on them: room for half of each.
+    QFont bold = font();
+    bold.setBold(true);
+    const QFontMetrics fm(bold);
+    auto half = [&](const Axis& a) {
+        return std::max(50.0, fm.horizontalAdvance(a.name) / 2.0 + 8);
+    };
+    const double left = m_axes.empty() ? 50 : half(m_axes.front());
+    const double right = m_axes.empty() ? 50 : half(m_axes.back());
+    return QRectF(left, 2.2 * line + 6, width() - left - right, height() - 3.6 * line - 12);
 }
 
 double ParallelCoordinates::axisX(int axis) const {

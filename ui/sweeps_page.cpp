@@ -114,6 +114,7 @@ SweepsPage::SweepsPage(const Workspace& workspace, RunStore* store, QWidget* par
     m_table->setObjectName(QStringLiteral("trialsTable"));
     m_table->setModel(m_filter);
     m_table->setSortingEnabled(true);
+    m_table->sortByColumn(0, Qt::AscendingOrder);  // trial order until the user sorts
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->verticalHeader()->hide();

@@ -42,7 +42,15 @@ Raster render_parallel_coordinates(const SweepView& view, int width, int height)
         hi = std::max(hi, *view.trials[i].objective);
     }
     const std::size_t axes = spec.parameters.size() + 1;
-    const double left = 60, right = width - 60.0;
+    // The outer axes' names are centred on them: room for half of each.
+    const auto half_name = [&](const std::string& name) {
+        return Raster::text_width(name, true) / 2.0 + 20;
+    };
+    const double left = std::max(60.0, spec.parameters.empty()
+                                           ? 60.0
+                                           : half_name(parameter_label(spec.parameters[0].name) +
+                                                       (spec.parameters[0].log ? " (log)" : "")));
+    const double right = width - std::max(60.0, half_name(spec.metric));
     const double top = 8 + 3.0 * line, bottom = height - 2.0 * line - 8;
     auto axis_x = [&](std::size_t a) {
         return axes < 2 ? (left + right) / 2 : left + (right - left) * a / (axes - 1.0);

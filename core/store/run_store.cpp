@@ -132,35 +132,28 @@ void RunStore::migrate() {
 }
 
 void RunStore::mark_dead_runs_interrupted() {
-    std::vector<std::int64_t> dead;
-    {
-        sql::Statement s(db_,
-                         "SELECT id, owner_pid, owner_host, heartbeat_at FROM runs "
-                         "WHERE status IN ('queued', 'running', 'paused')");
-        while (s.step())
-            if (owner_is_dead(s.null(1) ? 0 : s.integer(1), s.text(2), s.real(3)))
-                dead.push_back(s.integer(0));
-    }
-    sql::Statement u(db_,
-                     "UPDATE runs SET status = 'interrupted', ended_at = ?2, "
-                     "message = 'the training process ended without closing the run' "
-                     "WHERE id = ?1 AND status IN ('queued', 'running', 'paused')");
-    for (auto id : dead) u.bind(1, id).bind(2, now_iso()).run();
-
-    std::vector<std::int64_t> dead_sweeps;
-    {
-        sql::Statement s(db_,
-                         "SELECT id, owner_pid, owner_host, heartbeat_at FROM sweeps "
-                         "WHERE status IN ('running', 'stopping')");
-        while (s.step())
-            if (owner_is_dead(s.null(1) ? 0 : s.integer(1), s.text(2), s.real(3)))
-                dead_sweeps.push_back(s.integer(0));
-    }
-    sql::Statement w(db_,
-                     "UPDATE sweeps SET status = 'interrupted', ended_at = ?2, "
-                     "message = 'the sweep''s process ended without closing it' "
-                     "WHERE id = ?1 AND status IN ('running', 'stopping')");
-    for (auto id : dead_sweeps) w.bind(1, id).bind(2, now_iso()).run();
+    // The rows of `table` in a live status whose owner process is gone.
+    auto mark = [this](const std::string& table, const std::string& live,
+                       const std::string& message) {
+        std::vector<std::int64_t> dead;
+        {
+            sql::Statement s(db_, ("SELECT id, owner_pid, owner_host, heartbeat_at FROM " + table +
+                                   " WHERE status IN (" + live + ")")
+                                      .c_str());
+            while (s.step())
+                if (owner_is_dead(s.null(1) ? 0 : s.integer(1), s.text(2), s.real(3)))
+                    dead.push_back(s.integer(0));
+        }
+        sql::Statement u(db_, ("UPDATE " + table +
+                               " SET status = 'interrupted', ended_at = ?2, message = ?3 "
+                               "WHERE id = ?1 AND status IN (" +
+                               live + ")")
+                                  .c_str());
+        for (auto id : dead) u.bind(1, id).bind(2, now_iso()).bind(3, message).run();
+    };
+    mark("runs", "'queued', 'running', 'paused'",
+         "the training process ended without closing the run");
+    mark("sweeps", "'running', 'stopping'", "the sweep's process ended without closing it");
 }
 
 std::int64_t RunStore::create_run(const NewRun& r) {

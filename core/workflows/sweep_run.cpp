@@ -260,11 +260,16 @@ void Coordinator::record_decision(std::size_t i, const std::string& action, std:
     t.decisions = decisions.dump();
     const auto figure = number_text(shown) + " " + spec_.metric + ", " + ordinal(r.rank + 1) +
                         " of " + std::to_string(r.of) + " at step " + std::to_string(step);
+    const auto kept =
+        r.kept() == 1 ? std::string("the best") : "the best " + std::to_string(r.kept());
     if (action == "promoted")
-        t.reason = "went on after " + figure + " (the best " + std::to_string(r.kept()) + " go on)";
-    else
         t.reason =
-            "stopped early: " + figure + "; only the best " + std::to_string(r.kept()) + " went on";
+            "went on after " + figure + " (" + kept + (r.kept() == 1 ? " goes" : " go") + " on)";
+    else if (r.kept() == 0)
+        t.reason = "stopped early: " + figure + "; fewer than " + std::to_string(spec_.reduction) +
+                   " trials reached that step, so none went on";
+    else
+        t.reason = "stopped early: " + figure + "; only " + kept + " went on";
     store_.put_trial(t);
 }
 
