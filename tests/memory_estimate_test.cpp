@@ -21,8 +21,10 @@ std::size_t heap_in_use() {
 
 TEST(TrainingMemory, EstimatesTheActivationsAForwardPassHolds) {
     tune_allocator();  // large blocks are served from the heap, where mallinfo2 counts them
-    for (const char* preset : {"micro", "mini"}) {
-        const auto config = ModelConfig::preset(preset, 512);
+    for (const auto& [preset, arch] :
+         {std::pair{"micro", kIteraArch}, std::pair{"mini", kIteraArch},
+          std::pair{"mini", kTransformerArch}}) {
+        const auto config = ModelConfig::preset(preset, 512, {arch});
         IteraModel model(config);
         model->initialize(3);
         model->train();
@@ -36,8 +38,8 @@ TEST(TrainingMemory, EstimatesTheActivationsAForwardPassHolds) {
         auto out = model->loss(seq);
         const double held = static_cast<double>(heap_in_use() - before);
         const double estimate = static_cast<double>(training_memory(config, B, T).activations);
-        std::printf("%s: held %.0f bytes, estimated %.0f (%.2f×)\n", preset, held, estimate,
-                    held / estimate);
+        std::printf("%s %s: held %.0f bytes, estimated %.0f (%.2f×)\n", preset, arch, held,
+                    estimate, held / estimate);
         // An estimate from the saved tensors: within a quarter of what is held (1.01× and 1.03×
         // when written).
         EXPECT_GT(held / estimate, 0.8)

@@ -81,9 +81,13 @@ double pass_loss_sum(IteraModel& model, const torch::Tensor& seqs, const Dropped
     for (std::size_t i = 0; i < model->layers.size(); ++i) {
         const auto layer = static_cast<std::int64_t>(i);
         auto& block = *model->layers[i];
-        torch::Tensor gated;
-        x = x + block.mixer->forward(x, nullptr, stats ? &gated : nullptr);
-        if (stats) stats->channel_sq[i] += gated.square().sum(std::vector<std::int64_t>{0, 1});
+        if (block.attn) {  // a Transformer: attention is kept whole
+            x = x + block.attn->forward(x);
+        } else {
+            torch::Tensor gated;
+            x = x + block.mixer->forward(x, nullptr, stats ? &gated : nullptr);
+            if (stats) stats->channel_sq[i] += gated.square().sum(std::vector<std::int64_t>{0, 1});
+        }
         if (auto* moe = dynamic_cast<MoeFfn*>(block.ffn.get())) {
             x = x + moe_forward(*moe, x, layer, dropped, stats);
         } else {
@@ -115,7 +119,8 @@ double calibration_loss(IteraModel& model, const torch::Tensor& seqs, const Drop
     if (stats) {
         *stats = {};
         for (std::int64_t i = 0; i < cfg.num_layers; ++i) {
-            stats->channel_sq.push_back(torch::zeros({cfg.inner_size()}));
+            stats->channel_sq.push_back(
+                torch::zeros({cfg.is_transformer() ? 0 : cfg.inner_size()}));
             stats->slots.emplace_back(static_cast<std::size_t>(cfg.num_experts), 0.0);
         }
     }
@@ -209,6 +214,10 @@ ModelConfig pruned_config(const ModelConfig& config, const PruneOptions& o) {
         c.expert_size = std::max<std::int64_t>(
             1, static_cast<std::int64_t>(std::llround(*o.ffn_keep * double(c.expert_size))));
     }
+    if (o.channels_keep && c.is_transformer())
+        throw Error(
+            "--channels-keep: a Transformer has no SSM channels (its FFN units can be "
+            "pruned with --ffn-keep)");
     if (o.channels_keep) {
         const double keep = *o.channels_keep;
         const double expand = keep * double(c.ssm_expand);
@@ -302,7 +311,7 @@ PrunePlan plan_pruning(IteraModel& model, const TokenStream& calibration, const 
 
     // SSM channels.
     const auto di_after = plan.after.inner_size();
-    for (std::int64_t i = 0; i < c.num_layers; ++i) {
+    for (std::int64_t i = 0; i < c.num_layers && !c.is_transformer(); ++i) {
         auto& mixer = *model->layers[i]->mixer;
         auto importance =
             (stats.channel_sq[i] / double(std::max<std::int64_t>(1, stats.tokens))).sqrt() *
@@ -357,20 +366,28 @@ IteraModel apply_pruning(IteraModel& model, const PrunePlan& plan) {
     };
     for (std::size_t l = 0; l < model->layers.size(); ++l) {
         const auto i = static_cast<std::int64_t>(l);
-        auto& from = *model->layers[l]->mixer;
-        auto& to = *out->layers[l]->mixer;
-        const auto ch = index_tensor(kept_of(plan, "layers." + std::to_string(i) + ".mixer"));
-        copy_norm(to.norm, from.norm);
-        to.in_proj->weight.copy_(
-            from.in_proj->weight.index_select(0, torch::cat({ch, ch + di})));  // x half, z half
-        to.conv1d->weight.copy_(from.conv1d->weight.index_select(0, ch));
-        to.conv1d->bias.copy_(from.conv1d->bias.index_select(0, ch));
-        to.x_proj->weight.copy_(from.x_proj->weight.index_select(1, ch));
-        to.dt_proj->weight.copy_(from.dt_proj->weight.index_select(0, ch));
-        to.dt_proj->bias.copy_(from.dt_proj->bias.index_select(0, ch));
-        to.A_log.copy_(from.A_log.index_select(0, ch));
-        to.D.copy_(from.D.index_select(0, ch));
-        to.out_proj->weight.copy_(from.out_proj->weight.index_select(1, ch));
+        if (model->layers[l]->attn) {
+            auto& from = *model->layers[l]->attn;
+            auto& to = *out->layers[l]->attn;
+            copy_norm(to.norm, from.norm);
+            to.qkv_proj->weight.copy_(from.qkv_proj->weight);
+            to.out_proj->weight.copy_(from.out_proj->weight);
+        } else {
+            auto& from = *model->layers[l]->mixer;
+            auto& to = *out->layers[l]->mixer;
+            const auto ch = index_tensor(kept_of(plan, "layers." + std::to_string(i) + ".mixer"));
+            copy_norm(to.norm, from.norm);
+            to.in_proj->weight.copy_(
+                from.in_proj->weight.index_select(0, torch::cat({ch, ch + di})));  // x half, z half
+            to.conv1d->weight.copy_(from.conv1d->weight.index_select(0, ch));
+            to.conv1d->bias.copy_(from.conv1d->bias.index_select(0, ch));
+            to.x_proj->weight.copy_(from.x_proj->weight.index_select(1, ch));
+            to.dt_proj->weight.copy_(from.dt_proj->weight.index_select(0, ch));
+            to.dt_proj->bias.copy_(from.dt_proj->bias.index_select(0, ch));
+            to.A_log.copy_(from.A_log.index_select(0, ch));
+            to.D.copy_(from.D.index_select(0, ch));
+            to.out_proj->weight.copy_(from.out_proj->weight.index_select(1, ch));
+        }
 
         auto copy_mlp = [&](Weights& w1, Weights& w2, const Weights& f1, const Weights& f2,
                             const std::string& key) {

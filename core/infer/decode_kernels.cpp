@@ -43,6 +43,42 @@ void conv_silu_step(const float* in, float* tail, const float* w, const float* b
 }
 
 ITERA_KERNEL_CLONES
+void rotate_pairs(float* x, const float* cos, const float* sin, std::int64_t half) {
+    float* x2 = x + half;
+#pragma omp simd
+    for (std::int64_t j = 0; j < half; ++j) {
+        const float a = x[j], b = x2[j];
+        x[j] = a * cos[j] - b * sin[j];
+        x2[j] = b * cos[j] + a * sin[j];
+    }
+}
+
+ITERA_KERNEL_CLONES
+void attend(const float* q, const float* keys, const float* values, std::int64_t stride,
+            std::int64_t n, std::int64_t hd, float scale, float* scores, float* out) {
+    float top = -INFINITY;
+    for (std::int64_t j = 0; j < n; ++j) {
+        const float* k = keys + j * stride;
+        float dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (std::int64_t i = 0; i < hd; ++i) dot += q[i] * k[i];
+        scores[j] = dot * scale;
+        top = std::fmax(top, scores[j]);
+    }
+    float total = 0;
+    for (std::int64_t j = 0; j < n; ++j) total += scores[j] = std::exp(scores[j] - top);
+    const float inv = 1.0f / total;
+#pragma omp simd
+    for (std::int64_t i = 0; i < hd; ++i) out[i] = 0;
+    for (std::int64_t j = 0; j < n; ++j) {
+        const float* v = values + j * stride;
+        const float w = scores[j] * inv;
+#pragma omp simd
+        for (std::int64_t i = 0; i < hd; ++i) out[i] += w * v[i];
+    }
+}
+
+ITERA_KERNEL_CLONES
 void scan_step(const float* xs, float* dt, const float* dt_bias, const float* A, const float* B,
                const float* C, const float* D, const float* z, float* h, std::int64_t n,
                std::int64_t N, std::int64_t stride, float* y) {

@@ -27,6 +27,19 @@ std::shared_ptr<const DecodeModel> build_decode_model(const ModelConfig& config_
     for (std::int64_t i = 0; i < config.num_layers; ++i) {
         const std::string p = "layers." + std::to_string(i) + ".";
         DecodeLayer layer;
+        if (config.is_transformer()) {
+            auto& at = layer.attn;
+            at.norm_w = src.vector(p + "attn.norm.weight", d);
+            at.norm_b = src.vector(p + "attn.norm.bias", d);
+            at.qkv_proj = src.matrix(p + "attn.qkv_proj.weight", 3 * d, d);
+            at.out_proj = src.matrix(p + "attn.out_proj.weight", d, d);
+            layer.ffn.norm_w = src.vector(p + "ffn.norm.weight", d);
+            layer.ffn.norm_b = src.vector(p + "ffn.norm.bias", d);
+            layer.ffn.experts.push_back(
+                {src.matrix(p + "ffn.w1.weight", F, d), src.matrix(p + "ffn.w2.weight", d, F)});
+            m->layers.push_back(std::move(layer));
+            continue;
+        }
         auto& mx = layer.mixer;
         mx.norm_w = src.vector(p + "mixer.norm.weight", d);
         mx.norm_b = src.vector(p + "mixer.norm.bias", d);
@@ -58,6 +71,12 @@ std::shared_ptr<const DecodeModel> build_decode_model(const ModelConfig& config_
     }
     m->norm_f_w = src.vector("norm_f.weight", d);
     m->norm_f_b = src.vector("norm_f.bias", d);
+    if (config.is_transformer()) {
+        const auto hd = config.head_size();
+        for (std::int64_t j = 0; j < hd / 2; ++j)
+            m->rope_inv_freq.push_back(std::pow(
+                config.rope_theta, -2.0 * static_cast<double>(j) / static_cast<double>(hd)));
+    }
     return m;
 }
 
@@ -72,7 +91,8 @@ std::size_t DecodeModel::active_weight_bytes() const {
     for (const auto& l : layers) {
         const auto& mx = l.mixer;
         n += matrix_bytes(mx.in_proj) + matrix_bytes(mx.x_proj) + matrix_bytes(mx.dt_proj) +
-             matrix_bytes(mx.out_proj);
+             matrix_bytes(mx.out_proj) + matrix_bytes(l.attn.qkv_proj) +
+             matrix_bytes(l.attn.out_proj);
         const auto& f = l.ffn;
         n += matrix_bytes(f.router);
         const std::size_t used = f.router ? static_cast<std::size_t>(config.top_k_experts) : 1;
@@ -87,7 +107,8 @@ std::size_t DecodeModel::weight_bytes() const {
     for (const auto& l : layers) {
         const auto& mx = l.mixer;
         n += matrix_bytes(mx.in_proj) + matrix_bytes(mx.x_proj) + matrix_bytes(mx.dt_proj) +
-             matrix_bytes(mx.out_proj) + matrix_bytes(l.ffn.router);
+             matrix_bytes(mx.out_proj) + matrix_bytes(l.ffn.router) +
+             matrix_bytes(l.attn.qkv_proj) + matrix_bytes(l.attn.out_proj);
         for (const auto& e : l.ffn.experts) n += matrix_bytes(e.w1) + matrix_bytes(e.w2);
     }
     return n;

@@ -27,6 +27,13 @@ struct DecodeMixer {
     std::unique_ptr<Matrix> out_proj;   ///< (d, di)
 };
 
+/// A Transformer layer's attention (docs/spec/transformer.md).
+struct DecodeAttention {
+    std::vector<float> norm_w, norm_b;  ///< (d)
+    std::unique_ptr<Matrix> qkv_proj;   ///< (3d, d): queries, keys, values
+    std::unique_ptr<Matrix> out_proj;   ///< (d, d)
+};
+
 struct DecodeExpert {
     std::unique_ptr<Matrix> w1;  ///< (F, d)
     std::unique_ptr<Matrix> w2;  ///< (d, F)
@@ -38,8 +45,11 @@ struct DecodeFfn {
     std::vector<DecodeExpert> experts;  ///< one on a dense layer
 };
 
+/// One layer: `mixer` for Itera-Lite, `attn` for a Transformer (the other
+/// one's matrices are null).
 struct DecodeLayer {
     DecodeMixer mixer;
+    DecodeAttention attn;
     DecodeFfn ffn;
 };
 
@@ -48,6 +58,7 @@ struct DecodeModel {
     std::unique_ptr<Matrix> embed;  ///< (V, d): the lookup and the tied head
     std::vector<DecodeLayer> layers;
     std::vector<float> norm_f_w, norm_f_b;
+    std::vector<double> rope_inv_freq;  ///< (hd/2) theta^(-2j/hd); Transformer only
 
     /// Bytes of weights a decoded token reads (embedding row aside): the head,
     /// every mixer and dense FFN, and top_k of each MoE layer's experts.

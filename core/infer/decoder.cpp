@@ -74,8 +74,14 @@ Decoder::Decoder(std::shared_ptr<const DecodeModel> model, std::int64_t batch, i
     const auto K = c.ssm_conv_kernel;
     positions_.assign(sz(batch), 0);
     all_.resize(sz(batch));
-    conv_.assign(sz(L * batch * (K - 1) * di), 0.0f);
-    h_.assign(sz(L * batch * di * N), 0.0f);
+    if (c.is_transformer()) {
+        keys_.resize(sz(L * batch));
+        values_.resize(sz(L * batch));
+        scores_.resize(sz(threads_ * c.context_length));
+    } else {
+        conv_.assign(sz(L * batch * (K - 1) * di), 0.0f);
+        h_.assign(sz(L * batch * di * N), 0.0f);
+    }
     reserve_rows(batch);
 }
 
@@ -100,16 +106,43 @@ void Decoder::reserve_rows(std::int64_t rows) {
     oe_.resize(sz(rows * k * d));
     chosen_.resize(sz(rows * k));
     weight_.resize(sz(rows * k));
+    if (c.is_transformer()) {
+        qkv_.resize(sz(rows * 3 * d));
+        att_.resize(sz(rows * d));
+        cos_.resize(sz(rows * c.head_size() / 2));
+        sin_.resize(sz(rows * c.head_size() / 2));
+        row_key_.resize(sz(rows));
+    }
     capacity_ = rows;
 }
 
 void Decoder::reset(std::int64_t b) {
     const auto& c = model_->config;
+    positions_[sz(b)] = 0;
+    if (c.is_transformer()) {
+        for (std::int64_t l = 0; l < c.num_layers; ++l) {
+            std::vector<float>().swap(keys(l, b));  // the memory goes back too
+            std::vector<float>().swap(values(l, b));
+        }
+        return;
+    }
     for (std::int64_t l = 0; l < c.num_layers; ++l) {
         std::fill_n(conv_tail(l, b), (c.ssm_conv_kernel - 1) * c.inner_size(), 0.0f);
         std::fill_n(scan_state(l, b), c.inner_size() * c.ssm_state_size, 0.0f);
     }
     positions_[sz(b)] = 0;
+}
+
+std::size_t Decoder::state_bytes(std::int64_t b) const {
+    const auto& c = model_->config;
+    if (!c.is_transformer())
+        return sz(c.num_layers *
+                  ((c.ssm_conv_kernel - 1) * c.inner_size() + c.inner_size() * c.ssm_state_size)) *
+               sizeof(float);
+    std::size_t n = 0;
+    for (std::int64_t l = 0; l < c.num_layers; ++l)
+        n += keys_[sz(l * batch_ + b)].size() + values_[sz(l * batch_ + b)].size();
+    return n * sizeof(float);
 }
 
 float* Decoder::conv_tail(std::int64_t layer, std::int64_t b) {
@@ -191,41 +224,17 @@ void Decoder::run(const std::int64_t* seqs, const std::int32_t* tokens, std::int
                   std::int64_t head_from) {
     const auto& m = *model_;
     const auto& c = m.config;
-    const auto d = c.hidden_size, di = c.inner_size();
-    const auto N = c.ssm_state_size, K = c.ssm_conv_kernel, R = c.ssm_dt_rank;
+    const auto d = c.hidden_size;
     const auto eps = static_cast<float>(c.norm_eps);
-    if (first_thread())
+    if (first_thread()) {
         for (std::int64_t b = 0; b < B; ++b) m.embed->row(tokens[b], x_.data() + b * d);
+        if (c.is_transformer()) rope_tables(seqs, B);
+    }
     for (std::int64_t l = 0; l < c.num_layers; ++l) {
-        const auto& mx = m.layers[sz(l)].mixer;
-        if (first_thread())
-            for (std::int64_t b = 0; b < B; ++b)
-                decode::layer_norm(x_.data() + b * d, d, mx.norm_w.data(), mx.norm_b.data(), eps,
-                                   u_.data() + b * d);
-        sync();
-        product(*mx.in_proj, u_.data(), B, xz_.data());  // (B, 2·di)
-        if (first_thread()) {  // conv, then the small projections to dt, B, C
-            for (std::int64_t b = 0; b < B; ++b)
-                decode::conv_silu_step(xz_.data() + b * 2 * di, conv_tail(l, seqs[b]),
-                                       mx.conv_w.data(), mx.conv_b.data(), di, K,
-                                       xs_.data() + b * di);
-            mx.x_proj->multiply(xs_.data(), B, dbc_.data(), 0, R + 2 * N);  // (B, R + 2N)
-            for (std::int64_t b = 0; b < B; ++b)
-                std::copy_n(dbc_.data() + b * (R + 2 * N), R, dtl_.data() + b * R);
-            mx.dt_proj->multiply(dtl_.data(), B, dt_.data(), 0, di);  // (B, di)
-        }
-        sync();
-        auto [c0, c1] = share(di, 16);  // the scan, split over channels
-        for (std::int64_t b = 0; c0 < c1 && b < B; ++b) {
-            const float* dbc = dbc_.data() + b * (R + 2 * N);
-            decode::scan_step(xs_.data() + b * di + c0, dt_.data() + b * di + c0,
-                              mx.dt_bias.data() + c0, mx.A.data() + c0, dbc + R, dbc + R + N,
-                              mx.D.data() + c0, xz_.data() + b * 2 * di + di + c0,
-                              scan_state(l, seqs[b]) + c0, c1 - c0, N, di, y_.data() + b * di + c0);
-        }
-        sync();
-        product(*mx.out_proj, y_.data(), B, o_.data());  // (B, d)
-        if (first_thread()) decode::add_scaled(x_.data(), o_.data(), 1.0f, B * d);
+        if (c.is_transformer())
+            attention_step(l, seqs, B);
+        else
+            mixer_step(l, seqs, B);
         feed_forward(m.layers[sz(l)].ffn, B);
     }
     if (first_thread())
@@ -234,6 +243,112 @@ void Decoder::run(const std::int64_t* seqs, const std::int32_t* tokens, std::int
                                u_.data() + b * d);
     sync();
     product(*m.embed, u_.data() + head_from * d, B - head_from, logits_.data());  // tied head
+}
+
+void Decoder::mixer_step(std::int64_t l, const std::int64_t* seqs, std::int64_t B) {
+    const auto& c = model_->config;
+    const auto d = c.hidden_size, di = c.inner_size();
+    const auto N = c.ssm_state_size, K = c.ssm_conv_kernel, R = c.ssm_dt_rank;
+    const auto eps = static_cast<float>(c.norm_eps);
+    const auto& mx = model_->layers[sz(l)].mixer;
+    if (first_thread())
+        for (std::int64_t b = 0; b < B; ++b)
+            decode::layer_norm(x_.data() + b * d, d, mx.norm_w.data(), mx.norm_b.data(), eps,
+                               u_.data() + b * d);
+    sync();
+    product(*mx.in_proj, u_.data(), B, xz_.data());  // (B, 2·di)
+    if (first_thread()) {                            // conv, then the small projections to dt, B, C
+        for (std::int64_t b = 0; b < B; ++b)
+            decode::conv_silu_step(xz_.data() + b * 2 * di, conv_tail(l, seqs[b]), mx.conv_w.data(),
+                                   mx.conv_b.data(), di, K, xs_.data() + b * di);
+        mx.x_proj->multiply(xs_.data(), B, dbc_.data(), 0, R + 2 * N);  // (B, R + 2N)
+        for (std::int64_t b = 0; b < B; ++b)
+            std::copy_n(dbc_.data() + b * (R + 2 * N), R, dtl_.data() + b * R);
+        mx.dt_proj->multiply(dtl_.data(), B, dt_.data(), 0, di);  // (B, di)
+    }
+    sync();
+    auto [c0, c1] = share(di, 16);  // the scan, split over channels
+    for (std::int64_t b = 0; c0 < c1 && b < B; ++b) {
+        const float* dbc = dbc_.data() + b * (R + 2 * N);
+        decode::scan_step(xs_.data() + b * di + c0, dt_.data() + b * di + c0,
+                          mx.dt_bias.data() + c0, mx.A.data() + c0, dbc + R, dbc + R + N,
+                          mx.D.data() + c0, xz_.data() + b * 2 * di + di + c0,
+                          scan_state(l, seqs[b]) + c0, c1 - c0, N, di, y_.data() + b * di + c0);
+    }
+    sync();
+    product(*mx.out_proj, y_.data(), B, o_.data());  // (B, d)
+    if (first_thread()) decode::add_scaled(x_.data(), o_.data(), 1.0f, B * d);
+}
+
+void Decoder::rope_tables(const std::int64_t* seqs, std::int64_t B) {
+    const auto& inv_freq = model_->rope_inv_freq;
+    const auto half = static_cast<std::int64_t>(inv_freq.size());
+    for (std::int64_t b = 0; b < B; ++b) {
+        // Rows of one sequence (absorb) follow each other: each is one position on.
+        std::int64_t pos = positions_[sz(seqs[b])];
+        for (std::int64_t e = 0; e < b; ++e) pos += seqs[e] == seqs[b];
+        for (std::int64_t j = 0; j < half; ++j) {
+            const double angle = static_cast<double>(pos) * inv_freq[sz(j)];
+            cos_[sz(b * half + j)] = static_cast<float>(std::cos(angle));
+            sin_[sz(b * half + j)] = static_cast<float>(std::sin(angle));
+        }
+    }
+}
+
+void Decoder::attention_step(std::int64_t l, const std::int64_t* seqs, std::int64_t B) {
+    const auto& c = model_->config;
+    const auto d = c.hidden_size, H = c.num_heads, hd = c.head_size(), W = c.context_length;
+    const auto half = hd / 2;
+    const auto eps = static_cast<float>(c.norm_eps);
+    const auto& at = model_->layers[sz(l)].attn;
+    if (first_thread())
+        for (std::int64_t b = 0; b < B; ++b)
+            decode::layer_norm(x_.data() + b * d, d, at.norm_w.data(), at.norm_b.data(), eps,
+                               u_.data() + b * d);
+    sync();
+    product(*at.qkv_proj, u_.data(), B, qkv_.data());  // (B, 3d)
+    if (first_thread()) {
+        // Rotate each row's query and key, then append its key and value to its
+        // sequence's cache, in row order (an absorbed chunk's rows see each other).
+        for (std::int64_t b = 0; b < B; ++b) {
+            float* q = qkv_.data() + b * 3 * d;
+            for (std::int64_t h = 0; h < H; ++h) {
+                decode::rotate_pairs(q + h * hd, cos_.data() + b * half, sin_.data() + b * half,
+                                     half);
+                decode::rotate_pairs(q + d + h * hd, cos_.data() + b * half, sin_.data() + b * half,
+                                     half);
+            }
+            auto& K = keys(l, seqs[b]);
+            auto& V = values(l, seqs[b]);
+            bool first_row = true;
+            for (std::int64_t e = 0; e < b; ++e) first_row = first_row && seqs[e] != seqs[b];
+            const auto rows = static_cast<std::int64_t>(K.size()) / d;
+            if (first_row && rows >= W - 1 + std::max<std::int64_t>(W, kAbsorbChunk)) {
+                const auto drop = sz((rows - (W - 1)) * d);  // keep the last W-1
+                K.erase(K.begin(), K.begin() + static_cast<std::ptrdiff_t>(drop));
+                V.erase(V.begin(), V.begin() + static_cast<std::ptrdiff_t>(drop));
+            }
+            K.insert(K.end(), q + d, q + 2 * d);
+            V.insert(V.end(), q + 2 * d, q + 3 * d);
+            row_key_[sz(b)] = static_cast<std::int64_t>(K.size()) / d - 1;
+        }
+    }
+    sync();
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    float* scores = scores_.data() + omp_get_thread_num() * W;
+    auto [p0, p1] = share(B * H, 1);  // (row, head) pairs, split over the team
+    for (std::int64_t p = p0; p < p1; ++p) {
+        const auto b = p / H, h = p % H;
+        const auto& K = keys_[sz(l * batch_ + seqs[b])];
+        const auto& V = values_[sz(l * batch_ + seqs[b])];
+        const auto own = row_key_[sz(b)], lo = std::max<std::int64_t>(0, own - W + 1);
+        decode::attend(qkv_.data() + b * 3 * d + h * hd, K.data() + lo * d + h * hd,
+                       V.data() + lo * d + h * hd, d, own - lo + 1, hd, scale, scores,
+                       att_.data() + b * d + h * hd);
+    }
+    sync();
+    product(*at.out_proj, att_.data(), B, o_.data());  // (B, d)
+    if (first_thread()) decode::add_scaled(x_.data(), o_.data(), 1.0f, B * d);
 }
 
 void Decoder::feed_forward(const DecodeFfn& ffn, std::int64_t B) {

@@ -1,9 +1,10 @@
 #pragma once
 // Recurrent decoding of a batch of independent sequences: per layer a conv
 // tail (K-1, di) and a scan state h (N, di) per sequence, O(1) work per new
-// token whatever the length so far. Torch-free. A prompt is absorbed either
-// here (absorb: the products batched over the prompt's tokens) or by the
-// batched LibTorch forward (InferenceModel::prefill) and handed over.
+// token whatever the length so far; for a Transformer, per layer a cache of
+// the keys and values of the last W tokens (O(min(t, W)) per token). Torch-free. A prompt is
+// absorbed either here (absorb: the products batched over the prompt's tokens) or by the batched
+// LibTorch forward (InferenceModel::prefill) and handed over.
 
 #include <cstdint>
 #include <functional>
@@ -31,6 +32,10 @@ public:
     /// Sequence b's scan state of `layer`: (N, di) floats (channel-last, unlike
     /// the model's (di, N), so the step vectorises over channels).
     float* scan_state(std::int64_t layer, std::int64_t b);
+    /// Bytes of recurrent state sequence b holds now: the conv tails and scan
+    /// states, or the cached keys and values.
+    std::size_t state_bytes(std::int64_t b) const;
+
     /// Tokens absorbed by sequence b.
     std::int64_t position(std::int64_t b) const { return positions_[static_cast<std::size_t>(b)]; }
     void set_position(std::int64_t b, std::int64_t p) {
@@ -68,7 +73,16 @@ private:
     /// One step of `rows` rows; the head runs for rows [head_from, rows).
     void run(const std::int64_t* seqs, const std::int32_t* tokens, std::int64_t rows,
              std::int64_t head_from);
+    void mixer_step(std::int64_t layer, const std::int64_t* seqs, std::int64_t rows);
+    void attention_step(std::int64_t layer, const std::int64_t* seqs, std::int64_t rows);
+    void rope_tables(const std::int64_t* seqs, std::int64_t rows);
     void feed_forward(const DecodeFfn& ffn, std::int64_t rows);
+    std::vector<float>& keys(std::int64_t layer, std::int64_t b) {
+        return keys_[static_cast<std::size_t>(layer * batch_ + b)];
+    }
+    std::vector<float>& values(std::int64_t layer, std::int64_t b) {
+        return values_[static_cast<std::size_t>(layer * batch_ + b)];
+    }
 
     std::shared_ptr<const DecodeModel> model_;
     std::int64_t batch_;
@@ -82,6 +96,12 @@ private:
     std::vector<float> ue_, oe_;        // rows gathered for one expert
     std::vector<std::int64_t> chosen_;  // (B, k) experts per row
     std::vector<float> weight_;         // (B, k) their gate weights
+    // Transformer: per (layer, sequence) the cached keys and values, rows of d
+    // (rotated keys), oldest first, at least the last W-1 of them.
+    std::vector<std::vector<float>> keys_, values_;
+    std::vector<float> qkv_, att_;           // (B, 3d), (B, d)
+    std::vector<float> cos_, sin_, scores_;  // (B, hd/2) twice; (threads, W) scratch
+    std::vector<std::int64_t> row_key_;      // each row's own key in its cache
 };
 
 }  // namespace itera

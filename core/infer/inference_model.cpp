@@ -27,6 +27,7 @@ struct InferenceModel::Impl {
 namespace {
 
 constexpr std::int64_t kPrefillChunk = 4096;  // tokens per forward: bounds activation memory
+constexpr std::int64_t kAttentionChunk = 512;
 // Shorter prompts are stepped through the decoder: measured with `itera bench
 // decode --prompt-tokens N`, a batched forward has a fixed cost of ~3 ms
 // (~35 decoder steps) on the quality preset.
@@ -162,7 +163,8 @@ std::vector<float> InferenceModel::prefill(Decoder& decoder, std::int64_t b,
     const auto n = static_cast<std::int64_t>(ids.size());
     // Compressed models (no LibTorch model) and short prompts go through the
     // decoder's own batched absorb; a LibTorch forward costs ~3 ms whatever its length.
-    if (n < kStepPrefillBelow || !impl_->model) {
+    // A Transformer's cache is filled by absorb too: its chunks are batched products.
+    if (n < kStepPrefillBelow || !impl_->model || c.is_transformer()) {
         const float* logits = decoder.absorb(b, ids.data(), n);
         return {logits, logits + c.vocab_size};
     }
@@ -170,10 +172,12 @@ std::vector<float> InferenceModel::prefill(Decoder& decoder, std::int64_t b,
     const auto L = c.num_layers, di = c.inner_size(), N = c.ssm_state_size, K = c.ssm_conv_kernel;
     DecodeState state;
     for (std::int64_t l = 0; l < L;
-         ++l)  // the decoder's state: (1, K-1, di); h (N, di) → (1, di, N)
-        state.layers.push_back(
-            {torch::from_blob(decoder.conv_tail(l, b), {1, K - 1, di}).clone(),
-             torch::from_blob(decoder.scan_state(l, b), {1, N, di}).transpose(1, 2).contiguous()});
+         ++l) {  // the decoder's state: (1, K-1, di); h (N, di) → (1, di, N)
+        LayerState s;
+        s.conv_tail = torch::from_blob(decoder.conv_tail(l, b), {1, K - 1, di}).clone();
+        s.h = torch::from_blob(decoder.scan_state(l, b), {1, N, di}).transpose(1, 2).contiguous();
+        state.layers.push_back(std::move(s));
+    }
     state.position = decoder.position(b);
     torch::Tensor last;
     for (std::int64_t start = 0; start < n; start += kPrefillChunk) {
@@ -226,8 +230,10 @@ std::vector<float> InferenceModel::log_probs(const std::vector<std::int32_t>& id
     }
     torch::NoGradGuard no_grad;
     DecodeState state = impl_->model->initial_state(1);
-    for (std::int64_t start = 0; start < n; start += kPrefillChunk) {
-        const auto len = std::min(kPrefillChunk, n - start);
+    // Attention's scores are chunk × (chunk + cache) per head: shorter chunks.
+    const auto chunk = c.is_transformer() ? kAttentionChunk : kPrefillChunk;
+    for (std::int64_t start = 0; start < n; start += chunk) {
+        const auto len = std::min(chunk, n - start);
         auto tokens = torch::empty({1, len}, torch::kLong);
         std::copy_n(ids.begin() + start, len, tokens.data_ptr<std::int64_t>());
         auto logits = impl_->model->forward(tokens, &state).logits.squeeze(0);  // (len, V)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "model/tensor_names.h"
 #include "util/error.h"
 
 namespace itera {
@@ -28,9 +29,55 @@ constexpr double kMaxParams = 20e9;
 constexpr std::int64_t kMaxLayers = 4096;
 constexpr std::int64_t kMaxExpertsInModel = 16384;  // over all MoE layers
 
+void require_dims(std::initializer_list<std::pair<const char*, std::int64_t>> dims) {
+    for (auto [key, v] : dims) {
+        require_positive(v, key);
+        require(v <= kMaxDim, std::string(key) + " = " + std::to_string(v) +
+                                  " is beyond any trainable model (max " + std::to_string(kMaxDim) +
+                                  ")");
+    }
+}
+
+void require_common(const ModelConfig& c) {
+    require(std::isfinite(c.dropout) && c.dropout >= 0 && c.dropout < 1,
+            "dropout must be in [0, 1), got " + number_text(c.dropout));
+    require(std::isfinite(c.norm_eps) && c.norm_eps > 0 && c.norm_eps < 1,
+            "norm_eps must be in (0, 1), got " + number_text(c.norm_eps));
+}
+
+void require_params(double params) {
+    require(params <= kMaxParams, "the configuration has " + number_text(params / 1e9) +
+                                      " billion parameters; the workbench trains models up to " +
+                                      number_text(kMaxParams / 1e9) + " billion");
+}
+
+void validate_transformer(const ModelConfig& c) {
+    require_dims({{"vocab_size", c.vocab_size},
+                  {"hidden_size", c.hidden_size},
+                  {"num_layers", c.num_layers},
+                  {"num_heads", c.num_heads},
+                  {"ffn_size", c.expert_size},
+                  {"context_length", c.context_length}});
+    require(c.num_layers <= kMaxLayers, "num_layers must be at most " + std::to_string(kMaxLayers));
+    require(c.hidden_size % c.num_heads == 0, "num_heads (" + std::to_string(c.num_heads) +
+                                                  ") must divide hidden_size (" +
+                                                  std::to_string(c.hidden_size) + ")");
+    require(c.head_size() % 2 == 0,
+            "the head size hidden_size / num_heads must be even for the "
+            "rotary embedding, got " +
+                std::to_string(c.head_size()));
+    require(std::isfinite(c.rope_theta) && c.rope_theta > 1 && c.rope_theta <= 1e12,
+            "rope_theta must be in (1, 1e12], got " + number_text(c.rope_theta));
+    require_common(c);
+    const double d = static_cast<double>(c.hidden_size), F = static_cast<double>(c.expert_size);
+    require_params(static_cast<double>(c.vocab_size) * d + 2 * d +
+                   static_cast<double>(c.num_layers) * (4 * d * d + 4 * d + 2 * d * F));
+}
+
 }  // namespace
 
 bool ModelConfig::is_moe_layer(std::int64_t layer) const {
+    if (is_transformer()) return false;
     // As resolved() lists them, without its copy: callers ask for every layer, and a
     // copy per call made a 4,095-layer config take seconds (found by fuzz_model_config).
     if (moe_layers_default)
@@ -40,6 +87,11 @@ bool ModelConfig::is_moe_layer(std::int64_t layer) const {
 
 ModelConfig ModelConfig::resolved() const {
     ModelConfig c = *this;
+    if (c.is_transformer()) {  // no SSM and no experts: the keys are not part of this arch
+        c.moe_layers.clear();
+        c.moe_layers_default = false;
+        return c;
+    }
     if (c.ssm_dt_rank == 0 && c.hidden_size > 0) c.ssm_dt_rank = (c.hidden_size + 15) / 16;
     if (c.moe_layers_default) {
         c.moe_layers.clear();
@@ -52,7 +104,9 @@ ModelConfig ModelConfig::resolved() const {
 }
 
 void ModelConfig::validate() const {
-    require(arch == "itera-lite-v2", "arch must be \"itera-lite-v2\", got \"" + arch + "\"");
+    require(arch == kIteraArch || arch == kTransformerArch,
+            "arch must be \"itera-lite-v2\" or \"transformer\", got \"" + arch + "\"");
+    if (is_transformer()) return validate_transformer(*this);
     auto c = resolved();
     require_positive(c.vocab_size, "vocab_size");
     require_positive(c.hidden_size, "hidden_size");
@@ -91,10 +145,7 @@ void ModelConfig::validate() const {
     }
     require(std::isfinite(c.moe_aux_loss_weight) && c.moe_aux_loss_weight >= 0,
             "moe_aux_loss_weight must be a finite number >= 0");
-    require(std::isfinite(c.dropout) && c.dropout >= 0 && c.dropout < 1,
-            "dropout must be in [0, 1), got " + number_text(c.dropout));
-    require(std::isfinite(c.norm_eps) && c.norm_eps > 0 && c.norm_eps < 1,
-            "norm_eps must be in (0, 1), got " + number_text(c.norm_eps));
+    require_common(c);
     // Analytic count in double: an absurd configuration must not overflow or
     // allocate a tensor table with millions of entries before being rejected.
     const double d = c.hidden_size, di = static_cast<double>(c.inner_size()), N = c.ssm_state_size;
@@ -112,15 +163,25 @@ void ModelConfig::validate() const {
             "the configuration has " + std::to_string(c.moe_layers.size()) + " MoE layers of " +
                 std::to_string(c.num_experts) + " experts; at most " +
                 std::to_string(kMaxExpertsInModel) + " experts in all");
-    require(params <= kMaxParams, "the configuration has " + number_text(params / 1e9) +
-                                      " billion parameters; the workbench trains models up to " +
-                                      number_text(kMaxParams / 1e9) + " billion");
+    require_params(params);
 }
 
 std::string ModelConfig::to_json() const {
     auto c = resolved();
     json j = json::object();
     j["arch"] = c.arch;
+    if (c.is_transformer()) {
+        j["vocab_size"] = c.vocab_size;
+        j["hidden_size"] = c.hidden_size;
+        j["num_layers"] = c.num_layers;
+        j["num_heads"] = c.num_heads;
+        j["ffn_size"] = c.expert_size;
+        j["context_length"] = c.context_length;
+        j["rope_theta"] = c.rope_theta;
+        j["dropout"] = c.dropout;
+        j["norm_eps"] = c.norm_eps;
+        return j.dump();
+    }
     j["vocab_size"] = c.vocab_size;
     j["hidden_size"] = c.hidden_size;
     j["num_layers"] = c.num_layers;
@@ -174,16 +235,29 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
         require(j[key].is_number(), std::string(key) + " must be a number");
         out = j[key].get<double>();
     };
-    static const std::set<std::string> known = {
-        "arch",        "vocab_size",      "hidden_size",         "num_layers",  "ssm_state_size",
-        "ssm_expand",  "ssm_conv_kernel", "ssm_dt_rank",         "num_experts", "top_k_experts",
-        "expert_size", "moe_layers",      "moe_aux_loss_weight", "dropout",     "norm_eps"};
-    for (auto it = j.begin(); it != j.end(); ++it) {
-        require(known.count(it.key()) > 0, "unknown key \"" + it.key() + "\"");
-    }
     if (j.contains("arch")) {
         require(j["arch"].is_string(), "arch must be a string");
         c.arch = j["arch"].get<std::string>();
+        require(!config_keys(c.arch).empty(),
+                "arch must be \"itera-lite-v2\" or \"transformer\", got \"" + c.arch + "\"");
+    }
+    const auto& keys = config_keys(c.arch);
+    const auto& other = config_keys(c.is_transformer() ? kIteraArch : kTransformerArch);
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        const bool known = std::find(keys.begin(), keys.end(), it.key()) != keys.end();
+        const bool elsewhere = std::find(other.begin(), other.end(), it.key()) != other.end();
+        require(known,
+                "unknown key \"" + it.key() + "\"" +
+                    (elsewhere ? " for arch \"" + c.arch + "\" (it is a key of arch \"" +
+                                     (c.is_transformer() ? kIteraArch : kTransformerArch) + "\")"
+                               : std::string()));
+    }
+    if (c.is_transformer()) {
+        c.expert_size = 512;  // the Transformer's default FFN width: 4 · the default d
+        get_int("num_heads", c.num_heads);
+        get_int("ffn_size", c.expert_size);
+        get_int("context_length", c.context_length);
+        get_float("rope_theta", c.rope_theta);
     }
     require(j.contains("vocab_size"), "vocab_size is required");
     get_int("vocab_size", c.vocab_size);
@@ -213,30 +287,89 @@ ModelConfig ModelConfig::from_json(const std::string& text) {
     return c.resolved();
 }
 
-ModelConfig ModelConfig::preset(const std::string& name, std::int64_t vocab_size) {
-    ModelConfig c;
-    c.vocab_size = vocab_size;
-    struct P {
-        const char* name;
-        std::int64_t d, L, N, E, F;
-    };
-    static constexpr P presets[] = {{"micro", 64, 3, 8, 4, 128},
-                                    {"mini", 128, 4, 8, 4, 256},
-                                    {"small", 256, 6, 16, 8, 512},
-                                    {"medium", 512, 8, 16, 8, 1024}};
+namespace {
+
+struct Preset {
+    const char* name;
+    std::int64_t d, L, N, E, F, heads;
+};
+constexpr Preset kPresets[] = {{"micro", 64, 3, 8, 4, 128, 2},
+                               {"mini", 128, 4, 8, 4, 256, 4},
+                               {"small", 256, 6, 16, 8, 512, 4},
+                               {"medium", 512, 8, 16, 8, 1024, 8}};
+
+/// The Transformer of an Itera-Lite configuration's width and depth whose FFN
+/// width F (a multiple of 16) brings its parameters nearest to it: the
+/// embedding and final norm are the same, so F matches the layers' parameters.
+ModelConfig matched_transformer(const ModelConfig& itera, std::int64_t heads) {
+    ModelConfig t;
+    t.arch = kTransformerArch;
+    t.vocab_size = itera.vocab_size;
+    t.hidden_size = itera.hidden_size;
+    t.num_layers = itera.num_layers;
+    t.num_heads = heads;
+    t.dropout = itera.dropout;
+    const double d = static_cast<double>(t.hidden_size), L = static_cast<double>(t.num_layers);
+    const double layers = static_cast<double>(parameter_count(itera) -
+                                              itera.vocab_size * t.hidden_size - 2 * t.hidden_size);
+    const double F = (layers / L - 4 * d * d - 4 * d) / (2 * d);
+    t.expert_size = std::max<std::int64_t>(16, std::llround(F / 16) * 16);
+    return t;
+}
+
+}  // namespace
+
+ModelConfig ModelConfig::preset(const std::string& name, std::int64_t vocab_size,
+                                const ModelVariant& variant) {
     const auto wanted = canonical_preset(name);
-    for (const auto& p : presets) {
-        if (wanted == p.name) {
-            c.hidden_size = p.d;
-            c.num_layers = p.L;
-            c.ssm_state_size = p.N;
-            c.num_experts = p.E;
-            c.expert_size = p.F;
-            c.validate();
-            return c.resolved();
+    for (const auto& p : kPresets) {
+        if (wanted != p.name) continue;
+        ModelConfig c;
+        c.vocab_size = vocab_size;
+        c.hidden_size = p.d;
+        c.num_layers = p.L;
+        c.ssm_state_size = p.N;
+        c.num_experts = p.E;
+        c.expert_size = p.F;
+        c.validate();
+        if (variant.arch == kTransformerArch) {
+            auto t = matched_transformer(c.resolved(), p.heads);
+            t.validate();
+            return t.resolved();
         }
+        if (variant.arch != kIteraArch)
+            throw Error("unknown architecture \"" + variant.arch +
+                        "\" (expected itera-lite-v2 or transformer)");
+        if (!variant.moe) {
+            c.moe_layers.clear();
+            c.moe_layers_default = false;
+        }
+        if (variant.ssm_state_size != 0) c.ssm_state_size = variant.ssm_state_size;
+        c.validate();
+        return c.resolved();
     }
     throw Error("unknown preset \"" + name + "\" (expected micro, mini, small or medium)");
+}
+
+ModelVariant ModelConfig::variant() const {
+    ModelVariant v;
+    v.arch = arch;
+    if (is_transformer()) return v;
+    v.moe = !resolved().moe_layers.empty();
+    v.ssm_state_size = ssm_state_size;
+    return v;
+}
+
+const std::vector<std::string>& config_keys(const std::string& arch) {
+    static const std::vector<std::string> itera = {
+        "arch",        "vocab_size",      "hidden_size",         "num_layers",  "ssm_state_size",
+        "ssm_expand",  "ssm_conv_kernel", "ssm_dt_rank",         "num_experts", "top_k_experts",
+        "expert_size", "moe_layers",      "moe_aux_loss_weight", "dropout",     "norm_eps"};
+    static const std::vector<std::string> transformer = {
+        "arch",     "vocab_size",     "hidden_size", "num_layers", "num_heads",
+        "ffn_size", "context_length", "rope_theta",  "dropout",    "norm_eps"};
+    static const std::vector<std::string> none;
+    return arch == kIteraArch ? itera : arch == kTransformerArch ? transformer : none;
 }
 
 std::vector<std::string> ModelConfig::preset_names() {

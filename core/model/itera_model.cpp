@@ -9,6 +9,11 @@
 namespace itera {
 
 Block::Block(const ModelConfig& config, std::int64_t index) {
+    if (config.is_transformer()) {
+        attn = register_module("attn", Attention(config));
+        ffn = register_module("ffn", std::make_shared<DenseFfn>(config));
+        return;
+    }
     mixer = register_module("mixer", Mixer(config));
     if (config.is_moe_layer(index))
         ffn = register_module("ffn", std::make_shared<MoeFfn>(config));
@@ -55,7 +60,9 @@ ModelOutput IteraModelImpl::forward_hidden(const torch::Tensor& tokens, DecodeSt
     auto x = torch::embedding(embed->weight, tokens);  // (B, T, d)
     for (std::size_t i = 0; i < layers.size(); ++i) {
         auto& block = *layers[i];
-        x = x + drop(block.mixer->forward(x, state ? &state->layers[i] : nullptr));
+        auto* layer_state = state ? &state->layers[i] : nullptr;
+        x = x + drop(block.attn ? block.attn->forward(x, layer_state, state ? state->position : 0)
+                                : block.mixer->forward(x, layer_state));
         auto f = block.ffn->forward(x);
         x = x + drop(f.out);
         if (f.aux_loss.defined()) {
@@ -91,7 +98,9 @@ LossOutput IteraModelImpl::loss(const torch::Tensor& sequence, std::int64_t pad_
 
 DecodeState IteraModelImpl::initial_state(std::int64_t batch) const {
     DecodeState s;
-    for (const auto& block : layers) s.layers.push_back(block->mixer->initial_state(batch));
+    for (const auto& block : layers)
+        s.layers.push_back(block->attn ? block->attn->initial_state(batch)
+                                       : block->mixer->initial_state(batch));
     return s;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The Itera-Lite v2 model of docs/spec/model.md: embedding, L layers of
 // (selective SSM mixer + dense or MoE feed-forward), final LayerNorm and a
-// head tied to the embedding. Parameter names equal the spec's tensor names.
+// head tied to the embedding; or, with arch "transformer", the baseline of
+// docs/spec/transformer.md (attention + GELU MLP layers, the same embedding,
+// norm and head). Parameter names equal the specs' tensor names.
 
 #include <torch/torch.h>
 
@@ -9,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "model/attention.h"
 #include "model/config.h"
 #include "model/ffn.h"
 #include "model/mixer.h"
@@ -36,9 +39,12 @@ struct LossOutput {
     std::vector<torch::Tensor> expert_load;
 };
 
+/// One layer: a token mixer (the SSM mixer of Itera-Lite, or attention for a
+/// Transformer: exactly one of the two is set) and a feed-forward sublayer.
 struct Block : torch::nn::Module {
     Block(const ModelConfig& config, std::int64_t index);
     Mixer mixer{nullptr};
+    Attention attn{nullptr};
     std::shared_ptr<FfnBase> ffn;
 };
 

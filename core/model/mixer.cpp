@@ -47,8 +47,10 @@ torch::Tensor MixerImpl::forward(const torch::Tensor& x, LayerState* state, torc
 
 LayerState MixerImpl::initial_state(std::int64_t batch) const {
     const auto di = config.inner_size();
-    return {torch::zeros({batch, config.ssm_conv_kernel - 1, di}),
-            torch::zeros({batch, di, config.ssm_state_size})};
+    LayerState s;
+    s.conv_tail = torch::zeros({batch, config.ssm_conv_kernel - 1, di});
+    s.h = torch::zeros({batch, di, config.ssm_state_size});
+    return s;
 }
 
 }  // namespace itera

@@ -9,10 +9,12 @@
 
 namespace itera {
 
-/// Recurrent state of one layer's mixer.
+/// Recurrent state of one layer's mixer (Itera-Lite), or its key/value cache
+/// (Transformer).
 struct LayerState {
     torch::Tensor conv_tail;  ///< (B, K-1, di): the last K-1 conv inputs
     torch::Tensor h;          ///< (B, di, N): the scan state
+    torch::Tensor k, v;       ///< (B, H, S, hd): the last S <= W-1 keys (rotated) and values
 };
 
 struct MixerImpl : torch::nn::Module {

@@ -10,8 +10,35 @@ std::int64_t TensorSpec::numel() const {
     return n;
 }
 
+namespace {
+
+/// docs/spec/transformer.md's table.
+std::vector<TensorSpec> transformer_tensors(const ModelConfig& c) {
+    const std::int64_t V = c.vocab_size, d = c.hidden_size, F = c.expert_size;
+    std::vector<TensorSpec> out;
+    out.push_back({"embed.weight", {V, d}});
+    for (std::int64_t i = 0; i < c.num_layers; ++i) {
+        auto a = "layers." + std::to_string(i) + ".attn.";
+        out.push_back({a + "norm.weight", {d}});
+        out.push_back({a + "norm.bias", {d}});
+        out.push_back({a + "qkv_proj.weight", {3 * d, d}});
+        out.push_back({a + "out_proj.weight", {d, d}});
+        auto f = "layers." + std::to_string(i) + ".ffn.";
+        out.push_back({f + "norm.weight", {d}});
+        out.push_back({f + "norm.bias", {d}});
+        out.push_back({f + "w1.weight", {F, d}});
+        out.push_back({f + "w2.weight", {d, F}});
+    }
+    out.push_back({"norm_f.weight", {d}});
+    out.push_back({"norm_f.bias", {d}});
+    return out;
+}
+
+}  // namespace
+
 std::vector<TensorSpec> spec_tensors(const ModelConfig& config) {
     auto c = config.resolved();
+    if (c.is_transformer()) return transformer_tensors(c);
     const std::int64_t V = c.vocab_size, d = c.hidden_size, di = c.inner_size();
     const std::int64_t N = c.ssm_state_size, K = c.ssm_conv_kernel, R = c.ssm_dt_rank;
     const std::int64_t E = c.num_experts, F = c.expert_size;

@@ -1,11 +1,25 @@
 #include "train/memory_estimate.h"
 
+#include <algorithm>
+
 #include "model/tensor_names.h"
 
 namespace itera {
 
-double activation_floats_per_token(const ModelConfig& config) {
+double activation_floats_per_token(const ModelConfig& config, std::int64_t seq_len) {
     const auto c = config.resolved();
+    if (c.is_transformer()) {
+        // Per layer (attention.cpp, attention_op.cpp): the norm's input and
+        // statistics, the projection's input, q, k, v as rotated (the rotation
+        // saves views of the projection's output, nothing new), each head's
+        // row of attention weights (min(T, W) of them), the weighted sum, and
+        // the dense FFN as below.
+        const double d = static_cast<double>(c.hidden_size), F = static_cast<double>(c.expert_size);
+        const double keys = static_cast<double>(std::min(seq_len, c.context_length));
+        const double attention = (d + 2) + d + 3 * d + static_cast<double>(c.num_heads) * keys + d;
+        const double dense = (d + 2) + d + 2 * F;
+        return d + static_cast<double>(c.num_layers) * (attention + dense) + (d + 2) + d;
+    }
     const double d = static_cast<double>(c.hidden_size), di = static_cast<double>(c.inner_size());
     const double N = static_cast<double>(c.ssm_state_size), R = static_cast<double>(c.ssm_dt_rank);
     const double F = static_cast<double>(c.expert_size), E = static_cast<double>(c.num_experts);
@@ -33,7 +47,7 @@ TrainingMemory training_memory(const ModelConfig& config, std::int64_t batch_siz
     // computes during the forward pass and holds until the backward.
     const auto c = config.resolved();
     m.activations = static_cast<std::uint64_t>(
-        4 * (activation_floats_per_token(c) * static_cast<double>(batch_size) *
+        4 * (activation_floats_per_token(c, seq_len) * static_cast<double>(batch_size) *
                  static_cast<double>(seq_len) +
              static_cast<double>(c.vocab_size) * static_cast<double>(c.hidden_size)));
     return m;

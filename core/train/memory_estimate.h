@@ -21,6 +21,6 @@ TrainingMemory training_memory(const ModelConfig& config, std::int64_t batch_siz
                                std::int64_t seq_len);
 
 /// Floats saved per token of a micro-batch for the backward pass.
-double activation_floats_per_token(const ModelConfig& config);
+double activation_floats_per_token(const ModelConfig& config, std::int64_t seq_len);
 
 }  // namespace itera

@@ -85,6 +85,7 @@ TrainBenchResult run_train_bench(const TrainBenchOptions& o,
     r.scan_s = times.seconds(OpKind::Scan);
     r.gemm_s = times.seconds(OpKind::Gemm);
     r.conv_s = times.seconds(OpKind::Conv);
+    r.attention_s = times.seconds(OpKind::Attention);
     return r;
 }
 

@@ -34,8 +34,9 @@ struct TrainBenchResult {
     double tokens_per_s = 0;         ///< over all measured steps
     double median_tokens_per_s = 0;  ///< from the median step time (robust to a noisy host)
     double scan_s = 0, gemm_s = 0, conv_s = 0;  ///< inside `seconds`
-    int world = 1;                              ///< processes; tokens_per_* count all of them
-    double allreduce_s = 0;                     ///< inside `seconds`: summing gradients
+    double attention_s = 0;  ///< the attention core (scores, softmax, weighted sum), both passes
+    int world = 1;           ///< processes; tokens_per_* count all of them
+    double allreduce_s = 0;  ///< inside `seconds`: summing gradients
     double final_loss = 0;
 };
 

@@ -169,7 +169,10 @@ TrainResult train_run(const RunOutput& out, TrainSettings settings, const TrainD
     const fs::path& run_dir = out.run_dir;
     if (writer) fs::create_directories(run_dir);
     const std::string tokenizer_json = data.tokenizer->serialize();
-    const std::map<std::string, std::string> meta = {{"run_id", std::to_string(run_id)}};
+    // train_seq_len: the window length the model learnt on (the playground says when a
+    // sequence goes past it).
+    const std::map<std::string, std::string> meta = {
+        {"run_id", std::to_string(run_id)}, {"train_seq_len", std::to_string(settings.seq_len)}};
 
     IteraModel model(settings.model);
     model->initialize(settings.seed);

@@ -10,7 +10,7 @@
 
 namespace itera {
 
-enum class OpKind { Scan, Gemm, Conv, Count };
+enum class OpKind { Scan, Gemm, Conv, Attention, Count };
 
 /// Accumulated nanoseconds per kind since the last reset.
 struct OpTimes {
