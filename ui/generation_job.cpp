@@ -21,6 +21,17 @@ GenerateResult runGeneration(ModelCache& cache, const std::filesystem::path& mod
     const auto start = std::chrono::steady_clock::now();
     bool first = true;
     const auto m = cache.get(model);
+    ContextReach reach;
+    reach.arch = m->config().arch;
+    reach.window = m->config().is_transformer() ? m->config().context_length : 0;
+    if (auto it = m->metadata().find("train_seq_len"); it != m->metadata().end()) {
+        try {
+            reach.trained = std::stoll(it->second);
+        } catch (const std::exception&) {
+            reach.trained = 0;  // not a number: not shown
+        }
+    }
+    box.post([&](GenerationUpdates& u) { u.reach = reach; });
     return generate(*m, prompt, settings, [&](const TokenEvent& e) {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

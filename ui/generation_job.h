@@ -21,6 +21,14 @@
 namespace itera::ui {
 
 /// Loaded models by path, shared by the panes (a model is safe to share across threads).
+/// What the playground says about a model's context: a Transformer's attention
+/// window and the length the model trained on (0 when not recorded).
+struct ContextReach {
+    std::string arch;
+    std::int64_t window = 0;  ///< 0: no window (Itera-Lite's state carries everything)
+    std::int64_t trained = 0;
+};
+
 class ModelCache {
 public:
     /// Loads `path` (FP32 or compressed) once; throws itera::Error naming what is wrong.
@@ -35,6 +43,8 @@ private:
 struct GenerationUpdates {
     std::vector<TokenEvent> events;
     double firstTokenSeconds = -1;  ///< from the start (load included) to the first token
+    /// Set with the first delivery: how far the model's context reaches.
+    std::optional<ContextReach> reach;
 };
 
 /// Runs on the calling thread (a job): load, generate, report tokens into

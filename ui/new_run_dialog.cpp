@@ -1,6 +1,7 @@
 #include "new_run_dialog.h"
 
 #include <QButtonGroup>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -102,6 +103,23 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
         m_preset->addItem(QString::fromStdString(p), QString::fromStdString(p));
     selectPreset(QStringLiteral("mini"));
     selectPreset(settings::newRunPreset.value());  // unless no longer a preset
+    m_arch = new QComboBox(this);
+    m_arch->setObjectName(QStringLiteral("arch"));
+    m_arch->addItem(tr("Itera-Lite: SSM + mixture of experts"), QString::fromLatin1(kIteraArch));
+    m_arch->addItem(tr("Transformer baseline of the same size"),
+                    QString::fromLatin1(kTransformerArch));
+    m_arch->setToolTip(
+        tr("The Transformer has the preset's width and depth and the FFN width that brings it "
+           "within 3 % of Itera-Lite's parameters (docs/spec/transformer.md)."));
+    m_moe = new QCheckBox(tr("Mixture of experts on the odd layers"), this);
+    m_moe->setObjectName(QStringLiteral("moe"));
+    m_moe->setChecked(true);
+    m_moe->setToolTip(tr("Off: every feed-forward sublayer dense (an ablation)."));
+    m_ssmState = new QSpinBox(this);
+    m_ssmState->setObjectName(QStringLiteral("ssmState"));
+    m_ssmState->setRange(0, 256);
+    m_ssmState->setSpecialValueText(tr("the preset's"));
+    m_ssmState->setToolTip(tr("The SSM state size N per channel (an ablation)."));
     m_modelInfo = new QLabel(this);
     m_modelInfo->setObjectName(QStringLiteral("modelInfo"));
     m_modelInfo->setWordWrap(true);
@@ -110,6 +128,9 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
     m_dropout->setSingleStep(0.05);
     modelForm->addRow(tr("Name:"), m_name);
     modelForm->addRow(tr("Preset:"), m_preset);
+    modelForm->addRow(tr("Architecture:"), m_arch);
+    modelForm->addRow(QString(), m_moe);
+    modelForm->addRow(tr("SSM state size:"), m_ssmState);
     modelForm->addRow(QString(), m_modelInfo);
     modelForm->addRow(tr("Dropout:"), m_dropout);
     layout->addWidget(modelBox);
@@ -299,8 +320,9 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
 
     connect(file, &QPushButton::clicked, this, &NewRunDialog::chooseFile);
     connect(folder, &QPushButton::clicked, this, &NewRunDialog::chooseFolder);
-    for (auto* combo : {m_preset, m_tokenizer})
+    for (auto* combo : {m_preset, m_tokenizer, m_arch})
         connect(combo, &QComboBox::currentIndexChanged, this, &NewRunDialog::revalidate);
+    connect(m_moe, &QCheckBox::toggled, this, &NewRunDialog::revalidate);
     connect(m_corpus, &QComboBox::currentTextChanged, this, [this] {
         describeCorpus();
         revalidate();
@@ -310,7 +332,7 @@ NewRunDialog::NewRunDialog(const Workspace& workspace, QWidget* parent)
         revalidate();
     });
     connect(m_name, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
-    for (auto* s : {m_processes, m_threads, m_gradAccum})
+    for (auto* s : {m_processes, m_threads, m_gradAccum, m_ssmState})
         connect(s, &QSpinBox::valueChanged, this, &NewRunDialog::revalidate);
     connect(m_lr, &QLineEdit::textChanged, this, &NewRunDialog::revalidate);
     for (auto* s : {m_minutes, m_minLrRatio, m_weightDecay, m_dropout, m_validationFraction})
@@ -382,8 +404,15 @@ NewRunRequest NewRunDialog::request() const {
         r.data.dir = m_clonedData->dir;
     auto& s = r.settings;
     s.preset = m_preset->currentData().toString().toStdString();
+    r.variant.arch = m_arch->currentData().toString().toStdString();
+    if (r.variant.arch == kIteraArch) {
+        r.variant.moe = m_moe->isChecked();
+        r.variant.ssm_state_size = m_ssmState->value();
+    }
+    // A cloned run keeps its model while its preset and variant are unchanged.
     r.modelGiven = m_cloned && !m_clonedPreset.isEmpty() &&
-                   m_preset->currentData().toString() == m_clonedPreset;
+                   m_preset->currentData().toString() == m_clonedPreset &&
+                   r.variant == m_clonedVariant;
     s.model.dropout = m_dropout->value();
     s.steps = m_bySteps->isChecked() ? m_steps->value() : 0;
     s.minutes = m_bySteps->isChecked() ? 0 : m_minutes->value();
@@ -413,6 +442,9 @@ void NewRunDialog::revalidate() {
     const bool byte =
         static_cast<TokenizerKind>(m_tokenizer->currentData().toInt()) == TokenizerKind::Byte;
     m_vocab->setEnabled(!byte);
+    const bool itera = m_arch->currentData().toString() == QLatin1String(kIteraArch);
+    m_moe->setEnabled(itera);
+    m_ssmState->setEnabled(itera);
     m_steps->setEnabled(m_bySteps->isChecked());
     m_minutes->setEnabled(!m_bySteps->isChecked());
     auto r = request();
@@ -444,7 +476,7 @@ void NewRunDialog::revalidate() {
     try {
         if (!r.modelGiven) {
             const auto dropout = r.settings.model.dropout;
-            r.settings.model = ModelConfig::preset(r.settings.preset, vocab);
+            r.settings.model = ModelConfig::preset(r.settings.preset, vocab, r.variant);
             r.settings.model.dropout = dropout;
         }
         r.settings.model.validate();
@@ -538,6 +570,22 @@ void NewRunDialog::setRequest(const NewRunRequest& r) {
     m_clonedPreset =
         r.modelGiven ? QString::fromStdString(ModelConfig::canonical_preset(s.preset)) : QString();
     selectPreset(QString::fromStdString(s.preset));
+    // The variant of a run's model: its architecture, and Itera-Lite's ablations when they
+    // differ from the preset's.
+    m_clonedVariant = r.modelGiven ? s.model.variant() : r.variant;
+    if (r.modelGiven && !m_clonedVariant.arch.empty() && m_clonedVariant.arch == kIteraArch) {
+        try {
+            const auto plain = ModelConfig::preset(s.preset, s.model.vocab_size);
+            if (m_clonedVariant.ssm_state_size == plain.ssm_state_size)
+                m_clonedVariant.ssm_state_size = 0;
+        } catch (const std::exception&) {
+            // not a preset's model: shown as the preset's, kept as given while unchanged
+        }
+    }
+    m_arch->setCurrentIndex(
+        std::max(0, m_arch->findData(QString::fromStdString(m_clonedVariant.arch))));
+    m_moe->setChecked(m_clonedVariant.moe);
+    m_ssmState->setValue(static_cast<int>(m_clonedVariant.ssm_state_size));
     setExactly(m_dropout, s.model.dropout);
     setCorpus(QString::fromStdString(d.request.corpus));
     m_format->setCurrentIndex(m_format->findData(static_cast<int>(d.request.format)));

@@ -60,6 +60,9 @@ private:
 
     QLineEdit* m_name;
     QComboBox* m_preset;
+    QComboBox* m_arch;
+    QCheckBox* m_moe;
+    QSpinBox* m_ssmState;  ///< 0: the preset's
     QLabel* m_modelInfo;
     QComboBox* m_corpus;
     QComboBox* m_format;
@@ -100,6 +103,7 @@ private:
     std::optional<TrainSettings> m_cloned;
     std::optional<DataSpec> m_clonedData;
     QString m_clonedPreset;
+    ModelVariant m_clonedVariant;
     Workspace m_workspace;
 };
 

@@ -142,6 +142,7 @@ void PlaygroundPane::start(const QString& prompt, const GenerateSettings& settin
     m_error.clear();
     m_firstToken = -1;
     m_divergence = -1;
+    m_reach.reset();
     const auto path = modelPath();
     if (path.isEmpty()) {
         m_error = tr("choose a model");
@@ -185,6 +186,7 @@ void PlaygroundPane::drain() {
     auto fresh = m_box->take();
     for (auto& e : fresh.events) m_tokens.push_back(std::move(e));
     if (fresh.firstTokenSeconds >= 0) m_firstToken = fresh.firstTokenSeconds;
+    if (fresh.reach) m_reach = fresh.reach;
     render();
     Q_EMIT updated();
 }
@@ -228,7 +230,27 @@ QString PlaygroundPane::statusText() const {
     if (m_firstToken >= 0)
         parts << tr("first token after %1 ms (model load included)")
                      .arg(m_firstToken * 1000, 0, 'f', 0);
+    const auto note = reachText(tokens + (m_result ? m_result->prefill_tokens() : 0));
+    if (!note.isEmpty()) parts << note;
     return parts.join(QStringLiteral(" · "));
+}
+
+QString PlaygroundPane::reachText(std::size_t context) const {
+    if (!m_reach) return {};
+    const auto n = static_cast<std::int64_t>(context);
+    const auto& r = *m_reach;
+    if (r.window > 0 && n > r.window)
+        return tr("past the attention window of %1 tokens: the oldest tokens are no longer seen")
+            .arg(r.window);
+    if (r.trained > 0 && n > r.trained)
+        return r.window > 0 ? tr("past the trained context (%1 tokens): attention reaches further "
+                                 "back than in training (window %2)")
+                                  .arg(r.trained)
+                                  .arg(r.window)
+                            : tr("past the trained context (%1 tokens): the state carries more "
+                                 "than the model saw in training")
+                                  .arg(r.trained);
+    return {};
 }
 
 QString PlaygroundPane::outputText() const {

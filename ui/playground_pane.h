@@ -50,6 +50,9 @@ public:
     const std::optional<GenerateResult>& result() const { return m_result; }
     QString error() const { return m_error; }
     QString statusText() const;
+    /// What the context of `context` tokens means for this model (past its
+    /// window or its trained length), or empty.
+    QString reachText(std::size_t context) const;
     QString outputText() const;
     /// Marks token `divergence` (-1: none) and lets tooltips show `other`'s alternatives.
     void setComparison(const PlaygroundPane* other, int divergence);
@@ -87,6 +90,7 @@ private:
     std::vector<std::pair<int, int>> m_spans;  ///< [start, end) of each token in the document
     std::optional<GenerateResult> m_result;
     QString m_error;
+    std::optional<ContextReach> m_reach;  ///< of the model that generated
     double m_firstToken = -1;
     const PlaygroundPane* m_other = nullptr;
     int m_divergence = -1;

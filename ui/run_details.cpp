@@ -269,16 +269,23 @@ void RunDetails::showRun(const RunRecord* run, const std::vector<CheckpointRecor
     try {
         const auto s = TrainSettings::from_json(run->config_json);
         const auto& m = s.model;
-        html +=
-            row(tr("Model"),
-                tr("%1 · %2 parameters · hidden %3 · %4 layers · %5 experts (top %6) · vocab %7")
-                    .arg(QString::fromStdString(ModelConfig::canonical_preset(s.preset)))
-                    .arg(QLocale().toString(static_cast<qlonglong>(parameter_count(m))))
-                    .arg(m.hidden_size)
-                    .arg(m.num_layers)
-                    .arg(m.num_experts)
-                    .arg(m.top_k_experts)
-                    .arg(m.vocab_size));
+        const auto preset = QString::fromStdString(ModelConfig::canonical_preset(s.preset));
+        const auto params = QLocale().toString(static_cast<qlonglong>(parameter_count(m)));
+        const auto r = m.resolved();
+        const auto layers =
+            m.is_transformer()
+                ? tr("Transformer · %1 heads · window %2").arg(m.num_heads).arg(m.context_length)
+            : r.moe_layers.empty() ? tr("Itera-Lite · state %1 · no experts").arg(r.ssm_state_size)
+                                   : tr("Itera-Lite · state %1 · %2 experts (top %3)")
+                                         .arg(r.ssm_state_size)
+                                         .arg(r.num_experts)
+                                         .arg(r.top_k_experts);
+        html += row(tr("Model"), tr("%1 · %2 parameters · hidden %3 · %4 layers · %5 · vocab %6")
+                                     .arg(preset, params)
+                                     .arg(m.hidden_size)
+                                     .arg(m.num_layers)
+                                     .arg(layers)
+                                     .arg(m.vocab_size));
         html +=
             row(tr("Training"),
                 tr("%1 steps · batch %2 × %3 tokens%4 · lr %5 · seed %6")

@@ -86,7 +86,7 @@ TrainingOutcome runTrainingJob(const Workspace& ws, const TrainingJob& job,
                 }
                 prep.threads = c.settings.threads;
                 run = launch_new_run(ws, store, c.name.toStdString(), c.settings, c.modelGiven,
-                                     c.data, prep);
+                                     c.data, prep, c.variant);
             } else {
                 run = launch_resumed_run(ws, store, job.resumeRunId, std::nullopt, prep);
             }

@@ -21,6 +21,8 @@ struct NewRunRequest {
     DataSpec data;
     TrainSettings settings;  ///< grad_accum: the step's micro-batches, all processes together
     bool modelGiven = false;
+    /// The preset's architecture and ablations (when the model is not given).
+    ModelVariant variant;
     /// Processes on this machine training the run together (docs/distributed.md).
     int processes = 1;
 };

@@ -12,11 +12,13 @@
 #include <iostream>
 
 #include "args.h"
+#include "bench_contexts.h"
 #include "checkpoint_arg.h"
 #include "commands.h"
 #include "data/tokenize_bench.h"
 #include "infer/decode_bench.h"
 #include "infer/paired_timing.h"
+#include "model_args.h"
 #include "train/train_bench.h"
 #include "train/train_settings.h"
 #include "train_dist.h"
@@ -72,6 +74,16 @@ warm-up, --pairs pairs of runs in alternating order (A B, B A, ...) with the
 same prompts and threads; each speed ratio B/A is the median of the pair
 ratios, printed with its min and max and both medians.
 
+  itera bench decode --contexts 128,512,2048 [--preset mini --vocab-size 4096 | A --vs B]
+                     [--tokens 32] [--pairs 5] [--threads 1] [--json]
+
+With --contexts, decode speed by context length: at each length C one sequence
+absorbs C tokens (prefill, timed) and decodes --tokens more (timed), for two
+models interleaved in pairs as above: by default the preset's Itera-Lite (A) and
+its matched Transformer (B), freshly initialised. Prints tokens/s, B/A, the
+state one sequence holds (SSM states or the key/value cache) and the context at
+which the decode speeds cross.
+
   itera bench serve CHECKPOINT [--clients 1,8,32] [--seconds 20] ...
 
 `serve` load-tests the HTTP server (see itera bench serve --help).
@@ -82,6 +94,7 @@ Examples:
   itera bench decode run.safetensors
   itera bench decode --preset mini --vocab-size 4096 --json
   itera bench decode run:1 --vs m-int8.safetensors
+  itera bench decode --contexts 128,512,2048 --preset mini
 )";
 
 // "1,2" -> {1, 2}: counts in [1, max] for `option`.
@@ -184,7 +197,8 @@ int train(Args& a) {
     TrainBenchOptions o;
     auto preset = a.text_or("preset", "mini");
     auto vocab = a.integer_or("vocab-size", 4096, 2, 1 << 24);
-    o.config = ModelConfig::preset(preset, vocab);
+    const auto variant = model_variant(a);
+    o.config = ModelConfig::preset(preset, vocab, variant);
     o.batch_size = a.integer_or("batch-size", 16, 1, 65536);
     o.seq_len = a.integer_or("seq-len", 128, 1, 1 << 20);
     o.steps = static_cast<int>(a.integer_or("steps", 20, 1, 100000));
@@ -207,15 +221,20 @@ int train(Args& a) {
         return 0;
     }
     if (nproc) {
-        const std::vector<std::string> child_args = {"bench",        "train",
-                                                     "--preset",     preset,
-                                                     "--vocab-size", std::to_string(vocab),
-                                                     "--batch-size", std::to_string(o.batch_size),
-                                                     "--seq-len",    std::to_string(o.seq_len),
-                                                     "--steps",      std::to_string(o.steps),
-                                                     "--warmup",     std::to_string(o.warmup_steps),
-                                                     "--seed",       std::to_string(o.seed),
-                                                     "--precision",  precision};
+        std::vector<std::string> child_args = {"bench",        "train",
+                                               "--preset",     preset,
+                                               "--vocab-size", std::to_string(vocab),
+                                               "--batch-size", std::to_string(o.batch_size),
+                                               "--seq-len",    std::to_string(o.seq_len),
+                                               "--steps",      std::to_string(o.steps),
+                                               "--warmup",     std::to_string(o.warmup_steps),
+                                               "--seed",       std::to_string(o.seed),
+                                               "--precision",  precision,
+                                               "--arch",       variant.arch};
+        if (!variant.moe) child_args.insert(child_args.end(), {"--moe", "off"});
+        if (variant.ssm_state_size)
+            child_args.insert(child_args.end(),
+                              {"--ssm-state", std::to_string(variant.ssm_state_size)});
         return train_processes(o, *nproc, o.threads, rounds, child_args, json_out);
     }
 
@@ -223,38 +242,49 @@ int train(Args& a) {
         if (!json_out) std::fprintf(stderr, "\rstep %d/%d", step, total);
     });
     if (!json_out) std::fprintf(stderr, "\r");
-    const double rest = r.seconds - r.scan_s - r.gemm_s - r.conv_s;
+    const double rest = r.seconds - r.scan_s - r.gemm_s - r.conv_s - r.attention_s;
     if (json_out) {
-        nlohmann::json j = {
-            {"preset", preset},
-            {"vocab_size", vocab},
-            {"batch_size", o.batch_size},
-            {"seq_len", o.seq_len},
-            {"threads", r.threads},
-            {"precision", precision},
-            {"params", r.params},
-            {"steps", r.steps},
-            {"seconds", r.seconds},
-            {"tokens_per_s", r.tokens_per_s},
-            {"median_tokens_per_s", r.median_tokens_per_s},
-            {"step_ms", 1e3 * r.seconds / r.steps},
-            {"split_s",
-             {{"scan", r.scan_s}, {"gemm", r.gemm_s}, {"conv", r.conv_s}, {"rest", rest}}},
-            {"final_loss", r.final_loss}};
+        nlohmann::json j = {{"preset", preset},
+                            {"arch", o.config.arch},
+                            {"vocab_size", vocab},
+                            {"batch_size", o.batch_size},
+                            {"seq_len", o.seq_len},
+                            {"threads", r.threads},
+                            {"precision", precision},
+                            {"params", r.params},
+                            {"steps", r.steps},
+                            {"seconds", r.seconds},
+                            {"tokens_per_s", r.tokens_per_s},
+                            {"median_tokens_per_s", r.median_tokens_per_s},
+                            {"step_ms", 1e3 * r.seconds / r.steps},
+                            {"split_s",
+                             {{"scan", r.scan_s},
+                              {"gemm", r.gemm_s},
+                              {"conv", r.conv_s},
+                              {"attention", r.attention_s},
+                              {"rest", rest}}},
+                            {"final_loss", r.final_loss}};
         std::cout << j.dump(2) << "\n";
         return 0;
     }
     auto pct = [&](double s) { return 100.0 * s / r.seconds; };
-    std::printf("preset %s, vocab %lld, batch %lld x %lld tokens, %s parameters\n", preset.c_str(),
-                static_cast<long long>(vocab), static_cast<long long>(o.batch_size),
-                static_cast<long long>(o.seq_len), with_commas(r.params).c_str());
+    std::printf("preset %s (%s), vocab %lld, batch %lld x %lld tokens, %s parameters\n",
+                preset.c_str(), o.config.arch.c_str(), static_cast<long long>(vocab),
+                static_cast<long long>(o.batch_size), static_cast<long long>(o.seq_len),
+                with_commas(r.params).c_str());
     std::printf("threads          %d, %s products\n", r.threads, precision.c_str());
     std::printf("steps            %d measured (+%d warm-up), %.1f ms/step\n", r.steps,
                 o.warmup_steps, 1e3 * r.seconds / r.steps);
     std::printf("tokens/s         %.0f (median step: %.0f)\n", r.tokens_per_s,
                 r.median_tokens_per_s);
-    std::printf("time split       scan %.1f%%  gemm %.1f%%  conv %.1f%%  rest %.1f%%\n",
-                pct(r.scan_s), pct(r.gemm_s), pct(r.conv_s), pct(rest));
+    if (o.config.is_transformer())
+        std::printf(
+            "time split       attention %.1f%% (scores, softmax, weighted sum; both "
+            "passes)  gemm %.1f%%  rest %.1f%%\n",
+            pct(r.attention_s), pct(r.gemm_s), pct(rest));
+    else
+        std::printf("time split       scan %.1f%%  gemm %.1f%%  conv %.1f%%  rest %.1f%%\n",
+                    pct(r.scan_s), pct(r.gemm_s), pct(r.conv_s), pct(rest));
     std::printf("final loss       %.4f (random tokens: ln V = %.4f)\n", r.final_loss,
                 std::log(double(vocab)));
     return 0;
@@ -381,6 +411,21 @@ int decode_versus(const std::string& first, const std::string& second, const Dec
 }
 
 int decode(Args& a) {
+    if (auto contexts = a.text("contexts")) {
+        ContextBenchRequest r;
+        for (int c : count_list(*contexts, "--contexts", 1 << 20)) r.contexts.push_back(c);
+        r.checkpoints = a.positional();
+        r.vs = a.text("vs");
+        r.preset = a.text("preset");
+        r.vocab = a.integer("vocab-size", 2, 1 << 24);
+        r.db = a.text("db");
+        r.tokens = a.integer_or("tokens", 32, 1, 1 << 20);
+        r.pairs = static_cast<int>(a.integer_or("pairs", 5, 1, 1000));
+        r.threads = static_cast<int>(a.integer_or("threads", 1, 0, 4096));
+        r.json = a.flag("json");
+        a.finish();
+        return decode_by_context(r);
+    }
     DecodeBenchOptions o;
     const auto& pos = a.positional();
     if (pos.size() > 1) throw Error("bench decode takes at most one checkpoint");
@@ -440,7 +485,7 @@ int decode(Args& a) {
     std::printf("model              %s\n", what.c_str());
     std::printf("active weights     %.2f MB read per token (%s matrices)\n",
                 static_cast<double>(r.active_weight_bytes) / 1e6,
-                model->decode_model()->layers[0].mixer.in_proj->format().c_str());
+                model->decode_model()->embed->format().c_str());
     std::printf("read speed         %.1f GB/s on one core over %.2f MB: at most %.0f tokens/s\n",
                 r.read_gb_per_s, static_cast<double>(r.active_weight_bytes) / 1e6,
                 r.read_bound_tokens_per_s);

@@ -11,21 +11,25 @@
 #include "format/safetensors.h"
 #include "model/checkpoint.h"
 #include "model/tensor_names.h"
+#include "model_args.h"
 #include "util/error.h"
 #include "util/read_file.h"
 
 namespace itera::cli {
 namespace {
 
-constexpr const char* kModelUsage = R"(usage:
+const std::string kModelUsage = std::string(R"(usage:
   itera model info (--preset NAME --vocab-size V | --config FILE.json | --checkpoint FILE) [--json]
   itera model init (--preset NAME --vocab-size V | --config FILE.json) [--seed S] --out FILE.safetensors
 
+With --preset:
+)") + kModelVariantUsage + R"(
 Presets: micro (d 64, L 3), mini (d 128, L 4; "quality" is its old name), small (d 256, L 6), medium (d 512, L 8).
 
 Examples:
   itera model info --preset mini --vocab-size 4096
   itera model init --preset micro --vocab-size 512 --seed 1 --out micro.safetensors
+  itera model info --preset mini --vocab-size 4096 --arch transformer
 )";
 
 ModelConfig config_from_args(Args& a) {
@@ -45,7 +49,7 @@ ModelConfig config_from_args(Args& a) {
     }
     if (!preset) throw Error("--preset NAME (or --config FILE) is required");
     if (!vocab) throw Error("--vocab-size is required with --preset");
-    return ModelConfig::preset(*preset, *vocab);
+    return ModelConfig::preset(*preset, *vocab, model_variant(a));
 }
 
 std::string megabytes(double bytes) {
@@ -70,7 +74,7 @@ int info(Args& a) {
     a.finish();
     const auto params = parameter_count(config);
     const auto active = active_parameter_count(config);
-    std::int64_t embed = 0, mixers = 0, ffn = 0, norms = 0;
+    std::int64_t embed = 0, mixers = 0, attention = 0, ffn = 0, norms = 0;
     for (const auto& t : spec_tensors(config)) {
         if (t.name == "embed.weight")
             embed += t.numel();
@@ -78,9 +82,12 @@ int info(Args& a) {
             norms += t.numel();
         else if (t.name.find(".mixer.") != std::string::npos)
             mixers += t.numel();
+        else if (t.name.find(".attn.") != std::string::npos)
+            attention += t.numel();
         else
             ffn += t.numel();
     }
+    const bool c_is_transformer = config.is_transformer();
     if (json_out) {
         nlohmann::json j = {
             {"config", nlohmann::json::parse(config.to_json())},
@@ -88,11 +95,34 @@ int info(Args& a) {
             {"active_params_per_token", active},
             {"fp32_bytes", params * 4},
             {"breakdown",
-             {{"embedding", embed}, {"mixers", mixers}, {"ffn", ffn}, {"norms", norms}}}};
+             {{"embedding", embed},
+              {c_is_transformer ? "attention" : "mixers", c_is_transformer ? attention : mixers},
+              {"ffn", ffn},
+              {"norms", norms}}}};
         std::cout << j.dump(2) << "\n";
         return 0;
     }
     auto c = config.resolved();
+    if (c.is_transformer()) {
+        std::cout << "architecture      " << c.arch << "\n"
+                  << "vocab_size        " << c.vocab_size << "\n"
+                  << "hidden_size       " << c.hidden_size << "\n"
+                  << "num_layers        " << c.num_layers << "\n"
+                  << "attention         " << c.num_heads << " heads of " << c.head_size()
+                  << ", window " << c.context_length << " tokens, RoPE theta " << c.rope_theta
+                  << "\n"
+                  << "ffn_size          " << c.expert_size << "\n"
+                  << "parameters        " << with_commas(params) << "\n"
+                  << "  embedding/head  " << with_commas(embed) << " (tied)\n"
+                  << "  attention       " << with_commas(attention) << "\n"
+                  << "  feed-forward    " << with_commas(ffn) << "\n"
+                  << "  norms           " << with_commas(norms) << "\n"
+                  << "active per token  " << with_commas(active) << "\n"
+                  << "FP32 weights      " << megabytes(params * 4.0) << "\n"
+                  << "training state    " << megabytes(params * 16.0)
+                  << " (weights + grads + AdamW moments, before activations)\n";
+        return 0;
+    }
     std::cout << "architecture      " << c.arch << "\n"
               << "vocab_size        " << c.vocab_size << "\n"
               << "hidden_size       " << c.hidden_size << "   inner (di) " << c.inner_size() << "\n"

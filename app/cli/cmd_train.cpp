@@ -13,6 +13,7 @@
 #include "checkpoint_arg.h"
 #include "commands.h"
 #include "data/xz_baseline.h"
+#include "model_args.h"
 #include "progress.h"
 #include "store/run_store.h"
 #include "train/train_settings.h"
@@ -47,6 +48,8 @@ Data:
                                   (default: the data directory's datasets/)
 Model and length:
   --preset micro|mini|small|medium (mini; "quality" is its old name)   --dropout P
+  --arch itera-lite-v2|transformer  the preset's architecture (a Transformer within 3 %
+                  of its parameters)   --moe on|off   --ssm-state N  (Itera-Lite ablations)
   --steps N | --minutes M
 Optimisation:
   --batch-size 16  --seq-len 128  --grad-accum 1  --lr 0.002  --min-lr-ratio 0.1
@@ -81,6 +84,7 @@ Other:
 Examples:
   itera train --preset mini --data moby-dick --minutes 10
   itera train --preset micro --data sotu --tokenizer byte --steps 500 --json
+  itera train --preset mini --arch transformer --data moby-dick --minutes 10
   itera train --resume 3
 )";
 
@@ -260,6 +264,11 @@ int train_command(const std::vector<std::string>& args) {
         bool have_model = false;
         auto settings = train_settings(a, config, have_model);
         const auto name = a.text("name");
+        const auto variant = model_variant(a);
+        if (have_model && !(variant == ModelVariant{}))
+            throw Error(
+                "--arch, --moe and --ssm-state vary a preset; the config's \"model\" "
+                "is given whole");
         a.finish();
         if (dist && dist->nproc > 1)
             settings.threads = threads_per_process(settings.threads, dist->nproc);
@@ -269,8 +278,8 @@ int train_command(const std::vector<std::string>& args) {
         start_ranks(settings.threads);
         std::fprintf(stderr, "preparing %s ...\n", spec.request.corpus.c_str());
         try {
-            launched =
-                launch_new_run(ws, store, name.value_or(""), settings, have_model, spec, prep);
+            launched = launch_new_run(ws, store, name.value_or(""), settings, have_model, spec,
+                                      prep, variant);
         } catch (const std::exception& e) {
             if (group) publish_failure(*group, e.what());
             throw;

@@ -1,10 +1,14 @@
 #include <cmath>
 #include <set>
 
+#include <map>
+
+#include "infer/context_timing.h"
 #include "model/tensor_names.h"
 #include "report/markdown.h"
 #include "report/sections.h"
 #include "util/error.h"
+#include "util/read_file.h"
 
 namespace itera {
 namespace {
@@ -26,6 +30,24 @@ std::string data_value(const RunFacts& f, const char* key) {
 
 std::string metric(const std::optional<MetricPoint>& p, int decimals) {
     return p ? md::fixed(p->value, decimals) : std::string("–");
+}
+
+/// The run's decode figures by context length (`itera bench decode --contexts`
+/// on its checkpoint), or null.
+nlohmann::json decode_by_context(RunStore& store, std::int64_t run) {
+    try {
+        return nlohmann::json::parse(read_file(store.run_dir(run) / kDecodeByContextFile));
+    } catch (const std::exception&) {
+        return nullptr;  // not measured (or unreadable): the report says "–"
+    }
+}
+
+/// The newest compression of each method made from the run's checkpoints.
+std::map<std::string, CompressionRecord> newest_compressions(RunStore& store, std::int64_t run) {
+    std::map<std::string, CompressionRecord> out;
+    for (auto& c : store.compressions(run))
+        if (!out.count(c.method) || out[c.method].id < c.id) out[c.method] = c;
+    return out;
 }
 
 }  // namespace
@@ -63,8 +85,22 @@ Report compare_report(RunStore& store, const std::vector<std::int64_t>& run_ids,
     row("Name", [](const RunFacts& f) { return md::escape(f.run.name); });
     row("Status", [](const RunFacts& f) { return run_status_name(f.run.status); });
     row("Preset", [](const RunFacts& f) { return md::escape(f.run.preset); });
+    row("Architecture", [](const RunFacts& f) {
+        if (!f.model) return std::string("–");
+        if (f.model->is_transformer())
+            return "Transformer (" + std::to_string(f.model->num_heads) + " heads, window " +
+                   md::commas(f.model->context_length) + ")";
+        const auto c = f.model->resolved();
+        return "Itera-Lite (N " + std::to_string(c.ssm_state_size) +
+               (c.moe_layers.empty() ? ", no MoE)"
+                                     : ", MoE " + std::to_string(c.top_k_experts) + " of " +
+                                           std::to_string(c.num_experts) + ")");
+    });
     row("Parameters", [](const RunFacts& f) {
         return f.model ? md::commas(parameter_count(*f.model)) : std::string("–");
+    });
+    row("Active parameters per token", [](const RunFacts& f) {
+        return f.model ? md::commas(active_parameter_count(*f.model)) : std::string("–");
     });
     row("Corpus", [](const RunFacts& f) { return data_value(f, "corpus"); });
     row("Tokenizer", [](const RunFacts& f) { return data_value(f, "tokenizer"); });
@@ -84,7 +120,66 @@ Report compare_report(RunStore& store, const std::vector<std::int64_t>& run_ids,
     row("Best validation loss", [](const RunFacts& f) { return metric(f.best_val, 4); });
     row("Best validation perplexity", [](const RunFacts& f) { return metric(f.best_ppl, 2); });
     row("Best bits/byte", [](const RunFacts& f) { return metric(f.best_bpb, 4); });
+
+    // Decode speed by context length, as measured on each run's checkpoint.
+    std::vector<nlohmann::json> decode;
+    std::set<std::int64_t> contexts;
+    for (const auto& f : runs) {
+        decode.push_back(decode_by_context(store, f.run.id));
+        if (decode.back().is_object() && decode.back().contains("points"))
+            for (const auto& p : decode.back()["points"])
+                contexts.insert(p.value("context", std::int64_t{0}));
+    }
+    for (auto context : contexts) {
+        std::vector<std::string> r = {"Decode tokens/s at context " + md::commas(context)};
+        for (const auto& d : decode) {
+            std::string cell = "–";
+            if (d.is_object() && d.contains("points"))
+                for (const auto& p : d["points"])
+                    if (p.value("context", std::int64_t{0}) == context)
+                        cell = md::commas(std::llround(p.value("decode_tokens_per_s", 0.0))) +
+                               " (state " + md::bytes(p.value("state_bytes", std::int64_t{0})) +
+                               ")";
+            r.push_back(cell);
+        }
+        rows.push_back(std::move(r));
+    }
+
+    // ΔPPL and KLD of each compression scheme applied to the run's checkpoints.
+    std::vector<std::map<std::string, CompressionRecord>> compressed;
+    std::set<std::string> methods;
+    for (const auto& f : runs) {
+        compressed.push_back(newest_compressions(store, f.run.id));
+        for (const auto& [m, c] : compressed.back())
+            if (c.report.quality) methods.insert(m);
+    }
+    for (const auto& m : methods) {
+        std::vector<std::string> r = {md::escape(m) + ": ΔPPL, KLD"};
+        for (const auto& per_run : compressed) {
+            auto it = per_run.find(m);
+            if (it == per_run.end() || !it->second.report.quality) {
+                r.push_back("–");
+                continue;
+            }
+            const auto& q = *it->second.report.quality;
+            r.push_back((q.delta_ppl_pct >= 0 ? "+" : "") + md::fixed(q.delta_ppl_pct, 2) + " %, " +
+                        md::fixed(q.kld, 4));
+        }
+        rows.push_back(std::move(r));
+    }
     out += md::table(header, rows, align) + "\n";
+    if (!contexts.empty())
+        out +=
+            "Decode speeds come from `itera bench decode --contexts … A --vs B` on each run's "
+            "checkpoint: one thread per model unless stated, the two models of a measurement "
+            "timed interleaved; the state is what one sequence holds at that context "
+            "(Itera-Lite's SSM states, a Transformer's key/value cache). Figures of runs "
+            "measured in different invocations were taken at different times.\n\n";
+    if (!methods.empty())
+        out +=
+            "Compression rows: the newest compression of each scheme made from the run's "
+            "checkpoint, its perplexity change and mean KL divergence from the FP32 model on "
+            "held-out text (nats/token).\n\n";
 
     std::set<std::string> corpora;
     for (const auto& f : runs) corpora.insert(data_value(f, "corpus") + "/" + f.run.tokenizer);

@@ -51,27 +51,40 @@ std::int64_t create_training_run(RunStore& store, const std::string& name,
     return store.create_run(r);
 }
 
+namespace {
+/// "mini", "mini transformer", "mini without MoE", "mini N=16".
+std::string run_title(const std::string& preset, const ModelVariant& v) {
+    if (v.arch == kTransformerArch) return preset + " transformer";
+    std::string t = preset;
+    if (!v.moe) t += " without MoE";
+    if (v.ssm_state_size != 0) t += " N=" + std::to_string(v.ssm_state_size);
+    return t;
+}
+}  // namespace
+
 LaunchedRun launch_new_run(const Workspace& ws, RunStore& store, const std::string& name,
                            TrainSettings settings, bool model_given, const DataSpec& spec,
-                           const CacheBuildOptions& options) {
+                           const CacheBuildOptions& options, const ModelVariant& variant) {
     // Check the settings before minutes of data preparation, not after (a
     // preset's model is checked at a stand-in vocabulary size until it is known).
     settings.preset = ModelConfig::canonical_preset(settings.preset);  // "quality" is "mini" now
     auto early = settings;
-    if (!model_given) early.model = ModelConfig::preset(settings.preset, 256);
+    if (!model_given) early.model = ModelConfig::preset(settings.preset, 256, variant);
     early.validate();
     LaunchedRun r;
     r.spec = spec;
     r.ready = prepare_train_data(ws, spec, options);
     if (!model_given) {
         const auto dropout = settings.model.dropout;
-        settings.model = ModelConfig::preset(settings.preset, r.ready.data.tokenizer->vocab_size());
+        settings.model =
+            ModelConfig::preset(settings.preset, r.ready.data.tokenizer->vocab_size(), variant);
         settings.model.dropout = dropout;
     }
     r.settings = settings;
-    r.id = create_training_run(store,
-                               name.empty() ? settings.preset + " on " + spec.request.corpus : name,
-                               settings, spec, r.ready);
+    r.id = create_training_run(
+        store,
+        name.empty() ? run_title(settings.preset, variant) + " on " + spec.request.corpus : name,
+        settings, spec, r.ready);
     return r;
 }
 

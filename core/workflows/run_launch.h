@@ -30,12 +30,12 @@ struct LaunchedRun {
 };
 
 /// Prepares the data of a new run, sizes `settings.model` from
-/// `settings.preset` and the tokenizer's vocabulary unless `model_given`
-/// (keeping its dropout), and records the run (named `name`, or
+/// `settings.preset` (as `variant`) and the tokenizer's vocabulary unless
+/// `model_given` (keeping its dropout), and records the run (named `name`, or
 /// "<preset> on <corpus>" when empty).
 LaunchedRun launch_new_run(const Workspace& ws, RunStore& store, const std::string& name,
                            TrainSettings settings, bool model_given, const DataSpec& spec,
-                           const CacheBuildOptions& options);
+                           const CacheBuildOptions& options, const ModelVariant& variant = {});
 
 /// Prepares the stored data of run `id` for resuming it (with `threads` when
 /// given). Throws if the run is running or paused in another process, or if
