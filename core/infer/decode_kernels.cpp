@@ -54,24 +54,31 @@ void rotate_pairs(float* x, const float* cos, const float* sin, std::int64_t hal
 }
 
 ITERA_KERNEL_CLONES
-void attend(const float* q, const float* keys, const float* values, std::int64_t stride,
-            std::int64_t n, std::int64_t hd, float scale, float* scores, float* out) {
-    float top = -INFINITY;
-    for (std::int64_t j = 0; j < n; ++j) {
-        const float* k = keys + j * stride;
-        float dot = 0;
-#pragma omp simd reduction(+ : dot)
-        for (std::int64_t i = 0; i < hd; ++i) dot += q[i] * k[i];
-        scores[j] = dot * scale;
-        top = std::fmax(top, scores[j]);
+void attend(const float* q, const float* keys_t, std::int64_t key_stride, const float* values,
+            std::int64_t value_stride, std::int64_t n, std::int64_t hd, float scale, float* scores,
+            float* out) {
+#pragma omp simd
+    for (std::int64_t j = 0; j < n; ++j) scores[j] = 0;
+    for (std::int64_t i = 0; i < hd; ++i) {
+        const float qi = q[i] * scale;
+        const float* row = keys_t + i * key_stride;
+#pragma omp simd
+        for (std::int64_t j = 0; j < n; ++j) scores[j] += qi * row[j];
     }
+    float top = -INFINITY;
+#pragma omp simd reduction(max : top)
+    for (std::int64_t j = 0; j < n; ++j) top = std::fmax(top, scores[j]);
     float total = 0;
-    for (std::int64_t j = 0; j < n; ++j) total += scores[j] = std::exp(scores[j] - top);
+#pragma omp simd reduction(+ : total)
+    for (std::int64_t j = 0; j < n; ++j) {
+        scores[j] = simd::exp(scores[j] - top);
+        total += scores[j];
+    }
     const float inv = 1.0f / total;
 #pragma omp simd
     for (std::int64_t i = 0; i < hd; ++i) out[i] = 0;
     for (std::int64_t j = 0; j < n; ++j) {
-        const float* v = values + j * stride;
+        const float* v = values + j * value_stride;
         const float w = scores[j] * inv;
 #pragma omp simd
         for (std::int64_t i = 0; i < hd; ++i) out[i] += w * v[i];

@@ -33,11 +33,15 @@ void scan_step(const float* xs, float* dt, const float* dt_bias, const float* A,
 /// given (half each): the rotary embedding of docs/spec/transformer.md.
 void rotate_pairs(float* x, const float* cos, const float* sin, std::int64_t half);
 
-/// One head of attention for one query: keys and values are n rows of
-/// `stride` floats (this head's hd at their start); out (hd) = Σ_j softmax_j(
-/// q·k_j · scale) v_j. `scores` holds n floats of scratch.
-void attend(const float* q, const float* keys, const float* values, std::int64_t stride,
-            std::int64_t n, std::int64_t hd, float scale, float* scores, float* out);
+/// One head of attention for one query over n cached positions. Keys are
+/// stored transposed, hd rows of `key_stride` floats (row i holds dimension i
+/// of every position), so the scores vectorise over positions; values are n
+/// rows of `value_stride` floats (this head's hd at their start).
+///   out (hd) = Σ_j softmax_j(q·k_j · scale) v_j.
+/// `scores` holds n floats of scratch.
+void attend(const float* q, const float* keys_t, std::int64_t key_stride, const float* values,
+            std::int64_t value_stride, std::int64_t n, std::int64_t hd, float scale, float* scores,
+            float* out);
 
 /// x = gelu(x) (exact erf form) over n values.
 void gelu_inplace(float* x, std::int64_t n);

@@ -301,6 +301,9 @@ void Decoder::attention_step(std::int64_t l, const std::int64_t* seqs, std::int6
     const auto half = hd / 2;
     const auto eps = static_cast<float>(c.norm_eps);
     const auto& at = model_->layers[sz(l)].attn;
+    // A sequence's cache is trimmed to the last W-1 positions once it holds this many
+    // (amortised O(1) per token); absorbing a chunk may add kAbsorbChunk more.
+    const auto trim_at = W - 1 + std::max<std::int64_t>(W, kAbsorbChunk);
     if (first_thread())
         for (std::int64_t b = 0; b < B; ++b)
             decode::layer_norm(x_.data() + b * d, d, at.norm_w.data(), at.norm_b.data(), eps,
@@ -322,15 +325,29 @@ void Decoder::attention_step(std::int64_t l, const std::int64_t* seqs, std::int6
             auto& V = values(l, seqs[b]);
             bool first_row = true;
             for (std::int64_t e = 0; e < b; ++e) first_row = first_row && seqs[e] != seqs[b];
-            const auto rows = static_cast<std::int64_t>(K.size()) / d;
-            if (first_row && rows >= W - 1 + std::max<std::int64_t>(W, kAbsorbChunk)) {
-                const auto drop = sz((rows - (W - 1)) * d);  // keep the last W-1
-                K.erase(K.begin(), K.begin() + static_cast<std::ptrdiff_t>(drop));
-                V.erase(V.begin(), V.begin() + static_cast<std::ptrdiff_t>(drop));
+            auto rows = static_cast<std::int64_t>(V.size()) / d;
+            auto cap = static_cast<std::int64_t>(K.size()) / d;
+            if (first_row && rows >= trim_at) {  // keep the last W-1
+                const auto drop = rows - (W - 1);
+                V.erase(V.begin(), V.begin() + static_cast<std::ptrdiff_t>(drop * d));
+                for (std::int64_t r = 0; r < d; ++r)  // each of K's d rows of cap positions
+                    std::copy(K.begin() + r * cap + drop, K.begin() + r * cap + rows,
+                              K.begin() + r * cap);
+                rows -= drop;
             }
-            K.insert(K.end(), q + d, q + 2 * d);
+            if (rows == cap) {  // grow, keeping the transposed layout: d rows of the new cap
+                const auto grown =
+                    std::min(std::max<std::int64_t>(64, 2 * cap), trim_at + kAbsorbChunk);
+                std::vector<float> wider(static_cast<std::size_t>(d * grown));
+                for (std::int64_t r = 0; r < d; ++r)
+                    std::copy_n(K.begin() + r * cap, rows, wider.begin() + r * grown);
+                K.swap(wider);
+                cap = grown;
+            }
+            for (std::int64_t r = 0; r < d; ++r)
+                K[static_cast<std::size_t>(r * cap + rows)] = q[d + r];
             V.insert(V.end(), q + 2 * d, q + 3 * d);
-            row_key_[sz(b)] = static_cast<std::int64_t>(K.size()) / d - 1;
+            row_key_[sz(b)] = rows;
         }
     }
     sync();
@@ -342,7 +359,8 @@ void Decoder::attention_step(std::int64_t l, const std::int64_t* seqs, std::int6
         const auto& K = keys_[sz(l * batch_ + seqs[b])];
         const auto& V = values_[sz(l * batch_ + seqs[b])];
         const auto own = row_key_[sz(b)], lo = std::max<std::int64_t>(0, own - W + 1);
-        decode::attend(qkv_.data() + b * 3 * d + h * hd, K.data() + lo * d + h * hd,
+        const auto cap = static_cast<std::int64_t>(K.size()) / d;
+        decode::attend(qkv_.data() + b * 3 * d + h * hd, K.data() + h * hd * cap + lo, cap,
                        V.data() + lo * d + h * hd, d, own - lo + 1, hd, scale, scores,
                        att_.data() + b * d + h * hd);
     }

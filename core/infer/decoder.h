@@ -96,8 +96,10 @@ private:
     std::vector<float> ue_, oe_;        // rows gathered for one expert
     std::vector<std::int64_t> chosen_;  // (B, k) experts per row
     std::vector<float> weight_;         // (B, k) their gate weights
-    // Transformer: per (layer, sequence) the cached keys and values, rows of d
-    // (rotated keys), oldest first, at least the last W-1 of them.
+    // Transformer: per (layer, sequence) the cached rotated keys and the values of
+    // at least the last W-1 positions, oldest first: values as rows of d, keys
+    // transposed (d rows of `capacity` positions, capacity = size / d), so a
+    // head's scores vectorise over positions.
     std::vector<std::vector<float>> keys_, values_;
     std::vector<float> qkv_, att_;           // (B, 3d), (B, d)
     std::vector<float> cos_, sin_, scores_;  // (B, hd/2) twice; (threads, W) scratch
