@@ -98,6 +98,20 @@ TEST(SweepSpec, TrialSettingsPutTheModelKeysOnThePresetsModel) {
               json::parse(ModelConfig::preset("mini", 300).to_json())["hidden_size"]);
 }
 
+TEST(SweepSpec, AnArchitectureIsAModelKeyAndPicksThePresetsModel) {
+    const json base = {{"preset", "micro"}, {"steps", 50}};
+    const auto t = trial_settings(base, {{"model.arch", "transformer"}, {"lr", 0.004}}, 300);
+    EXPECT_EQ(t["model"],
+              json::parse(ModelConfig::preset("micro", 300, {kTransformerArch}).to_json()));
+    const auto i = trial_settings(base, {{"model.arch", "itera-lite-v2"}}, 300);
+    EXPECT_EQ(i["model"]["ssm_state_size"], 8);
+    const json tbase = {{"preset", "micro"}, {"steps", 50}, {"model", {{"arch", "transformer"}}}};
+    EXPECT_EQ(trial_settings(tbase, {{"model.num_heads", 4}}, 300)["model"]["num_heads"], 4);
+    // A spec sweeping both architectures validates each.
+    EXPECT_NO_THROW(SweepSpec::from_json(
+        spec_with({{"parameters", {{"arch", {{"values", {"itera-lite-v2", "transformer"}}}}}}})));
+}
+
 TEST(SweepSamplers, TheGridVisitsEveryPointOnceFirstParameterSlowest) {
     const auto spec = SweepSpec::from_json(
         spec_with({{"method", "grid"},

@@ -1,9 +1,10 @@
 // The new-run dialog: the model's size and the first problem as fields
 // change, warnings that do not block, a clone that round-trips every setting,
-// and the processes of a distributed run.
+// the processes of a distributed run, and the architecture with its ablations.
 
 #include <gtest/gtest.h>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -162,4 +163,56 @@ TEST(NewRunDialog, DividesTheCoresBetweenProcessesAndKeepsThemInItsRequest) {
     EXPECT_EQ(again.findChild<QSpinBox*>(QStringLiteral("processes"))->value(), 2);
     EXPECT_EQ(again.findChild<QSpinBox*>(QStringLiteral("gradAccum"))->value(), 3);
     EXPECT_EQ(again.request().settings.grad_accum, 6);
+}
+
+// The architecture and Itera-Lite's ablations: the Transformer of the preset's
+// size, the ablations only for Itera-Lite, and a cloned Transformer or ablated
+// run keeps its model.
+TEST(NewRunDialog, OffersTheTransformerBaselineAndItsAblations) {
+    Workbench wb;
+    NewRunDialog d(Workspace::standard());
+    auto* info = d.findChild<QLabel*>(QStringLiteral("modelInfo"));
+    auto* arch = d.findChild<QComboBox*>(QStringLiteral("arch"));
+    auto* moe = d.findChild<QCheckBox*>(QStringLiteral("moe"));
+    auto* state = d.findChild<QSpinBox*>(QStringLiteral("ssmState"));
+    ASSERT_TRUE(arch && moe && state);
+    auto* preset = d.findChild<QComboBox*>(QStringLiteral("preset"));
+    preset->setCurrentIndex(preset->findData(QStringLiteral("mini")));
+    d.findChild<QSpinBox*>(QStringLiteral("vocab"))->setValue(4096);
+
+    arch->setCurrentIndex(arch->findData(QStringLiteral("transformer")));
+    EXPECT_EQ(d.request().variant.arch, "transformer");
+    EXPECT_FALSE(moe->isEnabled());
+    EXPECT_FALSE(state->isEnabled());
+    // Matched: the mini Transformer has exactly Itera-Lite's 1,624,320 parameters, all active.
+    EXPECT_TRUE(info->text().startsWith(QLocale().toString(1624320) + " parameters (" +
+                                        QLocale().toString(1624320)))
+        << info->text().toStdString();
+
+    arch->setCurrentIndex(arch->findData(QStringLiteral("itera-lite-v2")));
+    EXPECT_TRUE(moe->isEnabled());
+    moe->setChecked(false);
+    state->setValue(16);
+    const auto r = d.request();
+    EXPECT_EQ(r.variant, (ModelVariant{kIteraArch, false, 16}));
+    EXPECT_TRUE(d.problem().isEmpty()) << d.problem().toStdString();
+
+    // A clone of a Transformer run comes back as one, with its model given.
+    TrainSettings s;
+    s.preset = "micro";
+    s.model = ModelConfig::preset("micro", 259, {kTransformerArch});
+    s.steps = 10;
+    auto data = DataSpec::from_json("{}");
+    data.request = {wb.corpus.string(), CorpusFormat::Text, TokenizerKind::Byte, 4096};
+    RunRecord run;
+    run.id = 5;
+    run.name = "transformer";
+    run.config_json = s.to_json();
+    run.dataset = data.to_json();
+    NewRunDialog c(Workspace::standard());
+    c.setFromRun(run);
+    EXPECT_EQ(c.findChild<QComboBox*>(QStringLiteral("arch"))->currentData().toString(),
+              QStringLiteral("transformer"));
+    EXPECT_TRUE(c.request().modelGiven);
+    EXPECT_EQ(c.request().settings.model, s.model);
 }

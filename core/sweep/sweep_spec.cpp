@@ -32,12 +32,12 @@ const std::set<std::string>& settings_keys() {
     return keys;
 }
 
+/// Keys of either architecture's model (a point's "arch" picks the preset's).
 const std::set<std::string>& model_keys() {
     static const std::set<std::string> keys = [] {
         std::set<std::string> k;
-        const auto all = json::parse(ModelConfig::preset("micro", 256).to_json());
-        for (const auto& [key, v] : all.items()) k.insert(key);
-        k.erase("arch");
+        for (const auto* arch : {kIteraArch, kTransformerArch})
+            for (const auto& key : config_keys(arch)) k.insert(key);
         k.erase("vocab_size");  // the tokenizer's
         return k;
     }();
@@ -157,9 +157,16 @@ json trial_settings(const json& base, const json& point, std::int64_t vocab_size
     std::string preset = base.value("preset", std::string("mini"));
     if (point.contains("preset")) preset = point["preset"].get<std::string>();
     j["preset"] = ModelConfig::canonical_preset(preset);
+    // The architecture: the point's, else the base model's, else Itera-Lite.
+    ModelVariant variant;
+    if (base.contains("model") && base["model"].is_object() && base["model"].contains("arch") &&
+        base["model"]["arch"].is_string())
+        variant.arch = base["model"]["arch"].get<std::string>();
+    if (point.contains("model.arch") && point["model.arch"].is_string())
+        variant.arch = point["model.arch"].get<std::string>();
     // A run without a preset (its own model) gives every model key in "model".
-    auto model =
-        json::parse(ModelConfig::preset(preset.empty() ? "mini" : preset, vocab_size).to_json());
+    auto model = json::parse(
+        ModelConfig::preset(preset.empty() ? "mini" : preset, vocab_size, variant).to_json());
     if (base.contains("model") && base["model"].is_object())
         for (const auto& [key, v] : base["model"].items()) model[key] = v;
     model["vocab_size"] = vocab_size;
