@@ -185,7 +185,8 @@ TEST(NewRunDialog, OffersTheTransformerBaselineAndItsAblations) {
     EXPECT_FALSE(moe->isEnabled());
     EXPECT_FALSE(state->isEnabled());
     // Matched: the mini Transformer has exactly Itera-Lite's 1,624,320 parameters, all active.
-    EXPECT_TRUE(info->text().startsWith(QLocale().toString(1624320) + " parameters (" +
+    EXPECT_TRUE(info->text().startsWith(QLocale().toString(1624320) +
+                                        QStringLiteral(" parameters (") +
                                         QLocale().toString(1624320)))
         << info->text().toStdString();
 

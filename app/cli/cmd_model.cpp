@@ -103,40 +103,31 @@ int info(Args& a) {
         return 0;
     }
     auto c = config.resolved();
+    std::cout << "architecture      " << c.arch << "\n"
+              << "vocab_size        " << c.vocab_size << "\n";
     if (c.is_transformer()) {
-        std::cout << "architecture      " << c.arch << "\n"
-                  << "vocab_size        " << c.vocab_size << "\n"
-                  << "hidden_size       " << c.hidden_size << "\n"
+        std::cout << "hidden_size       " << c.hidden_size << "\n"
                   << "num_layers        " << c.num_layers << "\n"
                   << "attention         " << c.num_heads << " heads of " << c.head_size()
                   << ", window " << c.context_length << " tokens, RoPE theta " << c.rope_theta
                   << "\n"
-                  << "ffn_size          " << c.expert_size << "\n"
-                  << "parameters        " << with_commas(params) << "\n"
-                  << "  embedding/head  " << with_commas(embed) << " (tied)\n"
-                  << "  attention       " << with_commas(attention) << "\n"
-                  << "  feed-forward    " << with_commas(ffn) << "\n"
-                  << "  norms           " << with_commas(norms) << "\n"
-                  << "active per token  " << with_commas(active) << "\n"
-                  << "FP32 weights      " << megabytes(params * 4.0) << "\n"
-                  << "training state    " << megabytes(params * 16.0)
-                  << " (weights + grads + AdamW moments, before activations)\n";
-        return 0;
+                  << "ffn_size          " << c.expert_size << "\n";
+    } else {
+        std::cout << "hidden_size       " << c.hidden_size << "   inner (di) " << c.inner_size()
+                  << "\n"
+                  << "num_layers        " << c.num_layers << "   moe_layers [";
+        for (std::size_t i = 0; i < c.moe_layers.size(); ++i)
+            std::cout << (i ? ", " : "") << c.moe_layers[i];
+        std::cout << "]\n"
+                  << "ssm               N " << c.ssm_state_size << ", K " << c.ssm_conv_kernel
+                  << ", dt rank " << c.ssm_dt_rank << "\n"
+                  << "experts           " << c.num_experts << " (top " << c.top_k_experts
+                  << "), width " << c.expert_size << "\n";
     }
-    std::cout << "architecture      " << c.arch << "\n"
-              << "vocab_size        " << c.vocab_size << "\n"
-              << "hidden_size       " << c.hidden_size << "   inner (di) " << c.inner_size() << "\n"
-              << "num_layers        " << c.num_layers << "   moe_layers [";
-    for (std::size_t i = 0; i < c.moe_layers.size(); ++i)
-        std::cout << (i ? ", " : "") << c.moe_layers[i];
-    std::cout << "]\n"
-              << "ssm               N " << c.ssm_state_size << ", K " << c.ssm_conv_kernel
-              << ", dt rank " << c.ssm_dt_rank << "\n"
-              << "experts           " << c.num_experts << " (top " << c.top_k_experts << "), width "
-              << c.expert_size << "\n"
-              << "parameters        " << with_commas(params) << "\n"
+    std::cout << "parameters        " << with_commas(params) << "\n"
               << "  embedding/head  " << with_commas(embed) << " (tied)\n"
-              << "  mixers          " << with_commas(mixers) << "\n"
+              << (c.is_transformer() ? "  attention       " : "  mixers          ")
+              << with_commas(c.is_transformer() ? attention : mixers) << "\n"
               << "  feed-forward    " << with_commas(ffn) << "\n"
               << "  norms           " << with_commas(norms) << "\n"
               << "active per token  " << with_commas(active) << "\n"
