@@ -34,7 +34,7 @@ JSON
 pid=$!
 # Kill the sweep while its third trial trains.
 for _ in $(seq 1 600); do
-  n=$(sqlite3 "$db" "SELECT count(*) FROM sweep_trials t JOIN metrics m ON m.run_id = t.run_id
+  n=$(sqlite3 -cmd ".timeout 5000" "$db" "SELECT count(*) FROM sweep_trials t JOIN metrics m ON m.run_id = t.run_id
                      WHERE t.trial = 2 AND m.name = 'train_loss'" 2>/dev/null || echo 0)
   [ "${n:-0}" -ge 12 ] && break
   kill -0 $pid 2>/dev/null || { cat "$d/first.log"; echo "the sweep ended before the kill"; exit 1; }
@@ -44,19 +44,19 @@ kill -9 $pid
 wait $pid 2>/dev/null || true
 # The trial's process stops after its step, with a checkpoint.
 for _ in $(seq 1 100); do
-  r=$(sqlite3 "$db" "SELECT r.status FROM sweep_trials t JOIN runs r ON r.id = t.run_id WHERE t.trial = 2")
+  r=$(sqlite3 -cmd ".timeout 5000" "$db" "SELECT r.status FROM sweep_trials t JOIN runs r ON r.id = t.run_id WHERE t.trial = 2")
   [ "$r" = stopped ] && break
   sleep 0.1
 done
 [ "$r" = stopped ] || { echo "trial 3's run is '$r' after its sweep was killed, not stopped"; exit 1; }
-cut_at=$(sqlite3 "$db" "SELECT max(step) FROM metrics m JOIN sweep_trials t ON m.run_id = t.run_id
+cut_at=$(sqlite3 -cmd ".timeout 5000" "$db" "SELECT max(step) FROM metrics m JOIN sweep_trials t ON m.run_id = t.run_id
                         WHERE t.trial = 2 AND m.name = 'train_loss'")
 
 "$itera" sweep resume 1 --threads 1 --db "$db" >"$d/second.out" 2>"$d/second.log" ||
   { cat "$d/second.log"; exit 1; }
 grep -q "^sweep 1 finished" "$d/second.out" || { cat "$d/second.out"; exit 1; }
 
-q() { sqlite3 "$db" "$1"; }
+q() { sqlite3 -cmd ".timeout 5000" "$db" "$1"; }
 [ "$(q "SELECT count(*) FROM sweep_trials")" = 6 ] || { echo "not 6 trials"; exit 1; }
 [ "$(q "SELECT count(*) FROM runs")" = 6 ] || { echo "$(q "SELECT count(*) FROM runs") runs for 6 trials"; exit 1; }
 [ "$(q "SELECT count(DISTINCT run_id) FROM sweep_trials")" = 6 ] || { echo "two trials share a run"; exit 1; }
