@@ -196,6 +196,7 @@ TEST(NewRunDialog, OffersTheTransformerBaselineAndItsAblations) {
     state->setValue(16);
     const auto r = d.request();
     EXPECT_EQ(r.variant, (ModelVariant{kIteraArch, false, 16}));
+    d.setCorpus(QString::fromStdString(wb.corpus.string()));  // a corpus the test machine has
     EXPECT_TRUE(d.problem().isEmpty()) << d.problem().toStdString();
 
     // A clone of a Transformer run comes back as one, with its model given.
