@@ -15,6 +15,7 @@
 #include "train/distill_loss.h"
 #include "train/optimizer.h"
 #include "train/run_checkpoints.h"
+#include "train/start_weights.h"
 #include "util/error.h"
 #include "util/sha256.h"
 #include "util/threads.h"
@@ -90,36 +91,6 @@ private:
     bool keep_fresh_ = false;
     Clock::time_point last_ = Clock::now();
 };
-
-// Copies the weights of checkpoint `path` into `model` (a fine-tune's start).
-// A checkpoint trained with another tokenizer would be fine-tuned on ids that
-// mean other text: refused (one without a tokenizer, from `model init`, is fine).
-void start_from(IteraModel& model, const std::string& path, const Tokenizer& tokenizer) {
-    auto loaded = load_checkpoint(path);
-    if (!(loaded.model->config().resolved() == model->config().resolved()))
-        throw Error("cannot start from " + path +
-                    ": its model config differs from the run's (dimensions, experts or layers)");
-    auto own = checkpoint_tokenizer(loaded, path);
-    if (own && own->fingerprint() != tokenizer.fingerprint())
-        throw Error("cannot start from " + path +
-                    ": it was trained with another tokenizer than the run's data uses");
-    torch::NoGradGuard no_grad;
-    auto from = loaded.model->spec_parameters();
-    auto to = model->spec_parameters();
-    for (std::size_t i = 0; i < to.size(); ++i) to[i].second.copy_(from[i].second);
-}
-
-IteraModel load_teacher(const std::string& path, const Tokenizer& tokenizer) {
-    auto loaded = load_checkpoint(path);
-    auto teacher_tokenizer = checkpoint_tokenizer(loaded, path);
-    if (!teacher_tokenizer || teacher_tokenizer->fingerprint() != tokenizer.fingerprint())
-        throw Error("the teacher " + path +
-                    " does not use the run's tokenizer; distillation compares next-token "
-                    "distributions, so both models need the same one");
-    loaded.model->eval();
-    for (auto& p : loaded.model->parameters()) p.set_requires_grad(false);
-    return loaded.model;
-}
 
 }  // namespace
 
